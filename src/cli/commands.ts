@@ -1,0 +1,6 @@
+import type { Command } from './command.js';
+
+/** Every command, in the order `legguard help` lists them. Each lives in its own file. */
+export function commands(): readonly Command[] {
+  return [];
+}

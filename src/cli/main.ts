@@ -1,0 +1,44 @@
+import { LegguardError } from '../core/errors.js';
+import type { Command, CommandIo } from './command.js';
+import { commands } from './commands.js';
+
+function help(io: CommandIo, list: readonly Command[]): void {
+  io.stdout.write('legguard: guards multi-leg options strategies at Interactive Brokers against assignment\n\n');
+  io.stdout.write('usage: legguard <command> [options]\n\n');
+  const width = Math.max(...list.map((c) => c.name.length));
+  for (const c of list) io.stdout.write(`  ${c.name.padEnd(width)}  ${c.summary}\n`);
+  io.stdout.write('\n`legguard <command> --help` shows a command\'s options.\n');
+}
+
+/** Runs one command; returns the exit code. Errors with a code become that code's exit status, with one clear line. */
+export async function main(argv: readonly string[], io: CommandIo = defaultIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  const list = commands();
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    help(io, list);
+    return name === undefined ? 2 : 0;
+  }
+  const cmd = list.find((c) => c.name === name);
+  if (!cmd) {
+    io.stderr.write(`legguard: unknown command '${name}'. Commands: ${list.map((c) => c.name).join(', ')}\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(`usage: ${cmd.usage}\n\n${cmd.summary}\n`);
+    return 0;
+  }
+  try {
+    return await cmd.run(rest, io);
+  } catch (e) {
+    if (LegguardError.is(e)) {
+      io.stderr.write(`legguard ${name}: ${e.message}\n`);
+      return e.exitCode;
+    }
+    io.stderr.write(`legguard ${name}: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 70;
+  }
+}
+
+function defaultIo(): CommandIo {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+}

@@ -1,0 +1,165 @@
+import { contractKey, type Contract } from './contract.js';
+import type { ContractKey, StrategyId } from './ids.js';
+import { Qty } from './quantity.js';
+import { invariant } from './errors.js';
+
+/** Who holds a position: a strategy, or `null` for positions outside any strategy. */
+export type Holder = StrategyId | null;
+
+export interface Holding {
+  readonly contract: Contract;
+  readonly qty: Qty;
+}
+
+/** A read-only view of the book, for pure functions (detector, planner, gate). */
+export interface BookView {
+  holding(holder: Holder, key: ContractKey): Qty;
+  /** Every non-zero holding of one holder. */
+  holdings(holder: Holder): readonly Holding[];
+  /** Strategies with a non-zero holding in `key`, oldest first (attribution order). */
+  strategiesHolding(key: ContractKey): readonly StrategyId[];
+  /** Strategies with any non-zero holding on this underlying symbol, oldest first. */
+  strategiesOn(symbol: string): readonly StrategyId[];
+  /** The sum over every holder: what the broker should report for `key`. */
+  net(key: ContractKey): Qty;
+  contract(key: ContractKey): Contract | undefined;
+  /** Every contract anyone holds or held. */
+  contractKeys(): Iterable<ContractKey>;
+  strategyIds(): Iterable<StrategyId>;
+  hasStrategy(id: StrategyId): boolean;
+  isFlat(holder: Holder): boolean;
+}
+
+/**
+ * Who holds what, per contract: each strategy's holdings plus positions outside any strategy. The broker reports
+ * only the net per contract; the book is how legguard knows which part of a net position is whose. Invariant after
+ * every reconciled update: `net(key)` equals the broker's position in `key`.
+ *
+ * Mutable on purpose (10,000 strategies make copying per event costly); pure code takes a `BookView`, and tests that
+ * need a what-if use `clone()`.
+ */
+export class Book implements BookView {
+  private readonly byHolder = new Map<string, Map<ContractKey, Holding>>();
+  private readonly byContract = new Map<ContractKey, Set<StrategyId>>();
+  private readonly contracts = new Map<ContractKey, Contract>();
+  private readonly order = new Map<StrategyId, number>();
+  private seq = 0;
+
+  private static slot(holder: Holder): string {
+    return holder ?? '\u0000outside';
+  }
+
+  /** Registers a strategy; `rank` orders attribution (creation time). Holdings start empty. */
+  addStrategy(id: StrategyId, rank: number = this.seq++): void {
+    if (!this.order.has(id)) this.order.set(id, rank);
+    if (!this.byHolder.has(Book.slot(id))) this.byHolder.set(Book.slot(id), new Map());
+  }
+
+  removeStrategy(id: StrategyId): void {
+    const h = this.byHolder.get(Book.slot(id));
+    if (h) for (const key of h.keys()) this.byContract.get(key)?.delete(id);
+    this.byHolder.delete(Book.slot(id));
+    this.order.delete(id);
+  }
+
+  hasStrategy(id: StrategyId): boolean {
+    return this.order.has(id);
+  }
+
+  strategyIds(): Iterable<StrategyId> {
+    return this.order.keys();
+  }
+
+  holding(holder: Holder, key: ContractKey): Qty {
+    return this.byHolder.get(Book.slot(holder))?.get(key)?.qty ?? Qty.zero;
+  }
+
+  holdings(holder: Holder): readonly Holding[] {
+    const h = this.byHolder.get(Book.slot(holder));
+    return h ? [...h.values()].filter((x) => x.qty !== 0) : [];
+  }
+
+  /** Sets a holder's quantity in a contract. */
+  set(holder: Holder, contract: Contract, qty: Qty): void {
+    if (holder !== null) invariant(this.order.has(holder), `unknown strategy ${holder}`, { strategyId: holder });
+    const key = contractKey(contract);
+    if (!this.contracts.has(key)) this.contracts.set(key, contract);
+    const slot = Book.slot(holder);
+    let h = this.byHolder.get(slot);
+    if (!h) {
+      h = new Map();
+      this.byHolder.set(slot, h);
+    }
+    if (qty === 0) h.delete(key);
+    else h.set(key, { contract: this.contracts.get(key) ?? contract, qty });
+    if (holder !== null) {
+      let s = this.byContract.get(key);
+      if (!s) {
+        s = new Set();
+        this.byContract.set(key, s);
+      }
+      if (qty === 0) s.delete(holder);
+      else s.add(holder);
+    }
+  }
+
+  /** Adds a signed delta to a holder's quantity; returns the new quantity. */
+  apply(holder: Holder, contract: Contract, delta: number): Qty {
+    const next = Qty.unsafe(this.holding(holder, contractKey(contract)) + delta);
+    this.set(holder, contract, next);
+    return next;
+  }
+
+  strategiesHolding(key: ContractKey): readonly StrategyId[] {
+    const s = this.byContract.get(key);
+    if (!s || s.size === 0) return [];
+    return [...s].sort((a, b) => (this.order.get(a) ?? 0) - (this.order.get(b) ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  strategiesOn(symbol: string): readonly StrategyId[] {
+    const out = new Set<StrategyId>();
+    for (const [key, holders] of this.byContract) {
+      const c = this.contracts.get(key);
+      if (c && c.symbol === symbol) for (const id of holders) out.add(id);
+    }
+    return [...out].sort((a, b) => (this.order.get(a) ?? 0) - (this.order.get(b) ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  net(key: ContractKey): Qty {
+    let sum: number = this.holding(null, key);
+    const s = this.byContract.get(key);
+    if (s) for (const id of s) sum += this.holding(id, key);
+    return Qty.unsafe(sum);
+  }
+
+  contract(key: ContractKey): Contract | undefined {
+    return this.contracts.get(key);
+  }
+
+  contractKeys(): Iterable<ContractKey> {
+    return this.contracts.keys();
+  }
+
+  isFlat(holder: Holder): boolean {
+    const h = this.byHolder.get(Book.slot(holder));
+    if (!h) return true;
+    for (const x of h.values()) if (x.qty !== 0) return false;
+    return true;
+  }
+
+  /** The rank given at `addStrategy`: creation order. */
+  rank(id: StrategyId): number | undefined {
+    return this.order.get(id);
+  }
+
+  clone(): Book {
+    const b = new Book();
+    for (const [id, rank] of this.order) b.addStrategy(id, rank);
+    b.seq = this.seq;
+    for (const [slot, h] of this.byHolder) {
+      const holder = slot === Book.slot(null) ? null : (slot as StrategyId);
+      for (const x of h.values()) b.set(holder, x.contract, x.qty);
+    }
+    return b;
+  }
+}
