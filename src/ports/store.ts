@@ -98,6 +98,25 @@ export interface LoadedState {
   readonly cursor: Cursor;
 }
 
+/** One alert's delivery on one channel, as the outbox holds it. */
+export interface OutboxDelivery {
+  readonly alert: Alert;
+  readonly channel: string;
+  readonly attempts: number;
+  readonly lastError: string | null;
+}
+
+export interface DeliveryResult {
+  readonly alertKey: string;
+  readonly channel: string;
+  readonly at: EpochMs;
+  /** True once delivered; the pair is then never returned by `dueDeliveries` again. */
+  readonly delivered: boolean;
+  readonly error: string | null;
+  /** When to try again; null with `delivered: false` gives up on this pair (dead letter). */
+  readonly nextAttemptAt: EpochMs | null;
+}
+
 /**
  * Durable state. SQLite (default) and Postgres both implement it and pass `test/contract/store.contract.ts`.
  * Errors are `LegguardError`s: STORE_CORRUPT, STORE_NEWER_VERSION, STORE_UNWRITABLE, STORE_UNREACHABLE, LOCK_HELD.
@@ -113,6 +132,18 @@ export interface StorePort {
   acquireLock(account: AccountId, owner: string, now: EpochMs, ttlMs: number): Promise<void>;
   refreshLock(account: AccountId, owner: string, now: EpochMs, ttlMs: number): Promise<void>;
   releaseLock(account: AccountId, owner: string): Promise<void>;
+  /**
+   * Outbox: alerts committed through `commit({ alerts })` (or `enqueueAlerts`), paired with each named channel, that
+   * are not yet delivered and due at `now`, oldest first. A pair with no delivery row yet is due at once.
+   */
+  dueDeliveries(channels: readonly string[], now: EpochMs, limit: number): Promise<readonly OutboxDelivery[]>;
+  recordDelivery(result: DeliveryResult): Promise<void>;
+  /** Inserts alerts outside an engine step (escalation repeats, heartbeats, `alert test`); existing keys are kept. */
+  enqueueAlerts(alerts: readonly Alert[]): Promise<void>;
+  /** Marks an incident acknowledged; false when no alert names that incident. */
+  ackIncident(incidentId: IncidentId, at: EpochMs, by: string): Promise<boolean>;
+  /** Critical incidents not acknowledged, with their first alert and the time the latest alert for them was raised. */
+  unackedCritical(): Promise<readonly { readonly incidentId: IncidentId; readonly first: Alert; readonly lastAt: EpochMs }[]>;
   listStrategies(account: AccountId | null): Promise<readonly StrategyRecord[]>;
   orders(filter: { account: AccountId; strategyId?: StrategyId }): Promise<readonly OrderRecord[]>;
   journal(filter: {
