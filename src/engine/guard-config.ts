@@ -1,0 +1,67 @@
+import type { BreakCause } from '../core/detection.js';
+import type { BreakPolicy } from '../core/strategy.js';
+
+/**
+ * How the guard behaves. The config file's `guard:` block and a scenario's `guard:` block use these keys; every key
+ * has a default, so `{}` is a working configuration.
+ */
+export interface GuardConfig {
+  /** What to do when a strategy breaks by assignment (and, unless overridden in `policies`, by any cause). */
+  readonly onAssignment: BreakPolicy;
+  /** Per-cause overrides. By default a manual trade only alerts: the account holder is already acting. */
+  readonly policies: Readonly<Partial<Record<BreakCause, BreakPolicy>>>;
+  /** Close an intact strategy when its nearest expiry is this many New York days away or fewer; null: off. */
+  readonly timeExitDte: number | null;
+  /** A change on a contract with a guard order working or filled this recently is the guard's own, not an assignment. */
+  readonly correlationWindowMs: number;
+  /** How long an option shrink waits for the stock that would make it an assignment or exercise. */
+  readonly pairingWindowMs: number;
+  /** Hedge stock in the pre-market (04:00-09:30 New York) instead of waiting for the regular open. */
+  readonly preMarketHedge: boolean;
+  /** Close a short option and its long cover as one combo order where the venue allows. */
+  readonly combos: boolean;
+  /** How long a closing order may work without filling before its price walks one step. */
+  readonly fillTimeoutMs: number;
+  /** Rejects of one order group before the strategy goes to NEEDS_ATTENTION. */
+  readonly maxRejects: number;
+  readonly priceWalk: {
+    /** One step, in ticks of 0.01. */
+    readonly stepTicks: number;
+    /** Never further than this fraction of the starting price from it (at least `minBoundTicks`). */
+    readonly maxSlippageFraction: number;
+    readonly minBoundTicks: number;
+  };
+  readonly limits: {
+    readonly maxContractsPerOrder: number | null;
+    readonly maxSharesPerOrder: number | null;
+    readonly maxNotionalPerOrder: number | null;
+  };
+  /** Full reconciliation against the broker on this interval (also at connect and every reconnect). */
+  readonly reconcileIntervalMs: number;
+  /** How often rules (the time exit ...) are evaluated for open strategies. */
+  readonly ruleIntervalMs: number;
+  /** Outgoing broker messages per second (IB allows about 50). */
+  readonly maxMessagesPerSecond: number;
+}
+
+export const DEFAULT_GUARD_CONFIG: GuardConfig = {
+  onAssignment: 'close',
+  policies: { manual: 'alert' },
+  timeExitDte: 1,
+  correlationWindowMs: 10_000,
+  pairingWindowMs: 3_000,
+  preMarketHedge: true,
+  combos: true,
+  fillTimeoutMs: 15_000,
+  maxRejects: 3,
+  priceWalk: { stepTicks: 5, maxSlippageFraction: 0.2, minBoundTicks: 10 },
+  limits: { maxContractsPerOrder: null, maxSharesPerOrder: null, maxNotionalPerOrder: null },
+  reconcileIntervalMs: 60_000,
+  ruleIntervalMs: 60_000,
+  maxMessagesPerSecond: 40,
+};
+
+/** The policy for a break of `cause`: the per-cause override, else `onAssignment`. A strategy's own policy wins. */
+export function policyFor(config: GuardConfig, cause: BreakCause, strategyPolicy: BreakPolicy | undefined): BreakPolicy {
+  return strategyPolicy ?? config.policies[cause] ?? config.onAssignment;
+}

@@ -1,0 +1,828 @@
+import { Book, type Holding } from '../core/book.js';
+import { contractKey, describeContract, isOption, type Contract } from '../core/contract.js';
+import type { Decision } from '../core/decision.js';
+import type { BreakCause, Detection } from '../core/detection.js';
+import { detect } from '../core/detector.js';
+import { LegguardError } from '../core/errors.js';
+import type { BrokerEvent, ExecutionReport, OrderStatusReport, PositionReport } from '../core/events.js';
+import type { AccountId, ContractKey, IncidentId, StrategyId } from '../core/ids.js';
+import { isLegguardRef } from '../core/order.js';
+import { EpochMs, Qty, type Price } from '../core/quantity.js';
+import type { BreakPolicy, BrokenInfo, StrategyDefinition } from '../core/strategy.js';
+import { transition, type StrategyState, type StrategyTransition } from '../core/strategy-state.js';
+import { evaluateRules, type Rule } from '../core/rules/rule.js';
+import { timeExitRule } from '../core/rules/time-exit.js';
+import type { Alert, AlertsPort, Severity } from '../ports/alerts.js';
+import type { BrokerPort, BrokerSnapshot, Quote } from '../ports/broker.js';
+import type { Clock, TimerHandle } from '../ports/clock.js';
+import type { Cursor, JournalEntry, StateChange, StoreBatch, StorePort, StrategyRecord } from '../ports/store.js';
+import { Closer } from './closer.js';
+import { policyFor, type GuardConfig } from './guard-config.js';
+import { CAUSE_TITLE, describeHoldings, incidentIdFor, legFacts, primaryDetection, signed } from './incident.js';
+import { OrderTracker, isOpenStatus } from './order-tracker.js';
+import { SerialQueue } from './serial-queue.js';
+import type { TimelineEntry, TimelineListener } from './timeline.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type Logger = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
+
+export interface GuardEngineDeps {
+  readonly account: AccountId;
+  readonly broker: BrokerPort;
+  readonly store: StorePort;
+  readonly alerts: AlertsPort;
+  readonly clock: Clock;
+  readonly config: GuardConfig;
+  readonly log?: Logger;
+  /** Rules for open strategies; the time exit from `config.timeExitDte` when not given. */
+  readonly rules?: readonly Rule[];
+}
+
+/** One guarded strategy at run time. */
+export interface StrategyRuntime {
+  readonly def: StrategyDefinition;
+  state: StrategyState;
+  broken: BrokenInfo | null;
+  /** The incident being handled; null while nothing is wrong. */
+  incidentId: IncidentId | null;
+  closing: ClosingState | null;
+  updatedAt: EpochMs;
+}
+
+export interface ClosingState {
+  readonly purpose: 'emergency' | 'normal';
+  readonly mode: 'close' | 'hedge';
+  /** The incident (or `exit-<time>` for an ordinary exit) the orders' refs are derived from. */
+  readonly incidentKey: string;
+  /** Plan revisions so far; each re-plan after a reject or a price step makes new, deterministic refs. */
+  revision: number;
+  rejects: number;
+  walkStep: number;
+  /** Real time (perf) at which the broker event that started this close reached the guard; null once reported. */
+  latencyFrom: { perf: number; brokerAt: EpochMs; detectedAt: EpochMs; cause: string } | null;
+}
+
+/**
+ * The guard. Broker events go through one serial queue: a position report is compared with the book; what the book
+ * cannot explain goes to the detector; a change that breaks a strategy marks it BROKEN, is decided by policy,
+ * committed to the store with its planned orders (write-ahead), alerted, and closed by the `Closer`, whose every
+ * order passes the pre-trade gate. A reconciliation (at start, on every reconnect, on an interval) turns a broker
+ * snapshot into the same events, so a change missed while disconnected is handled exactly like a live one.
+ */
+export class GuardEngine {
+  readonly book = new Book();
+  readonly tracker = new OrderTracker();
+  readonly strategies = new Map<StrategyId, StrategyRuntime>();
+  /** The broker's last reported net position per contract. */
+  readonly brokerPositions = new Map<ContractKey, { contract: Contract; qty: Qty; at: EpochMs }>();
+  readonly quotes = new Map<ContractKey, Quote>();
+  readonly underlyingPrices = new Map<string, number>();
+
+  private readonly queue: SerialQueue;
+  private readonly closer: Closer;
+  private readonly listeners: TimelineListener[] = [];
+  private readonly pending = new Map<ContractKey, EpochMs>();
+  private readonly foreign = new Map<ContractKey, ExecutionReport[]>();
+  private readonly recheckTimers = new Map<number, TimerHandle>();
+  private readonly timers: TimerHandle[] = [];
+  private readonly rules: readonly Rule[];
+  private unsubscribe: (() => void) | null = null;
+  private cursor: Cursor = { lastExecutionAt: null, lastExecId: null, lastReconciledAt: null };
+  private connected = false;
+  private running = false;
+  private fatal: unknown = null;
+
+  constructor(readonly deps: GuardEngineDeps) {
+    this.queue = new SerialQueue((e) => this.onStepError(e));
+    this.rules = deps.rules ?? (deps.config.timeExitDte === null ? [] : [timeExitRule(deps.config.timeExitDte)]);
+    this.closer = new Closer(this);
+  }
+
+  get config(): GuardConfig {
+    return this.deps.config;
+  }
+
+  get clock(): Clock {
+    return this.deps.clock;
+  }
+
+  get account(): AccountId {
+    return this.deps.account;
+  }
+
+  onTimeline(fn: TimelineListener): () => void {
+    this.listeners.push(fn);
+    return () => {
+      const i = this.listeners.indexOf(fn);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  emit(entry: TimelineEntry): void {
+    for (const l of this.listeners) l(entry);
+  }
+
+  log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
+    this.deps.log?.(level, message, fields);
+  }
+
+  /** The first error that stopped the engine (a broken invariant), or null. */
+  get failure(): unknown {
+    return this.fatal;
+  }
+
+  // ---------------------------------------------------------------- life cycle
+
+  /**
+   * Crash-only start-up: load what the store knows, connect, reconcile with the broker before anything else, then
+   * resume every strategy that was BROKEN or EMERGENCY_CLOSING, then arm the rule and reconciliation timers.
+   */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    const loaded = await this.deps.store.load(this.account);
+    this.cursor = loaded.cursor;
+    for (const r of loaded.strategies) this.adopt(r);
+    for (const h of loaded.outside) this.book.set(null, h.contract, h.qty);
+    for (const o of loaded.openOrders) {
+      this.tracker.add(OrderTracker.fromRecord(o, this.clock.now()));
+    }
+    this.unsubscribe = this.deps.broker.subscribe((e) => this.onBrokerEvent(e));
+    if (!this.deps.broker.isConnected()) await this.deps.broker.connect();
+    this.connected = this.deps.broker.isConnected();
+    await this.queue.push(() => this.reconcileNow('start'));
+    await this.queue.push(() => this.closer.resumeAll('start'));
+    this.armIntervals();
+    await this.queue.push(() => this.evaluateRules());
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    for (const t of this.timers) t.cancel();
+    this.timers.length = 0;
+    for (const t of this.recheckTimers.values()) t.cancel();
+    this.recheckTimers.clear();
+    this.closer.stop();
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    await this.queue.idle();
+  }
+
+  /** Resolves when every queued step (events, timers that fired, commits) is done. */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  /** Runs `step` on the engine's serial queue. */
+  enqueue(step: () => Promise<void> | void): Promise<void> {
+    return this.queue.push(step);
+  }
+
+  private onStepError(e: unknown): void {
+    this.log('error', `engine step failed: ${e instanceof Error ? e.message : String(e)}`, {
+      code: LegguardError.is(e) ? e.code : 'INTERNAL',
+    });
+    if (LegguardError.is(e, 'INVARIANT_BROKEN') || LegguardError.is(e, 'INVALID_TRANSITION') || !LegguardError.is(e)) {
+      // Crash-only: a broken invariant stops the guard; a restart reconciles from the store and the broker.
+      this.fatal ??= e;
+      this.running = false;
+    }
+  }
+
+  private armIntervals(): void {
+    const every = (ms: number, fn: () => Promise<void>): void => {
+      const arm = (): void => {
+        const t = this.clock.setTimer(EpochMs.unsafe(this.clock.now() + ms), () => {
+          if (!this.running) return;
+          void this.queue.push(fn);
+          arm();
+        });
+        this.timers.push(t);
+      };
+      arm();
+    };
+    every(this.config.reconcileIntervalMs, () => this.reconcileNow('interval'));
+    if (this.rules.length > 0) every(this.config.ruleIntervalMs, () => this.evaluateRules());
+  }
+
+  // ---------------------------------------------------------------- strategies
+
+  private adopt(r: StrategyRecord): void {
+    const id = r.definition.id;
+    this.book.addStrategy(id, r.definition.createdAt);
+    for (const h of r.holdings) this.book.set(id, h.contract, h.qty);
+    this.strategies.set(id, {
+      def: r.definition,
+      state: r.state,
+      broken: r.broken,
+      incidentId: r.broken?.incidentId ?? null,
+      closing: null,
+      updatedAt: r.updatedAt,
+    });
+  }
+
+  /**
+   * Guards a new strategy: its holdings start as its legs. The next reconciliation checks them against the broker;
+   * legs the broker does not show break it (`manual` by default: a person decides).
+   */
+  async addStrategy(def: StrategyDefinition): Promise<void> {
+    await this.queue.push(async () => {
+      if (this.strategies.has(def.id)) {
+        throw new LegguardError('INVALID_INPUT', `strategy ${def.id} is already guarded`, { strategyId: def.id });
+      }
+      this.book.addStrategy(def.id, def.createdAt);
+      for (const leg of def.legs) this.book.apply(def.id, leg.contract, leg.qty);
+      const now = this.clock.now();
+      const rt: StrategyRuntime = { def, state: 'OPEN', broken: null, incidentId: null, closing: null, updatedAt: now };
+      this.strategies.set(def.id, rt);
+      await this.commit({
+        strategies: [this.record(rt)],
+        stateChanges: [{ strategyId: def.id, from: null, to: 'OPEN', at: now, reason: 'guarded', incidentId: null }],
+      });
+      this.emit({ kind: 'state', at: now, strategyId: def.id, from: null, to: 'OPEN', reason: 'guarded' });
+    });
+  }
+
+  record(rt: StrategyRuntime): StrategyRecord {
+    return {
+      definition: rt.def,
+      state: rt.state,
+      broken: rt.broken,
+      holdings: this.book.holdings(rt.def.id),
+      updatedAt: rt.updatedAt,
+    };
+  }
+
+  /** Moves a strategy through its state machine, returning the state change to commit. */
+  move(rt: StrategyRuntime, t: StrategyTransition, reason: string): StateChange | null {
+    const from = rt.state;
+    const to = transition(from, t);
+    if (to === from) return null;
+    const at = this.clock.now();
+    rt.state = to;
+    rt.updatedAt = at;
+    this.emit({ kind: 'state', at, strategyId: rt.def.id, from, to, reason });
+    this.log(to === 'NEEDS_ATTENTION' || to === 'BROKEN' ? 'warn' : 'info', `${rt.def.id}: ${from} -> ${to}: ${reason}`);
+    return { strategyId: rt.def.id, from, to, at, reason, incidentId: rt.incidentId };
+  }
+
+  // ---------------------------------------------------------------- store and alerts
+
+  async commit(batch: Omit<StoreBatch, 'account'>): Promise<void> {
+    await this.deps.store.commit({ account: this.account, ...batch });
+  }
+
+  journal(type: JournalEntry['type'], key: string, data: unknown, strategyId: StrategyId | null = null, incidentId: IncidentId | null = null): JournalEntry {
+    return { key, at: this.clock.now(), type, account: this.account, strategyId, incidentId, data };
+  }
+
+  makeAlert(
+    severity: Severity,
+    key: string,
+    title: string,
+    text: string,
+    strategyId: StrategyId | null,
+    incidentId: IncidentId | null,
+    facts: Record<string, string | number | boolean | null> = {},
+  ): Alert {
+    return { key, severity, incidentId, strategyId, title, text, at: this.clock.now(), facts };
+  }
+
+  /** Hands committed alerts to the alerts port and the timeline. */
+  raise(alerts: readonly Alert[]): void {
+    for (const a of alerts) {
+      this.emit({ kind: 'alert', at: a.at, alert: a });
+      this.deps.alerts.raise(a);
+    }
+  }
+
+  // ---------------------------------------------------------------- broker events
+
+  private onBrokerEvent(e: BrokerEvent): void {
+    const perf = this.clock.perf();
+    void this.queue.push(() => this.handle(e, perf));
+  }
+
+  /** Handles one broker event; `perf` is the real time it reached the guard. */
+  async handle(e: BrokerEvent, perf: number): Promise<void> {
+    if (e.kind !== 'quote') this.emit({ kind: 'broker-event', at: this.clock.now(), event: e });
+    switch (e.kind) {
+      case 'position':
+        this.notePosition(e);
+        await this.examine([contractKey(e.contract)], perf);
+        return;
+      case 'execution':
+        await this.onExecution(e, perf);
+        return;
+      case 'order-status':
+        await this.onOrderStatus(e);
+        return;
+      case 'connection':
+        await this.onConnection(e.state, e.dataLost, e.reason);
+        return;
+      case 'quote':
+        this.quotes.set(contractKey(e.contract), {
+          contract: e.contract,
+          bid: e.bid,
+          ask: e.ask,
+          last: e.last,
+          underlying: null,
+          at: e.tsEvent,
+        });
+        if (!isOption(e.contract)) {
+          const mid = e.bid !== null && e.ask !== null ? (e.bid + e.ask) / 2 : e.last;
+          if (mid !== null) this.underlyingPrices.set(e.contract.symbol, mid);
+        }
+        return;
+      case 'commission':
+      case 'notice':
+        await this.commit({ journal: [this.journal('broker-event', `${e.kind}:${e.kind === 'commission' ? e.execId : `${e.code}:${e.tsEvent}`}`, e)] });
+        return;
+    }
+  }
+
+  private notePosition(e: PositionReport): void {
+    this.brokerPositions.set(contractKey(e.contract), { contract: e.contract, qty: e.qty, at: e.tsEvent });
+  }
+
+  brokerQty(key: ContractKey): Qty {
+    return this.brokerPositions.get(key)?.qty ?? Qty.zero;
+  }
+
+  private async onExecution(e: ExecutionReport, perf: number): Promise<void> {
+    if (!this.tracker.firstSight(e.execId)) return;
+    const key = contractKey(e.contract);
+    const own = isLegguardRef(e.orderRef) ? this.tracker.get(e.orderRef!) : undefined;
+    if (own) {
+      await this.closer.applyOwnFill(own, e);
+    } else {
+      if (isLegguardRef(e.orderRef)) {
+        this.log('warn', `execution ${e.execId} carries legguard ref ${e.orderRef} that this guard does not know`);
+      }
+      const list = this.foreign.get(key) ?? [];
+      list.push(e);
+      this.foreign.set(key, list);
+      await this.commit({ journal: [this.journal('broker-event', `exec:${e.execId}`, e)] });
+    }
+    this.advanceCursor(e);
+    await this.examine([key], perf);
+  }
+
+  private advanceCursor(e: ExecutionReport): void {
+    if (this.cursor.lastExecutionAt === null || e.tsEvent >= this.cursor.lastExecutionAt) {
+      this.cursor = { ...this.cursor, lastExecutionAt: e.tsEvent, lastExecId: e.execId };
+    }
+  }
+
+  private async onOrderStatus(e: OrderStatusReport): Promise<void> {
+    const o = this.tracker.byOrderId(e.orderId) ?? (e.orderRef ? this.tracker.get(e.orderRef) : undefined);
+    if (!o) {
+      if (isLegguardRef(e.orderRef)) this.log('warn', `status for unknown legguard order ${e.orderRef}`);
+      return;
+    }
+    await this.closer.onStatus(o, e);
+  }
+
+  private async onConnection(state: 'connected' | 'disconnected', dataLost: boolean, reason: string | null): Promise<void> {
+    const at = this.clock.now();
+    if (state === 'disconnected') {
+      this.connected = false;
+      this.emit({ kind: 'note', at, strategyId: null, text: `broker disconnected${reason ? `: ${reason}` : ''}` });
+      await this.commit({ journal: [this.journal('note', `conn:${at}:down`, { state, reason })] });
+      return;
+    }
+    const was = this.connected;
+    this.connected = true;
+    this.emit({ kind: 'note', at, strategyId: null, text: `broker connected${dataLost ? ' (data lost)' : ''}` });
+    if (!was || dataLost) {
+      await this.reconcileNow('reconnect');
+      await this.closer.resumeAll('reconnect');
+    }
+  }
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  // ---------------------------------------------------------------- detection
+
+  /**
+   * Compares the broker's positions in `keys` (and every change still pending) with the book; hands what the book
+   * cannot explain to the detector; applies its detections; handles every strategy they touch.
+   */
+  async examine(keys: Iterable<ContractKey>, perf: number): Promise<void> {
+    const now = this.clock.now();
+    const candidates: { contract: Contract; brokerQty: Qty; brokerAt: EpochMs; firstSeenAt: EpochMs }[] = [];
+    const seen = new Set<ContractKey>();
+    for (const key of [...keys, ...this.pending.keys()]) {
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const broker = this.brokerQty(key);
+      const delta = broker - this.book.net(key);
+      if (delta === 0) {
+        this.pending.delete(key);
+        this.foreign.delete(key);
+        continue;
+      }
+      const contract = this.brokerPositions.get(key)?.contract ?? this.book.contract(key);
+      if (!contract) continue;
+      if (this.tracker.recentlyActive(key, now, this.config.correlationWindowMs)) {
+        // Our own order is working or just traded here: its executions explain the change. Look again when the
+        // window closes, in case they do not.
+        const ends = this.tracker.windowEnds(key, this.config.correlationWindowMs);
+        if (ends !== null) this.recheckAt(ends);
+        continue;
+      }
+      const firstSeenAt = this.pending.get(key) ?? now;
+      this.pending.set(key, firstSeenAt);
+      candidates.push({ contract, brokerQty: broker, brokerAt: this.brokerPositions.get(key)?.at ?? now, firstSeenAt });
+    }
+    if (candidates.length === 0) return;
+    const foreign: ExecutionReport[] = [];
+    for (const c of candidates) foreign.push(...(this.foreign.get(contractKey(c.contract)) ?? []));
+    const out = detect({
+      book: this.book,
+      changes: candidates,
+      foreignExecutions: foreign,
+      now,
+      pairingWindowMs: this.config.pairingWindowMs,
+      underlyingPrice: (symbol: string) => this.underlyingPrices.get(symbol) ?? null,
+    });
+    if (out.recheckAt !== null) this.recheckAt(out.recheckAt);
+    if (out.detections.length === 0) return;
+
+    const byStrategy = new Map<StrategyId, Detection[]>();
+    const outside: Detection[] = [];
+    for (const d of out.detections) {
+      this.book.apply(d.strategyId, d.contract, d.change);
+      if (d.strategyId === null) outside.push(d);
+      else byStrategy.set(d.strategyId, [...(byStrategy.get(d.strategyId) ?? []), d]);
+    }
+    for (const c of candidates) {
+      const key = contractKey(c.contract);
+      if (this.brokerQty(key) === this.book.net(key)) {
+        this.pending.delete(key);
+        this.foreign.delete(key);
+      }
+    }
+    if (outside.length > 0) {
+      const entries = outside.map((d, i) => this.journal('detection', `det:outside:${now}:${contractKey(d.contract)}:${i}`, d));
+      for (const d of outside) this.emit({ kind: 'detection', at: now, detection: d, incidentId: null });
+      await this.commit({ journal: entries, outside: this.book.holdings(null) });
+    }
+    for (const [id, ds] of byStrategy) await this.onStrategyChanged(id, ds, perf);
+  }
+
+  private recheckAt(at: EpochMs): void {
+    if (this.recheckTimers.has(at)) return;
+    const t = this.clock.setTimer(at, () => {
+      this.recheckTimers.delete(at);
+      if (!this.running) return;
+      const perf = this.clock.perf();
+      void this.queue.push(() => this.examine([], perf));
+    });
+    this.recheckTimers.set(at, t);
+  }
+
+  /** A strategy's holdings changed for a reason that is not the guard's own order. */
+  private async onStrategyChanged(id: StrategyId, ds: readonly Detection[], perf: number): Promise<void> {
+    const rt = this.strategies.get(id);
+    const now = this.clock.now();
+    if (!rt) throw new LegguardError('INVARIANT_BROKEN', `detection for unknown strategy ${id}`, { strategyId: id });
+    const primary = primaryDetection(ds);
+    const cause = primary.cause as BreakCause;
+    const changes: StateChange[] = [];
+    const journal: JournalEntry[] = [];
+
+    if (rt.state === 'CLOSED') {
+      // Something moved on a contract of a strategy that is already done: tell a person, change nothing.
+      const alert = this.makeAlert(
+        'critical',
+        `closed-changed:${id}:${now}`,
+        `${CAUSE_TITLE[cause]} on closed strategy ${id}`,
+        `${id} was CLOSED, yet its holdings changed: ${ds.map((d) => `${describeContract(d.contract)} ${signed(d.change)}`).join(', ')}. Holding now ${describeHoldings(this.book.holdings(id))}. No orders sent.`,
+        id,
+        null,
+      );
+      await this.commit({ strategies: [this.record(rt)], journal: ds.map((d, i) => this.journal('detection', `det:${id}:${now}:${i}`, d, id)), alerts: [alert] });
+      this.raise([alert]);
+      return;
+    }
+
+    const incidentId = rt.incidentId ?? incidentIdFor(id, cause, primary.brokerAt);
+    for (const [i, d] of ds.entries()) {
+      this.emit({ kind: 'detection', at: now, detection: d, incidentId });
+      journal.push(this.journal('detection', `det:${incidentId}:${contractKey(d.contract)}:${d.brokerAt}:${i}`, d, id, incidentId));
+    }
+    const remaining = this.book.holdings(id);
+    const onlyExpiry = ds.every((d) => d.cause === 'expiration');
+
+    if (remaining.length === 0) {
+      // Nothing left at risk: every leg expired, or the assignment took exactly what the strategy held.
+      if (!onlyExpiry && rt.broken === null) rt.broken = this.brokenInfo(primary, incidentId, ds);
+      rt.incidentId = onlyExpiry ? rt.incidentId : incidentId;
+      const c = this.move(rt, 'flat', onlyExpiry ? 'every leg expired' : `${cause}: nothing left at risk`);
+      if (c) changes.push(c);
+      const cancelled = this.closer.cancelPlanned(id, 'strategy is flat');
+      const alert = onlyExpiry
+        ? this.makeAlert('info', `expired:${id}:${primary.brokerAt}`, `EXPIRED: ${id}`, `${id}: every leg expired out of the money. No orders needed.`, id, null, { strategyId: id, cause })
+        : this.makeAlert(
+            'warning',
+            `flat:${incidentId}`,
+            `${CAUSE_TITLE[cause]}: ${describeContract(primary.contract)} x${Math.abs(primary.change)} on ${id}`,
+            `${id}: ${this.describeChange(primary)}. Nothing is left at risk, so no orders were sent; the strategy is CLOSED.`,
+            id,
+            incidentId,
+            { strategyId: id, cause, kind: primary.kind, qty: Math.abs(primary.change), ...legFacts(primary.contract), action: 'none: nothing left at risk' },
+          );
+      await this.commit({ strategies: [this.record(rt)], stateChanges: changes, journal, alerts: [alert], orders: cancelled });
+      this.raise([alert]);
+      return;
+    }
+
+    const firstBreak = rt.broken === null;
+    if (firstBreak) rt.broken = this.brokenInfo(primary, incidentId, ds);
+    rt.incidentId = incidentId;
+    const policy: BreakPolicy = policyFor(this.config, cause, rt.def.policy);
+    const broke = this.move(rt, 'broke', `${cause}: ${this.describeChange(primary)}`);
+    if (broke) changes.push(broke);
+    const decision = this.decisionFor(rt, policy, primary, incidentId);
+    journal.push(this.journal('decision', `dec:${incidentId}:${now}`, decision, id, incidentId));
+    this.emit({ kind: 'decision', at: now, decision });
+
+    await this.closer.onBreak(rt, {
+      policy,
+      decision,
+      incidentId,
+      primary,
+      detections: ds,
+      changes,
+      journal,
+      firstBreak,
+      latencyFrom: { perf, brokerAt: primary.brokerAt, detectedAt: now, cause },
+    });
+  }
+
+  private brokenInfo(primary: Detection, incidentId: IncidentId, ds: readonly Detection[]): BrokenInfo {
+    return {
+      cause: primary.cause as BreakCause,
+      kind: primary.kind,
+      incidentId,
+      leg: describeContract(primary.contract),
+      qty: primary.change,
+      at: primary.brokerAt,
+      reason: ds.map((d) => d.reason).join('; '),
+    };
+  }
+
+  describeChange(d: Detection): string {
+    const leg = describeContract(d.contract);
+    const n = Math.abs(d.change);
+    switch (d.cause) {
+      case 'assignment':
+        return `${leg} x${n} assigned${d.kind ? ` (${d.kind})` : ''}`;
+      case 'exercise':
+        return `${leg} x${n} exercised${d.kind ? ` (${d.kind})` : ''}`;
+      case 'expiration':
+        return `${leg} x${n} expired`;
+      case 'manual':
+        return `${leg} changed by ${signed(d.change)} in a trade outside legguard`;
+      case 'liquidation':
+        return `${leg} changed by ${signed(d.change)} in a broker liquidation`;
+      case 'unknown':
+      case 'own-fill':
+        return `${leg} changed by ${signed(d.change)} for no reason the broker reported`;
+    }
+  }
+
+  private decisionFor(rt: StrategyRuntime, policy: BreakPolicy, primary: Detection, incidentId: IncidentId): Decision {
+    const action = policy === 'close' ? 'EMERGENCY_CLOSE' : policy === 'hedge' ? 'HEDGE' : 'ALERT_ONLY';
+    const what = policy === 'close' ? 'closing everything it still holds' : policy === 'hedge' ? 'closing the stock it holds' : 'sending nothing (policy: alert)';
+    return {
+      strategyId: rt.def.id,
+      action,
+      reason: `CRITICAL: ${this.describeChange(primary)} on ${rt.def.id}; strategy broken, ${what}`,
+      rule: 'AssignmentMonitor',
+      urgency: policy === 'alert' ? 'HIGH' : 'IMMEDIATE',
+      at: this.clock.now(),
+      metadata: {
+        incidentId,
+        cause: primary.cause,
+        kind: primary.kind,
+        leg: describeContract(primary.contract),
+        qty: primary.change,
+        policy,
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- rules and normal exits
+
+  private async evaluateRules(): Promise<void> {
+    if (this.rules.length === 0) return;
+    const now = this.clock.now();
+    for (const rt of this.strategies.values()) {
+      if (rt.state !== 'OPEN') continue;
+      const decision = evaluateRules(this.rules, {
+        strategy: rt.def,
+        state: rt.state,
+        holdings: this.book.holdings(rt.def.id),
+        now,
+        quote: (c: Contract) => this.quotes.get(contractKey(c)) ?? null,
+        underlyingPrice: (s: string) => this.underlyingPrices.get(s) ?? null,
+      });
+      if (decision && decision.action === 'CLOSE') await this.closeNormally(rt, decision);
+    }
+  }
+
+  /**
+   * An ordinary exit. Refused when the strategy's legs no longer match the broker (seed item 2): then the strategy
+   * is handed to the emergency path instead, with the reason journaled.
+   */
+  async closeNormally(rt: StrategyRuntime, decision: Decision): Promise<void> {
+    const id = rt.def.id;
+    const now = this.clock.now();
+    const mismatch = this.legMismatch(rt);
+    if (mismatch !== null) {
+      this.log('warn', `${id}: normal close refused: ${mismatch}; handing to the emergency path`);
+      const incidentId = incidentIdFor(id, 'unknown', now);
+      rt.incidentId = incidentId;
+      rt.broken ??= { cause: 'unknown', kind: null, incidentId, leg: mismatch, qty: 0, at: now, reason: `normal close refused: ${mismatch}` };
+      const changes: StateChange[] = [];
+      const c = this.move(rt, 'broke', `normal close refused: ${mismatch}`);
+      if (c) changes.push(c);
+      const policy = policyFor(this.config, 'unknown', rt.def.policy);
+      const emergency: Decision = {
+        ...decision,
+        action: policy === 'close' ? 'EMERGENCY_CLOSE' : policy === 'hedge' ? 'HEDGE' : 'ALERT_ONLY',
+        reason: `${decision.rule} wanted an ordinary close, but ${mismatch}; emergency path instead`,
+        urgency: 'IMMEDIATE',
+      };
+      const journal = [
+        this.journal('decision', `dec:${id}:refused:${now}`, { refused: decision, because: mismatch }, id, incidentId),
+        this.journal('decision', `dec:${incidentId}:${now}`, emergency, id, incidentId),
+      ];
+      this.emit({ kind: 'decision', at: now, decision: emergency });
+      const primary: Detection = {
+        strategyId: id,
+        cause: 'unknown',
+        kind: null,
+        contract: rt.def.legs[0]!.contract,
+        before: Qty.zero,
+        change: Qty.zero,
+        settles: null,
+        brokerAt: now,
+        reason: mismatch,
+      };
+      await this.closer.onBreak(rt, {
+        policy,
+        decision: emergency,
+        incidentId,
+        primary,
+        detections: [],
+        changes,
+        journal,
+        firstBreak: true,
+        latencyFrom: null,
+      });
+      return;
+    }
+    const changes: StateChange[] = [];
+    const c = this.move(rt, 'close-requested', decision.reason);
+    if (c) changes.push(c);
+    this.emit({ kind: 'decision', at: now, decision });
+    await this.closer.startNormalClose(rt, decision, changes, [
+      this.journal('decision', `dec:${id}:exit:${now}`, decision, id, null),
+    ]);
+  }
+
+  /** Why the strategy's holdings no longer match its legs or the broker; null when they do. */
+  legMismatch(rt: StrategyRuntime): string | null {
+    const id = rt.def.id;
+    const want = new Map<ContractKey, number>();
+    for (const leg of rt.def.legs) want.set(contractKey(leg.contract), (want.get(contractKey(leg.contract)) ?? 0) + leg.qty);
+    for (const [key, qty] of want) {
+      const have = this.book.holding(id, key);
+      if (have !== qty) return `${key} should be ${signed(qty)} but the strategy holds ${signed(have)}`;
+      const unexplained = this.brokerQty(key) - this.book.net(key);
+      if (unexplained !== 0) return `the broker shows ${signed(unexplained)} unexplained in ${key}`;
+    }
+    for (const h of this.book.holdings(id)) {
+      if (!want.has(contractKey(h.contract))) return `the strategy holds ${signed(h.qty)} ${describeContract(h.contract)} that is not one of its legs`;
+    }
+    return null;
+  }
+
+  // ---------------------------------------------------------------- reconciliation
+
+  /**
+   * Brings the guard in line with the broker: executions since the cursor (own fills applied once, foreign ones
+   * kept for the detector), working orders matched to the guard's by orderRef (an order already at the broker is
+   * never sent again), and every position compared with the book through the same detector path as a live update.
+   */
+  async reconcileNow(reason: string): Promise<void> {
+    let snap: BrokerSnapshot;
+    try {
+      snap = await this.deps.broker.snapshot({ executionsSince: this.cursor.lastExecutionAt });
+    } catch (e) {
+      if (LegguardError.is(e, 'BROKER_DISCONNECTED')) {
+        this.log('warn', `reconciliation (${reason}) skipped: broker disconnected`);
+        return;
+      }
+      throw e;
+    }
+    const perf = this.clock.perf();
+    const notes: string[] = [];
+    // Orders first: an execution of an order sent just before a crash must find its tracked order.
+    notes.push(...(await this.closer.reconcileOrders(snap)));
+    const execs = [...snap.executions].sort((a, b) => a.tsEvent - b.tsEvent);
+    for (const e of execs) {
+      if (!this.tracker.firstSight(e.execId)) continue;
+      const own = isLegguardRef(e.orderRef) ? this.tracker.get(e.orderRef!) : undefined;
+      if (own) {
+        await this.closer.applyOwnFill(own, e);
+        notes.push(`applied missed fill ${e.execId} of ${e.orderRef}`);
+      } else {
+        const key = contractKey(e.contract);
+        this.foreign.set(key, [...(this.foreign.get(key) ?? []), e]);
+        notes.push(`execution outside legguard: ${e.side} ${e.qty} ${describeContract(e.contract)}${e.liquidation ? ' (liquidation)' : ''}`);
+      }
+      this.advanceCursor(e);
+    }
+    const keys = new Set<ContractKey>();
+    const reported = new Set<ContractKey>();
+    for (const p of snap.positions) {
+      const key = contractKey(p.contract);
+      reported.add(key);
+      keys.add(key);
+      if (this.brokerQty(key) !== p.qty) notes.push(`position ${key}: ${this.brokerQty(key)} -> ${p.qty}`);
+      this.brokerPositions.set(key, { contract: p.contract, qty: p.qty, at: p.tsEvent });
+    }
+    for (const key of this.book.contractKeys()) {
+      keys.add(key);
+      if (!reported.has(key)) {
+        const had = this.brokerPositions.get(key);
+        if (had && had.qty !== 0) notes.push(`position ${key}: ${had.qty} -> 0 (missing at the broker)`);
+        const contract = had?.contract ?? this.book.contract(key)!;
+        this.brokerPositions.set(key, { contract, qty: Qty.zero, at: snap.at });
+      }
+    }
+    for (const key of keys) {
+      const d = this.brokerQty(key) - this.book.net(key);
+      if (d !== 0) notes.push(`book differs in ${key} by ${signed(d)}`);
+    }
+    await this.examine(keys, perf);
+    const at = this.clock.now();
+    this.cursor = { ...this.cursor, lastReconciledAt: at };
+    await this.commit({
+      journal: [this.journal('reconciliation', `recon:${at}:${reason}`, { reason, notes, positions: snap.positions.length, executions: snap.executions.length, openOrders: snap.openOrders.length })],
+      cursor: this.cursor,
+      outside: this.book.holdings(null),
+    });
+    this.emit({ kind: 'reconciled', at, reason, discrepancies: notes });
+  }
+
+  // ---------------------------------------------------------------- views
+
+  /** Quotes for `contracts`, from the broker, cached. */
+  async quotesFor(contracts: readonly Contract[]): Promise<Map<ContractKey, Quote | null>> {
+    const out = new Map<ContractKey, Quote | null>();
+    await Promise.all(
+      contracts.map(async (c) => {
+        const key = contractKey(c);
+        let q: Quote | null = null;
+        try {
+          q = await this.deps.broker.quote(c);
+        } catch (e) {
+          this.log('warn', `no quote for ${key}: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        if (q) {
+          this.quotes.set(key, q);
+          if (q.underlying !== null) this.underlyingPrices.set(c.symbol, q.underlying);
+          if (!isOption(c)) {
+            const mid = q.bid !== null && q.ask !== null ? (q.bid + q.ask) / 2 : q.last;
+            if (mid !== null) this.underlyingPrices.set(c.symbol, mid);
+          }
+        }
+        out.set(key, q ?? this.quotes.get(key) ?? null);
+      }),
+    );
+    return out;
+  }
+
+  holdingsOf(id: StrategyId): readonly Holding[] {
+    return this.book.holdings(id);
+  }
+
+  openOrderCount(): number {
+    let n = 0;
+    for (const o of this.tracker.all()) if (isOpenStatus(o.status)) n++;
+    return n;
+  }
+
+  priceOf(c: Contract): Price | null {
+    const q = this.quotes.get(contractKey(c));
+    if (!q) return null;
+    return q.last ?? (q.bid !== null && q.ask !== null ? ((q.bid + q.ask) / 2) as Price : null);
+  }
+}
