@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { CHANGE_CAUSES } from '../core/detection.js';
+import { DEFAULT_GUARD_CONFIG, type GuardConfig } from '../engine/guard-config.js';
+import { zodToError } from './zod-errors.js';
+
+const policy = z.enum(['close', 'hedge', 'alert']);
+const positiveMs = z.number().int().positive();
+const limit = z.number().positive().nullable();
+
+/**
+ * The `guard:` block, shared by the config file and scenario files. Every key is optional; defaults are
+ * `DEFAULT_GUARD_CONFIG`. Unknown keys are errors (a typo must not silently leave a default in place).
+ */
+export const guardConfigSchema = z
+  .object({
+    onAssignment: policy.optional(),
+    policies: z.partialRecord(z.enum(CHANGE_CAUSES.filter((c) => c !== 'own-fill') as [string, ...string[]]), policy).optional(),
+    timeExitDte: z.number().int().min(0).max(30).nullable().optional(),
+    correlationWindowMs: positiveMs.optional(),
+    pairingWindowMs: positiveMs.optional(),
+    preMarketHedge: z.boolean().optional(),
+    combos: z.boolean().optional(),
+    fillTimeoutMs: positiveMs.optional(),
+    maxRejects: z.number().int().min(1).max(20).optional(),
+    priceWalk: z
+      .object({
+        stepTicks: z.number().int().positive().optional(),
+        maxSlippageFraction: z.number().positive().max(1).optional(),
+        minBoundTicks: z.number().int().nonnegative().optional(),
+      })
+      .strict()
+      .optional(),
+    limits: z
+      .object({ maxContractsPerOrder: limit.optional(), maxSharesPerOrder: limit.optional(), maxNotionalPerOrder: limit.optional() })
+      .strict()
+      .optional(),
+    reconcileIntervalMs: positiveMs.optional(),
+    ruleIntervalMs: positiveMs.optional(),
+    maxMessagesPerSecond: z.number().int().min(1).max(50).optional(),
+  })
+  .strict();
+
+export type GuardConfigInput = z.infer<typeof guardConfigSchema>;
+
+/** Validates a raw `guard:` block and fills in defaults; errors name `file` and the key. */
+export function parseGuardConfig(raw: unknown, file: string, prefix: readonly PropertyKey[] = ['guard']): GuardConfig {
+  const r = guardConfigSchema.safeParse(raw ?? {});
+  if (!r.success) throw zodToError('CONFIG_INVALID', file, r.error, prefix);
+  const g = r.data;
+  const d = DEFAULT_GUARD_CONFIG;
+  return {
+    onAssignment: g.onAssignment ?? d.onAssignment,
+    policies: { ...d.policies, ...(g.policies ?? {}) },
+    timeExitDte: g.timeExitDte === undefined ? d.timeExitDte : g.timeExitDte,
+    correlationWindowMs: g.correlationWindowMs ?? d.correlationWindowMs,
+    pairingWindowMs: g.pairingWindowMs ?? d.pairingWindowMs,
+    preMarketHedge: g.preMarketHedge ?? d.preMarketHedge,
+    combos: g.combos ?? d.combos,
+    fillTimeoutMs: g.fillTimeoutMs ?? d.fillTimeoutMs,
+    maxRejects: g.maxRejects ?? d.maxRejects,
+    priceWalk: {
+      stepTicks: g.priceWalk?.stepTicks ?? d.priceWalk.stepTicks,
+      maxSlippageFraction: g.priceWalk?.maxSlippageFraction ?? d.priceWalk.maxSlippageFraction,
+      minBoundTicks: g.priceWalk?.minBoundTicks ?? d.priceWalk.minBoundTicks,
+    },
+    limits: {
+      maxContractsPerOrder: g.limits?.maxContractsPerOrder === undefined ? d.limits.maxContractsPerOrder : g.limits.maxContractsPerOrder,
+      maxSharesPerOrder: g.limits?.maxSharesPerOrder === undefined ? d.limits.maxSharesPerOrder : g.limits.maxSharesPerOrder,
+      maxNotionalPerOrder: g.limits?.maxNotionalPerOrder === undefined ? d.limits.maxNotionalPerOrder : g.limits.maxNotionalPerOrder,
+    },
+    reconcileIntervalMs: g.reconcileIntervalMs ?? d.reconcileIntervalMs,
+    ruleIntervalMs: g.ruleIntervalMs ?? d.ruleIntervalMs,
+    maxMessagesPerSecond: g.maxMessagesPerSecond ?? d.maxMessagesPerSecond,
+  };
+}
