@@ -74,23 +74,31 @@ export interface Cursor {
   readonly lastReconciledAt: EpochMs | null;
 }
 
-/** Everything one step of the engine writes, committed atomically and durably before `commit` resolves. */
+/**
+ * Everything one step of the engine writes, committed atomically and durably before `commit` resolves: either all of
+ * it is written or none. Every record must belong to `account`. Applied in this order: strategies (upserted by id,
+ * holdings replaced), removals, state changes (appended), journal, orders, alerts, outside holdings, cursor. Within
+ * one batch a strategy or order given twice is written as its last occurrence; an alert key given twice keeps the
+ * first.
+ */
 export interface StoreBatch {
   readonly account: AccountId;
   readonly strategies?: readonly StrategyRecord[];
   readonly removeStrategies?: readonly StrategyId[];
   readonly stateChanges?: readonly StateChange[];
   readonly journal?: readonly JournalEntry[];
-  /** Upserted by `request.ref`. */
+  /** Upserted by `request.ref` (per account): the latest commit's record replaces the earlier one. */
   readonly orders?: readonly OrderRecord[];
   /** Inserted into the outbox unless the key is already there. */
   readonly alerts?: readonly Alert[];
   /** Replaces the holdings outside any strategy. */
   readonly outside?: readonly Holding[];
+  /** Only the fields given change; `null` clears one. */
   readonly cursor?: Partial<Cursor>;
 }
 
 export interface LoadedState {
+  /** Every strategy of the account, whatever its state, oldest first (`createdAt`, then id). */
   readonly strategies: readonly StrategyRecord[];
   /** Orders not yet in a terminal state (planned, pending, working, partially filled). */
   readonly openOrders: readonly OrderRecord[];
@@ -128,24 +136,47 @@ export interface StorePort {
   close(): Promise<void>;
   commit(batch: StoreBatch): Promise<void>;
   load(account: AccountId): Promise<LoadedState>;
-  /** One guard per account per store: throws LOCK_HELD naming the holder when another live guard has it. */
+  /**
+   * One guard per account per store: throws LOCK_HELD naming the holder and its expiry when another owner's lock is
+   * live (`now < expiresAt`). A lock that has expired is taken over; the same owner acquiring again extends it.
+   */
   acquireLock(account: AccountId, owner: string, now: EpochMs, ttlMs: number): Promise<void>;
+  /** Extends `owner`'s lock to `now + ttlMs`; LOCK_HELD when the lock was taken over by another owner or released. */
   refreshLock(account: AccountId, owner: string, now: EpochMs, ttlMs: number): Promise<void>;
+  /** Releases `owner`'s lock; a lock held by someone else is left alone. */
   releaseLock(account: AccountId, owner: string): Promise<void>;
   /**
    * Outbox: alerts committed through `commit({ alerts })` (or `enqueueAlerts`), paired with each named channel, that
    * are not yet delivered and due at `now`, oldest first. A pair with no delivery row yet is due at once.
    */
   dueDeliveries(channels: readonly string[], now: EpochMs, limit: number): Promise<readonly OutboxDelivery[]>;
+  /** Counts one attempt of the pair; NOT_FOUND when no alert has that key. A delivered pair stays delivered. */
   recordDelivery(result: DeliveryResult): Promise<void>;
   /** Inserts alerts outside an engine step (escalation repeats, heartbeats, `alert test`); existing keys are kept. */
   enqueueAlerts(alerts: readonly Alert[]): Promise<void>;
   /** Marks an incident acknowledged; false when no alert names that incident. */
   ackIncident(incidentId: IncidentId, at: EpochMs, by: string): Promise<boolean>;
-  /** Critical incidents not acknowledged, with their first alert and the time the latest alert for them was raised. */
+  /**
+   * Critical incidents not acknowledged, oldest first: every incident named by at least one critical alert and not
+   * acknowledged, with its first critical alert (earliest `at`, then first committed) and the `at` of its latest
+   * critical alert (escalation repeats included).
+   */
   unackedCritical(): Promise<readonly { readonly incidentId: IncidentId; readonly first: Alert; readonly lastAt: EpochMs }[]>;
   listStrategies(account: AccountId | null): Promise<readonly StrategyRecord[]>;
+  /**
+   * Every order of the account (or of one strategy), whatever its status, in the order each ref was first committed:
+   * the engine derives the next plan revision from them.
+   */
   orders(filter: { account: AccountId; strategyId?: StrategyId }): Promise<readonly OrderRecord[]>;
+  /**
+   * The execution ids journaled for the account at or after `since` (entries of type `fill` or `broker-event` whose key
+   * is `exec:<execId>`), so a restarted guard never applies an execution twice.
+   */
+  recentExecIds(account: AccountId, since: EpochMs): Promise<ReadonlySet<ExecId>>;
+  /**
+   * Journal entries in append order (oldest first). With `limit`, the newest `limit` matching entries, still oldest
+   * first.
+   */
   journal(filter: {
     account: AccountId;
     strategyId?: StrategyId;
