@@ -186,7 +186,7 @@ function multiplierOf(c: Contract): number {
 export function orderNotional(order: OrderRequest, referencePrice?: (c: Contract) => Price | null): number | null {
   if (order.limitPrice !== null) {
     const mult = Math.max(...order.legs.map((l) => multiplierOf(l.contract)));
-    return Math.abs(order.limitPrice) * order.quantity * mult;
+    return Math.abs(order.limitPrice) * mult * order.quantity;
   }
   if (!referencePrice) return null;
   let sum = 0;

@@ -1,0 +1,334 @@
+import type { BookView, Holding } from './book.js';
+import { nextOpen } from './calendar.js';
+import { contractKey, formatStrike, isOption, type Contract, type OptionContract } from './contract.js';
+import type { GateLimits } from './gate.js';
+import type { AccountId, ContractKey, IncidentId, StrategyId } from './ids.js';
+import { closingAction, orderRef, RISK_TIERS, type OrderLeg, type OrderRequest, type RiskTier } from './order.js';
+import { marketablePrice } from './price-walk.js';
+import { EpochMs, Qty } from './quantity.js';
+import type { QuoteView } from './quote-view.js';
+
+export interface ClosePlanInput {
+  readonly strategyId: StrategyId;
+  readonly account: AccountId;
+  /** The incident the orders belong to (null for an ordinary exit). */
+  readonly incidentId: IncidentId | null;
+  /** What the orders' refs derive from: the incident id, or `exit-<time>` for an ordinary exit. */
+  readonly incidentKey: string;
+  /** The plan's revision: the `attempt` of every orderRef, so a re-plan never reuses a ref. */
+  readonly revision: number;
+  /**
+   * What is left to close: the strategy's holdings in the book less what its working orders will still trade
+   * (the engine's residual). Defaults to the book's holdings of the strategy. Never the strategy's definition.
+   */
+  readonly holdings?: readonly Holding[];
+  readonly book: BookView;
+  readonly brokerPosition: (key: ContractKey) => Qty;
+  readonly quote: (contract: Contract) => QuoteView | null;
+  readonly now: EpochMs;
+  /** `close`: everything; `hedge`: stock only. */
+  readonly mode: 'close' | 'hedge';
+  readonly purpose: 'emergency' | 'normal';
+  /** Close a covered short option and its long cover as one combo order. */
+  readonly combos: boolean;
+  /** Stock may trade in the extended session (04:00-09:30 and 16:00-20:00 New York). */
+  readonly preMarketHedge: boolean;
+  /** Orders larger than the gate's limits are split so that each part passes. */
+  readonly limits?: GateLimits;
+  readonly tick?: number;
+}
+
+export interface PlannedOrder {
+  readonly request: OrderRequest;
+  /** Not to be sent before this: now, or the next open of the session its instruments trade in. */
+  readonly notBefore: EpochMs;
+  /** The group part of the orderRef: derived from the tier and the contracts, so the same holdings give the same. */
+  readonly group: string;
+}
+
+export interface ClosePlan {
+  /** Most dangerous first: by risk tier, then time, then group. */
+  readonly orders: readonly PlannedOrder[];
+  /** What could not be planned: no quote for the side needed, or a limit that allows not even one unit. */
+  readonly blocked: readonly { readonly contract: Contract; readonly qty: Qty; readonly reason: string }[];
+  /** Holdings the broker does not show in full where nothing else shares the contract: only what it shows is closed. */
+  readonly clamped: readonly { readonly contract: Contract; readonly holding: Qty; readonly closing: Qty; readonly reason: string }[];
+  /** Left alone on purpose: stock that covers short calls (or puts) in hedge mode; selling it would leave them naked. */
+  readonly held: readonly { readonly contract: Contract; readonly qty: Qty; readonly reason: string }[];
+}
+
+interface Part {
+  readonly tier: RiskTier;
+  readonly group: string;
+  readonly legs: readonly OrderLeg[];
+  /** Units, positive. */
+  readonly units: number;
+  readonly session: 'option' | 'stock' | 'stock-extended';
+  /** When priced as a combo and the combo cannot be priced: these single-leg parts instead. */
+  readonly fallback?: readonly Part[];
+}
+
+/**
+ * Plans the close of what a strategy still holds (docs/design.md "Close plans"), as marketable limit orders, most
+ * dangerous first:
+ *
+ * - tier 0, naked short options: short options no long option of the strategy covers (short calls covered only by
+ *   stock are here too: they are closed before their stock can go);
+ * - tier 1, stock: the part that covers no short option may trade pre-market (`preMarketHedge`); the part that
+ *   covers short calls (long stock) or short puts (short stock) waits for the options' open, and in `hedge` mode is
+ *   held back (`held`), since selling it would leave the options naked;
+ * - tier 2, covered short options with their long cover (same underlying, right and multiplier, expiring no
+ *   earlier) as one combo when `combos` is on, else the short alone (its cover then follows in tier 3);
+ * - tier 3, long options.
+ *
+ * Where no other strategy and nothing outside a strategy holds a contract, the quantity is clamped to what the
+ * broker shows (`clamped`). A leg without the quote side it needs goes to `blocked`; a combo that cannot be priced
+ * falls back to single legs. Nothing held gives an empty plan.
+ *
+ * @example
+ *   // Iron condor after its short put was assigned at 02:30: +200 SPY, -2 C460, +2 C465, +2 P435.
+ *   planClose({ ..., now: 02:30 ET, preMarketHedge: true, combos: true })
+ *   // t1 SELL 200 SPY at the bid, from 04:00 (outside RTH); t2 combo BUY C460 / SELL C465 at the open;
+ *   // t3 SELL 2 P435 at the open.
+ */
+export function planClose(input: ClosePlanInput): ClosePlan {
+  const { book, strategyId: sid } = input;
+  const blocked: { contract: Contract; qty: Qty; reason: string }[] = [];
+  const clamped: { contract: Contract; holding: Qty; closing: Qty; reason: string }[] = [];
+  const held: { contract: Contract; qty: Qty; reason: string }[] = [];
+
+  // What to close per contract, clamped to the broker where nothing else shares.
+  const residual = new Map<ContractKey, { contract: Contract; qty: number }>();
+  for (const h of input.holdings ?? book.holdings(sid)) {
+    const key = contractKey(h.contract);
+    const r = residual.get(key);
+    if (r) r.qty += h.qty;
+    else residual.set(key, { contract: h.contract, qty: h.qty });
+  }
+  const toClose: { contract: Contract; qty: number }[] = [];
+  for (const [key, r] of [...residual].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (r.qty === 0) continue;
+    let qty = r.qty;
+    const shared = book.strategiesHolding(key).some((s) => s !== sid) || book.holding(null, key) !== 0;
+    if (!shared) {
+      // The residual already counts this strategy's working orders (residual - holding); the broker's position
+      // less the same is what the account still has to close.
+      const working = r.qty - book.holding(sid, key);
+      const account = input.brokerPosition(key) + working;
+      const most = Math.sign(account) === Math.sign(r.qty) ? Math.min(Math.abs(account), Math.abs(r.qty)) : 0;
+      if (most !== Math.abs(r.qty)) {
+        qty = Math.sign(r.qty) * most;
+        clamped.push({
+          contract: r.contract,
+          holding: Qty.unsafe(r.qty),
+          closing: Qty.unsafe(qty),
+          reason: `the strategy has ${r.qty} to close but the broker shows ${input.brokerPosition(key)} and nothing else holds it`,
+        });
+      }
+    }
+    if (qty !== 0) toClose.push({ contract: r.contract, qty });
+  }
+
+  const parts: Part[] = [];
+  const options = toClose.filter((x): x is { contract: OptionContract; qty: number } => isOption(x.contract));
+  const stocks = toClose.filter((x) => !isOption(x.contract));
+
+  // Covered shorts: pair each short option with long options that cap its risk.
+  const shorts = options.filter((o) => o.qty < 0).map((o) => ({ contract: o.contract, left: -o.qty }));
+  const longs = options.filter((o) => o.qty > 0).map((o) => ({ contract: o.contract, left: o.qty }));
+  shorts.sort((a, b) => optionOrder(a.contract, b.contract));
+  const pairs: { short: OptionContract; long: OptionContract; units: number }[] = [];
+  for (const s of shorts) {
+    const covers = longs
+      .filter((l) => covers_(l.contract, s.contract))
+      .sort(
+        (a, b) =>
+          Number(a.contract.expiry !== s.contract.expiry) - Number(b.contract.expiry !== s.contract.expiry) ||
+          Math.abs(a.contract.strike - s.contract.strike) - Math.abs(b.contract.strike - s.contract.strike) ||
+          optionOrder(a.contract, b.contract),
+      );
+    for (const l of covers) {
+      if (s.left === 0) break;
+      const n = Math.min(s.left, l.left);
+      if (n === 0) continue;
+      pairs.push({ short: s.contract, long: l.contract, units: n });
+      s.left -= n;
+      l.left -= n;
+    }
+  }
+
+  if (input.mode === 'close') {
+    for (const s of shorts) {
+      if (s.left > 0) parts.push(single(RISK_TIERS['naked-short-option'], s.contract, 'BUY', s.left, 'option'));
+    }
+    if (input.combos) {
+      for (const p of pairs) {
+        const legs: OrderLeg[] = [
+          { contract: p.short, action: 'BUY', ratio: 1 },
+          { contract: p.long, action: 'SELL', ratio: 1 },
+        ];
+        parts.push({
+          tier: RISK_TIERS.spread,
+          group: `t${RISK_TIERS.spread}.${p.short.symbol}.${optionCode(p.short)}_${optionCode(p.long)}`,
+          legs,
+          units: p.units,
+          session: 'option',
+          fallback: [
+            single(RISK_TIERS.spread, p.short, 'BUY', p.units, 'option'),
+            single(RISK_TIERS['long-option'], p.long, 'SELL', p.units, 'option'),
+          ],
+        });
+      }
+    } else {
+      const coveredShort = new Map<ContractKey, { contract: OptionContract; units: number }>();
+      const coverLong = new Map<ContractKey, { contract: OptionContract; units: number }>();
+      for (const p of pairs) {
+        add(coveredShort, p.short, p.units);
+        add(coverLong, p.long, p.units);
+      }
+      for (const { contract, units } of coveredShort.values()) parts.push(single(RISK_TIERS.spread, contract, 'BUY', units, 'option'));
+      for (const { contract, units } of coverLong.values()) parts.push(single(RISK_TIERS['long-option'], contract, 'SELL', units, 'option'));
+    }
+    for (const l of longs) {
+      if (l.left > 0) parts.push(single(RISK_TIERS['long-option'], l.contract, 'SELL', l.left, 'option'));
+    }
+  }
+
+  for (const st of stocks) {
+    // Short options left uncovered by options, which this stock covers: short calls for long stock, short puts
+    // for short stock.
+    const right = st.qty > 0 ? 'C' : 'P';
+    let coverShares = 0;
+    for (const s of shorts) {
+      if (s.contract.symbol === st.contract.symbol && s.contract.right === right && s.contract.settlement === 'physical') {
+        coverShares += s.left * s.contract.multiplier;
+      }
+    }
+    const covering = Math.min(Math.abs(st.qty), coverShares);
+    const free = Math.abs(st.qty) - covering;
+    const action = closingAction(st.qty);
+    const symbol = st.contract.symbol;
+    if (free > 0) {
+      const p = single(RISK_TIERS.stock, st.contract, action, free, input.preMarketHedge ? 'stock-extended' : 'stock');
+      parts.push({ ...p, group: `t${RISK_TIERS.stock}.${symbol}.STK` });
+    }
+    if (covering > 0) {
+      const what = `${covering} shares cover short ${right === 'C' ? 'calls' : 'puts'}`;
+      if (input.mode === 'hedge') {
+        held.push({ contract: st.contract, qty: Qty.unsafe(Math.sign(st.qty) * covering), reason: `${what}; selling them would leave those options naked` });
+      } else {
+        // Waits for the options' open, where the tier-0 close of those options goes first.
+        const p = single(RISK_TIERS.stock, st.contract, action, covering, 'option');
+        parts.push({ ...p, group: `t${RISK_TIERS.stock}.${symbol}.STK.cover` });
+      }
+    }
+  }
+
+  const orders: PlannedOrder[] = [];
+  const place = (p: Part): void => {
+    const priced = marketablePrice(p.legs, input.quote, input.tick);
+    if (!priced.ok) {
+      if (p.fallback) {
+        for (const f of p.fallback) place(f);
+        return;
+      }
+      blocked.push({ contract: priced.contract, qty: signedQty(p), reason: priced.reason });
+      return;
+    }
+    const notBefore = nextOpen(input.now, p.session);
+    const chunk = maxUnits(p, priced.price, input.limits);
+    if (chunk < 1) {
+      blocked.push({ contract: p.legs[0]!.contract, qty: signedQty(p), reason: `the order limits allow not even one unit at ${priced.price}` });
+      return;
+    }
+    const count = Math.ceil(p.units / chunk);
+    for (let i = 0; i < count; i++) {
+      const units = Math.min(chunk, p.units - i * chunk);
+      const group = count === 1 ? p.group : `${p.group}.p${i + 1}`;
+      orders.push({
+        group,
+        notBefore: EpochMs.unsafe(notBefore),
+        request: {
+          ref: orderRef(sid, input.incidentKey, group, input.revision),
+          strategyId: sid,
+          incidentId: input.incidentId,
+          account: input.account,
+          legs: p.legs,
+          quantity: Qty.unsafe(units),
+          orderType: 'LMT',
+          limitPrice: priced.price,
+          outsideRth: p.session === 'stock-extended',
+          purpose: input.purpose,
+          tier: p.tier,
+        },
+      });
+    }
+  };
+  for (const p of parts) place(p);
+  orders.sort((a, b) => a.request.tier - b.request.tier || a.notBefore - b.notBefore || (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
+  return { orders, blocked, clamped, held };
+}
+
+/** A long option caps a short one's risk: same underlying, right and multiplier, expiring no earlier. */
+function covers_(long: OptionContract, short: OptionContract): boolean {
+  return (
+    long.symbol === short.symbol &&
+    long.right === short.right &&
+    long.multiplier === short.multiplier &&
+    long.settlement === short.settlement &&
+    long.expiry >= short.expiry
+  );
+}
+
+function optionOrder(a: OptionContract, b: OptionContract): number {
+  const ka = contractKey(a);
+  const kb = contractKey(b);
+  return a.expiry < b.expiry ? -1 : a.expiry > b.expiry ? 1 : a.strike - b.strike || (ka < kb ? -1 : ka > kb ? 1 : 0);
+}
+
+/** `P440.260130`: short, and free of characters an orderRef cannot carry. */
+function optionCode(c: OptionContract): string {
+  return `${c.right}${formatStrike(c.strike)}.${c.expiry.slice(2).replaceAll('-', '')}`;
+}
+
+function safe(s: string): string {
+  return s.replace(/[^A-Za-z0-9._:-]/g, '_');
+}
+
+function single(tier: RiskTier, contract: Contract, action: 'BUY' | 'SELL', units: number, session: Part['session']): Part {
+  const code = isOption(contract) ? `${safe(contract.symbol)}.${optionCode(contract)}` : `${safe(contract.symbol)}.STK`;
+  return { tier, group: `t${tier}.${code}`, legs: [{ contract, action, ratio: 1 }], units, session };
+}
+
+function add(m: Map<ContractKey, { contract: OptionContract; units: number }>, c: OptionContract, units: number): void {
+  const key = contractKey(c);
+  const x = m.get(key);
+  if (x) x.units += units;
+  else m.set(key, { contract: c, units });
+}
+
+/** The signed holding a part closes (of its first leg), for `blocked` entries. */
+function signedQty(p: Part): Qty {
+  const l = p.legs[0]!;
+  return Qty.unsafe((l.action === 'BUY' ? -1 : 1) * l.ratio * p.units);
+}
+
+/** The most units one order may carry under the gate's limits at `price`. */
+function maxUnits(p: Part, price: number, limits: GateLimits | undefined): number {
+  let most = p.units;
+  if (!limits) return most;
+  let mult = 1;
+  for (const l of p.legs) {
+    const isOpt = isOption(l.contract);
+    const max = isOpt ? limits.maxContractsPerOrder : limits.maxSharesPerOrder;
+    if (max !== null) most = Math.min(most, Math.floor(max / l.ratio));
+    if (isOption(l.contract)) mult = Math.max(mult, l.contract.multiplier);
+  }
+  if (limits.maxNotionalPerOrder !== null && price !== 0) {
+    const unit = Math.abs(price) * mult;
+    most = Math.min(most, Math.floor(limits.maxNotionalPerOrder / unit + 1e-9));
+    // The gate computes the notional the same way; step down past any float rounding it would refuse.
+    while (most > 0 && unit * most > limits.maxNotionalPerOrder) most--;
+  }
+  return most;
+}
