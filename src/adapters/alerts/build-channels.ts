@@ -67,14 +67,28 @@ function httpUrl(ch: ChannelConfig, field: string, value: string | null, problem
 
 const EMAIL = /^(?:[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+|[^<>]*<[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+>)$/;
 
+function urlPath(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    const u = new URL(url);
+    const p = `${u.pathname}${u.search}`;
+    return p.length > 1 ? p : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function secretsOf(ch: ChannelConfig, env: Env): (string | undefined)[] {
   switch (ch.type) {
     case 'console':
       return [];
-    case 'webhook':
-      return [ch.urlEnv ? env[ch.urlEnv] : undefined, ...Object.values(ch.headersEnv ?? {}).map((n) => env[n])];
+    case 'webhook': {
+      // The whole URL and its path: a receiver that echoes the request shows the path alone.
+      const url = ch.urlEnv ? env[ch.urlEnv] : ch.url;
+      return [url, urlPath(url), ...Object.values(ch.headersEnv ?? {}).map((n) => env[n])];
+    }
     case 'ntfy':
-      return [ch.topicEnv ? env[ch.topicEnv] : undefined, ch.tokenEnv ? env[ch.tokenEnv] : undefined];
+      return [ch.topicEnv ? env[ch.topicEnv] : ch.topic, ch.tokenEnv ? env[ch.tokenEnv] : undefined];
     case 'telegram':
       return [env[ch.tokenEnv]];
     case 'email':
@@ -181,7 +195,7 @@ export function buildChannels(config: AlertsConfig, opts: BuildChannelsOptions):
   }
   if (problems.list.length > 0) {
     for (const c of channels) c.channel.close();
-    const message = problems.list.length === 1 ? problems.list[0]! : `${problems.list.length} alert channels are misconfigured:\n  ${problems.list.join('\n  ')}`;
+    const message = problems.list.length === 1 ? problems.list[0]! : `${problems.list.length} problems with alert channels:\n  ${problems.list.join('\n  ')}`;
     throw new LegguardError('ALERT_CHANNEL_INVALID', redactor.redact(message), { problems: problems.list.map((p) => redactor.redact(p)) });
   }
   return { channels, redactor };

@@ -1,5 +1,5 @@
 /**
- * A sliding-window rate limit for one channel: at most `max` sends in any `perMs` window. Times come from the
+ * A sliding-window rate limit for one channel: at most `max` sends in any window `(t - perMs, t]`. Times come from the
  * injected clock, so a virtual clock drives it in tests. Held in memory: after a restart the window starts empty,
  * which can at worst let one extra window's worth through.
  */
@@ -34,6 +34,6 @@ export class RateWindow {
   /** When the next send will be allowed: `now` when one is allowed already. */
   nextFreeAt(now: number): number {
     if (this.available(now) > 0) return now;
-    return this.sent[0]! + this.perMs + 1;
+    return this.sent[0]! + this.perMs;
   }
 }

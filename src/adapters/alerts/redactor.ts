@@ -32,8 +32,18 @@ export class Redactor {
 
   redact(text: string): string {
     let out = text;
-    for (const n of this.needles) if (out.includes(n)) out = out.split(n).join(REDACTED);
-    return out;
+    // Again until nothing is found: the marker next to leftover text can spell a secret anew (`]zzz` after `[redacted`).
+    for (let round = 0; round < 20; round++) {
+      let changed = false;
+      for (const n of this.needles) {
+        if (out.includes(n)) {
+          out = out.split(n).join(REDACTED);
+          changed = true;
+        }
+      }
+      if (!changed) return out;
+    }
+    return REDACTED;
   }
 
   /** The message of anything thrown, redacted, with a network error's code (`ECONNREFUSED`) when it has one. */
