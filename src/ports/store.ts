@@ -174,6 +174,11 @@ export interface StorePort {
    */
   recentExecIds(account: AccountId, since: EpochMs): Promise<ReadonlySet<ExecId>>;
   /**
+   * State changes of the account (or of one strategy) in the order committed. With `limit`, the newest `limit`, still
+   * oldest first.
+   */
+  stateHistory(filter: { account: AccountId; strategyId?: StrategyId; limit?: number }): Promise<readonly StateChange[]>;
+  /**
    * Journal entries in append order (oldest first). With `limit`, the newest `limit` matching entries, still oldest
    * first.
    */

@@ -1,0 +1,351 @@
+import { LegguardError } from '../../core/errors.js';
+import type { AccountId, ExecId, IncidentId, StrategyId } from '../../core/ids.js';
+import { EpochMs } from '../../core/quantity.js';
+import type { Alert } from '../../ports/alerts.js';
+import type {
+  DeliveryResult,
+  JournalEntry,
+  JournalType,
+  LoadedState,
+  OrderRecord,
+  OutboxDelivery,
+  StateChange,
+  StoreBatch,
+  StorePort,
+  StrategyRecord,
+} from '../../ports/store.js';
+import { checkInt, checkText } from './store-codec.js';
+import {
+  EXEC_JOURNAL_TYPES,
+  OPEN_ORDER_STATUSES,
+  alertFromRow,
+  alertRow,
+  checkDeliveryResult,
+  checkLimit,
+  checkLockArgs,
+  cursorFromRow,
+  cursorPatch,
+  execIdOfKey,
+  historyFromRow,
+  historyRow,
+  journalFromRow,
+  journalRow,
+  lockHeldError,
+  nextDelivery,
+  orderFromRow,
+  orderRow,
+  outboxDelivery,
+  outsideFromRow,
+  outsideRows,
+  prepareBatch,
+  strategyFromRows,
+  strategyRows,
+  type NoSeq,
+} from './store-rows.js';
+import type {
+  AckTable,
+  AlertTable,
+  CursorTable,
+  DeliveryTable,
+  HoldingTable,
+  JournalTable,
+  LockTable,
+  OrderTable,
+  OutsideTable,
+  StateHistoryTable,
+  StrategyTable,
+} from './store-tables.js';
+
+type Seq<T> = NoSeq<T> & { readonly seq: number };
+
+/**
+ * The store port in memory, for fast engine tests and benchmarks; nothing survives the process. It keeps the same
+ * rows the SQL store keeps (records are encoded to JSON text and decoded on the way out, with the same checks), so
+ * what comes back is exactly what the SQL store would return, and a caller that mutates a record after committing it
+ * changes nothing stored. A commit encodes every row before it changes anything, so it is all or nothing.
+ */
+export class MemoryStore implements StorePort {
+  readonly dialect = 'memory';
+  readonly where = 'memory store';
+  private state: 'new' | 'open' | 'closed' = 'new';
+  private seq = 0;
+  private readonly strategies = new Map<string, { row: StrategyTable; holdings: HoldingTable[] }>();
+  private readonly history: Seq<StateHistoryTable>[] = [];
+  private readonly journalRows: Seq<JournalTable>[] = [];
+  private readonly journalKeys = new Set<string>();
+  private readonly orderRows = new Map<string, Seq<OrderTable>>();
+  private readonly alerts = new Map<string, Seq<AlertTable>>();
+  private readonly deliveries = new Map<string, DeliveryTable>();
+  private readonly acks = new Map<string, AckTable>();
+  private readonly cursors = new Map<string, CursorTable>();
+  private readonly outside = new Map<string, OutsideTable[]>();
+  private readonly locks = new Map<string, LockTable>();
+
+  init(): Promise<void> {
+    if (this.state === 'closed') return Promise.reject(this.closedError());
+    this.state = 'open';
+    return Promise.resolve();
+  }
+
+  close(): Promise<void> {
+    this.state = 'closed';
+    return Promise.resolve();
+  }
+
+  commit(batch: StoreBatch): Promise<void> {
+    return this.op(() => {
+      const p = prepareBatch(batch);
+      const a = p.account;
+      // Encode everything first: any record that cannot be stored fails the commit before anything changes.
+      const strategies = p.strategies.map((r) => strategyRows(a, r));
+      const removals = p.removeStrategies.map((id) => checkText(id, 'strategy id to remove', { nonEmpty: true }));
+      const history = p.stateChanges.map((c) => historyRow(a, c));
+      const journal = p.journal.map((e) => journalRow(a, e));
+      const orders = p.orders.map((o) => orderRow(a, o));
+      const alerts = p.alerts.map(alertRow);
+      const outside = p.outside === null ? null : outsideRows(a, p.outside);
+      const cursor = p.cursor === null ? null : cursorPatch(p.cursor);
+
+      for (const s of strategies) this.strategies.set(strategyKey(a, s.row.strategy_id), { row: s.row, holdings: s.holdings });
+      for (const id of removals) this.strategies.delete(strategyKey(a, id));
+      for (const h of history) this.history.push({ ...h, seq: ++this.seq });
+      for (const j of journal) {
+        const k = `${a}\u0000${j.key}`;
+        if (this.journalKeys.has(k)) continue;
+        this.journalKeys.add(k);
+        this.journalRows.push({ ...j, seq: ++this.seq });
+      }
+      for (const o of orders) {
+        const k = `${a}\u0000${o.ref}`;
+        const prev = this.orderRows.get(k);
+        this.orderRows.set(k, { ...o, seq: prev?.seq ?? ++this.seq });
+      }
+      this.insertAlerts(alerts);
+      if (outside !== null) this.outside.set(a, outside);
+      if (cursor !== null && Object.keys(cursor).length > 0) {
+        const prev = this.cursors.get(a) ?? { account: a, last_execution_at: null, last_exec_id: null, last_reconciled_at: null };
+        this.cursors.set(a, { ...prev, ...cursor });
+      }
+    });
+  }
+
+  load(account: AccountId): Promise<LoadedState> {
+    return this.op(() => {
+      checkText(account, 'account', { nonEmpty: true });
+      return {
+        strategies: this.readStrategies(account),
+        openOrders: this.orderList(account, undefined)
+          .filter((o) => OPEN_ORDER_STATUSES.includes(o.status as (typeof OPEN_ORDER_STATUSES)[number]))
+          .map((o) => orderFromRow(o, this.where)),
+        outside: (this.outside.get(account) ?? []).map((r) => outsideFromRow(r, this.where)),
+        cursor: cursorFromRow(this.cursors.get(account), this.where),
+      };
+    });
+  }
+
+  listStrategies(account: AccountId | null): Promise<readonly StrategyRecord[]> {
+    return this.op(() => {
+      if (account !== null) checkText(account, 'account', { nonEmpty: true });
+      return this.readStrategies(account);
+    });
+  }
+
+  orders(filter: { account: AccountId; strategyId?: StrategyId }): Promise<readonly OrderRecord[]> {
+    return this.op(() => {
+      checkText(filter.account, 'account', { nonEmpty: true });
+      return this.orderList(filter.account, filter.strategyId).map((o) => orderFromRow(o, this.where));
+    });
+  }
+
+  recentExecIds(account: AccountId, since: EpochMs): Promise<ReadonlySet<ExecId>> {
+    return this.op(() => {
+      checkText(account, 'account', { nonEmpty: true });
+      checkInt(since, 'since');
+      const out = new Set<ExecId>();
+      for (const j of this.journalRows) {
+        if (j.account !== account || j.at < since || !(EXEC_JOURNAL_TYPES as readonly string[]).includes(j.type)) continue;
+        const id = execIdOfKey(j.key);
+        if (id !== null) out.add(id);
+      }
+      return out;
+    });
+  }
+
+  stateHistory(filter: { account: AccountId; strategyId?: StrategyId; limit?: number }): Promise<readonly StateChange[]> {
+    return this.op(() => {
+      checkText(filter.account, 'account', { nonEmpty: true });
+      const limit = checkLimit(filter.limit, 'state history limit');
+      const rows = this.history.filter((h) => h.account === filter.account && (filter.strategyId === undefined || h.strategy_id === filter.strategyId));
+      return newest(rows, limit).map((r) => historyFromRow(r, this.where));
+    });
+  }
+
+  journal(filter: {
+    account: AccountId;
+    strategyId?: StrategyId;
+    incidentId?: IncidentId;
+    types?: readonly JournalType[];
+    limit?: number;
+  }): Promise<readonly JournalEntry[]> {
+    return this.op(() => {
+      checkText(filter.account, 'account', { nonEmpty: true });
+      const limit = checkLimit(filter.limit, 'journal limit');
+      const rows = this.journalRows.filter(
+        (j) =>
+          j.account === filter.account &&
+          (filter.strategyId === undefined || j.strategy_id === filter.strategyId) &&
+          (filter.incidentId === undefined || j.incident_id === filter.incidentId) &&
+          (filter.types === undefined || (filter.types as readonly string[]).includes(j.type)),
+      );
+      return newest(rows, limit).map((r) => journalFromRow(r, this.where));
+    });
+  }
+
+  acquireLock(account: AccountId, owner: string, now: EpochMs, ttlMs: number): Promise<void> {
+    return this.op(() => {
+      checkLockArgs(account, owner, now, ttlMs);
+      const held = this.locks.get(account);
+      if (held && held.owner !== owner && held.expires_at > now) throw lockHeldError(account, owner, held, this.where, false);
+      this.locks.set(account, { account, owner, acquired_at: now, expires_at: now + ttlMs });
+    });
+  }
+
+  refreshLock(account: AccountId, owner: string, now: EpochMs, ttlMs: number): Promise<void> {
+    return this.op(() => {
+      checkLockArgs(account, owner, now, ttlMs);
+      const held = this.locks.get(account);
+      if (!held || held.owner !== owner) throw lockHeldError(account, owner, held, this.where, true);
+      this.locks.set(account, { ...held, expires_at: now + ttlMs });
+    });
+  }
+
+  releaseLock(account: AccountId, owner: string): Promise<void> {
+    return this.op(() => {
+      checkLockArgs(account, owner, EpochMs.unsafe(0));
+      if (this.locks.get(account)?.owner === owner) this.locks.delete(account);
+    });
+  }
+
+  dueDeliveries(channels: readonly string[], now: EpochMs, limit: number): Promise<readonly OutboxDelivery[]> {
+    return this.op(() => {
+      channels.forEach((c, i) => checkText(c, `channel ${i}`, { nonEmpty: true }));
+      checkInt(now, 'now');
+      checkLimit(limit, 'outbox limit');
+      const wanted = [...new Set(channels)];
+      const out: OutboxDelivery[] = [];
+      if (wanted.length === 0 || limit === 0) return out;
+      for (const a of this.alertsInOrder()) {
+        for (const channel of wanted) {
+          const d = this.deliveries.get(deliveryKey(a.key, channel));
+          if (d && !(d.status === 'pending' && d.next_attempt_at !== null && d.next_attempt_at <= now)) continue;
+          out.push(outboxDelivery(alertFromRow(a, this.where), channel, d ?? null));
+          if (out.length >= limit) return out;
+        }
+      }
+      return out;
+    });
+  }
+
+  recordDelivery(result: DeliveryResult): Promise<void> {
+    return this.op(() => {
+      checkDeliveryResult(result);
+      if (!this.alerts.has(result.alertKey)) {
+        throw new LegguardError('NOT_FOUND', `${this.where}: no alert with key ${JSON.stringify(result.alertKey)} in the outbox`, {
+          alertKey: result.alertKey,
+        });
+      }
+      const k = deliveryKey(result.alertKey, result.channel);
+      this.deliveries.set(k, nextDelivery(this.deliveries.get(k), result));
+    });
+  }
+
+  enqueueAlerts(alerts: readonly Alert[]): Promise<void> {
+    return this.op(() => {
+      this.insertAlerts(alerts.map(alertRow));
+    });
+  }
+
+  ackIncident(incidentId: IncidentId, at: EpochMs, by: string): Promise<boolean> {
+    return this.op(() => {
+      checkText(incidentId, 'incident id', { nonEmpty: true });
+      checkInt(at, 'acknowledgement time');
+      checkText(by, 'acknowledged by');
+      let named = false;
+      for (const a of this.alerts.values()) {
+        if (a.incident_id === incidentId) {
+          named = true;
+          break;
+        }
+      }
+      if (!named) return false;
+      if (!this.acks.has(incidentId)) this.acks.set(incidentId, { incident_id: incidentId, at, acked_by: by });
+      return true;
+    });
+  }
+
+  unackedCritical(): Promise<readonly { readonly incidentId: IncidentId; readonly first: Alert; readonly lastAt: EpochMs }[]> {
+    return this.op(() => {
+      const by = new Map<string, { incidentId: IncidentId; first: Alert; lastAt: EpochMs }>();
+      for (const a of this.alertsInOrder()) {
+        if (a.severity !== 'critical' || a.incident_id === null || this.acks.has(a.incident_id)) continue;
+        const got = by.get(a.incident_id);
+        if (got) got.lastAt = EpochMs.unsafe(Math.max(got.lastAt, a.at));
+        else by.set(a.incident_id, { incidentId: a.incident_id as IncidentId, first: alertFromRow(a, this.where), lastAt: EpochMs.unsafe(a.at) });
+      }
+      return [...by.values()];
+    });
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  /** Runs `fn` as the port's async call would: checks the store is open, turns a throw into a rejection. */
+  private op<T>(fn: () => T): Promise<T> {
+    try {
+      if (this.state === 'closed') throw this.closedError();
+      if (this.state === 'new') throw new LegguardError('INTERNAL', `${this.where}: the store is not initialised; call init() first`);
+      return Promise.resolve(fn());
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  private closedError(): LegguardError {
+    return new LegguardError('INTERNAL', `${this.where}: the store is closed`);
+  }
+
+  private readStrategies(account: AccountId | null): StrategyRecord[] {
+    const rows = [...this.strategies.values()].filter((s) => account === null || s.row.account === account);
+    rows.sort((x, y) => x.row.created_at - y.row.created_at || cmp(x.row.account, y.row.account) || cmp(x.row.strategy_id, y.row.strategy_id));
+    return rows.map((s) => strategyFromRows(s.row, s.holdings, this.where));
+  }
+
+  private orderList(account: string, strategyId: string | undefined): Seq<OrderTable>[] {
+    return [...this.orderRows.values()]
+      .filter((o) => o.account === account && (strategyId === undefined || o.strategy_id === strategyId))
+      .sort((x, y) => x.seq - y.seq);
+  }
+
+  private alertsInOrder(): Seq<AlertTable>[] {
+    return [...this.alerts.values()].sort((x, y) => x.at - y.at || x.seq - y.seq);
+  }
+
+  private insertAlerts(rows: readonly NoSeq<AlertTable>[]): void {
+    for (const r of rows) if (!this.alerts.has(r.key)) this.alerts.set(r.key, { ...r, seq: ++this.seq });
+  }
+}
+
+function strategyKey(account: string, id: string): string {
+  return `${account}\u0000${id}`;
+}
+
+function deliveryKey(alertKey: string, channel: string): string {
+  return `${alertKey}\u0000${channel}`;
+}
+
+function newest<T>(rows: T[], limit: number | null): T[] {
+  return limit === null ? rows : rows.slice(Math.max(0, rows.length - limit));
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

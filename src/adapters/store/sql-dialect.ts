@@ -1,0 +1,39 @@
+import type { Kysely } from 'kysely';
+import type { LegguardError } from '../../core/errors.js';
+import type { StoreTables } from './store-tables.js';
+
+/** What a store operation was doing when it failed, for the message: `init`, `commit`, `load` ... */
+export type StoreOp = string;
+
+/**
+ * Everything that differs between SQLite and Postgres, in one place; `KyselyStore` and the migrations are written
+ * once against it. Query builders are shared: both dialects speak `ON CONFLICT ... DO UPDATE/NOTHING` and `RETURNING`.
+ */
+export interface SqlDialect {
+  readonly name: 'sqlite' | 'postgres';
+  /** Where the data lives, for every message: the file path, or the URL with its password hidden (and schema). */
+  readonly where: string;
+  /**
+   * True when any table that is not legguard's makes the database foreign (an SQLite file is one application's);
+   * false when only `legguard_*` tables without `legguard_meta` do (a Postgres schema may be shared).
+   */
+  readonly foreignIfAnyTable: boolean;
+  /**
+   * True when a failed COMMIT certainly wrote nothing (SQLite: local and atomic). False when the outcome can be
+   * unknown (Postgres: the connection may drop after the server committed).
+   */
+  readonly commitOutcomeKnown: boolean;
+  /** Connects (creating the file or schema where needed) and applies the durability settings. */
+  open(): Promise<Kysely<StoreTables>>;
+  /** The statement that starts a transaction. */
+  begin(mode: 'read' | 'write'): string;
+  /** Serialises migrations between processes; runs first inside the migration transaction. */
+  lockForMigration(db: Kysely<StoreTables>): Promise<void>;
+  /** Tables in the store's namespace (the SQLite file, the Postgres schema). */
+  listTables(db: Kysely<StoreTables>): Promise<string[]>;
+  /** The auto-incrementing integer primary key: SQLite `integer ... autoincrement`, Postgres `bigserial`. */
+  readonly serial: { readonly type: 'integer' | 'bigserial'; readonly autoIncrement: boolean };
+  /** Turns a driver error into a LegguardError naming `where`, `op` and the problem; `note` is appended. */
+  classify(e: unknown, op: StoreOp, note?: string): LegguardError;
+  close(): Promise<void>;
+}
