@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EventName, OrderAction, OrderType, SecType, type Contract as IbContract, type ContractDetails, type Execution, type Order, type OrderState } from '@stoqey/ib';
+import { EventName, OptionType, OrderAction, OrderType, SecType, TimeInForce, type Contract as IbContract, type ContractDetails, type Execution, type Order, type OrderState } from '@stoqey/ib';
 import { option, stock } from '../../src/core/contract.js';
 import { MemoryBroker, t0 } from './memory-broker.js';
 import { OffsetClock, startGateway, TestClient, type RunningGateway } from './harness.js';
@@ -21,7 +21,7 @@ function ibOption(strike: number, right: 'P' | 'C' = 'P', symbol = 'SPY'): IbCon
     secType: SecType.OPT,
     lastTradeDateOrContractMonth: '20260130',
     strike,
-    right: right === 'P' ? ('P' as IbContract['right']) : ('C' as IbContract['right']),
+    right: right === 'P' ? OptionType.Put : OptionType.Call,
     multiplier: 100,
     exchange: 'SMART',
     currency: 'USD',
@@ -37,7 +37,7 @@ function lmt(action: 'BUY' | 'SELL', qty: number, price: number, ref: string): O
     orderRef: ref,
     transmit: true,
     account: ACCT,
-    tif: 'DAY' as Order['tif'],
+    tif: TimeInForce.DAY,
   };
 }
 
@@ -111,7 +111,7 @@ describe('gateway: every message decodes in @stoqey/ib', () => {
     const m = c.mark();
     broker.setPosition(put440, 0);
     broker.setPosition(spy, 200, 440);
-    const stk = (await c.waitFor(EventName.position, (a) => (a[1] as IbContract).secType === 'STK', m)) as [string, IbContract, number];
+    const stk = (await c.waitFor(EventName.position, (a) => (a[1] as IbContract).secType === SecType.STK, m)) as [string, IbContract, number];
     assert.equal(stk[1].symbol, 'SPY');
     assert.equal(stk[2], 200);
     const gone = c.all(EventName.position, m).find((a) => (a[1] as IbContract).strike === 440)!;

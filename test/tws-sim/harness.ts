@@ -1,5 +1,7 @@
 import { EventName, IBApi } from '@stoqey/ib';
+import { createConnection, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { encodeFrame, encodeHandshake, FrameReader, splitFields } from '../../src/adapters/tws-sim/frame-codec.js';
 import type { LegguardError } from '../../src/core/errors.js';
 import { EpochMs } from '../../src/core/quantity.js';
 import type { Clock, TimerHandle } from '../../src/ports/clock.js';
@@ -108,7 +110,7 @@ export class TestClient {
   /** Error events the client raised while decoding what the server sent. */
   decodeFailures(): string[] {
     return this.events
-      .filter((e) => e.name === EventName.error)
+      .filter((e) => e.name === String(EventName.error))
       .map((e) => (e.args[0] instanceof Error ? e.args[0].message : String(e.args[0])))
       .filter((m) => DECODE_FAILURE.test(m));
   }
@@ -121,5 +123,77 @@ export class TestClient {
   close(): void {
     this.ib.removeAllListeners();
     this.ib.disconnect();
+  }
+}
+
+/** A bare TCP client speaking raw bytes: for what a well-behaved client library would never send. */
+export class RawClient {
+  readonly frames: string[][] = [];
+  private readonly reader: FrameReader;
+  readonly closed: Promise<void>;
+  private waiters: { pred: (f: string[]) => boolean; resolve: (f: string[]) => void }[] = [];
+
+  private constructor(readonly socket: Socket) {
+    this.reader = new FrameReader();
+    this.closed = new Promise((resolve) => socket.on('close', () => resolve()));
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk: Buffer) => {
+      for (const frame of this.reader.push(chunk)) {
+        const fields = splitFields(frame);
+        this.frames.push(fields);
+        this.waiters = this.waiters.filter((w) => {
+          if (!w.pred(fields)) return true;
+          w.resolve(fields);
+          return false;
+        });
+      }
+    });
+  }
+
+  static async connect(port: number): Promise<RawClient> {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('error', reject);
+    });
+    return new RawClient(socket);
+  }
+
+  /** Handshake for v100..193 and START_API for `clientId`; resolves when the next valid id arrives. */
+  static async started(port: number, clientId: number): Promise<RawClient> {
+    const c = await RawClient.connect(port);
+    c.socket.write(encodeHandshake(100, 193));
+    await c.waitFor((f) => f[0] === '193');
+    c.send(['71', '2', String(clientId), '']);
+    await c.waitFor((f) => f[0] === '9');
+    return c;
+  }
+
+  send(fields: string[]): void {
+    this.socket.write(encodeFrame(fields));
+  }
+
+  waitFor(pred: (f: string[]) => boolean, ms = 5000): Promise<string[]> {
+    const hit = this.frames.find(pred);
+    if (hit) return Promise.resolve(hit);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`raw client: timed out; frames: ${JSON.stringify(this.frames.slice(-5))}`)), ms);
+      this.waiters.push({
+        pred,
+        resolve: (f) => {
+          clearTimeout(timer);
+          resolve(f);
+        },
+      });
+    });
+  }
+
+  /** The ERR_MSG frames: [id, code, text]. */
+  errors(): [number, number, string][] {
+    return this.frames.filter((f) => f[0] === '4').map((f) => [Number(f[2]), Number(f[3]), f[4] ?? '']);
+  }
+
+  close(): void {
+    this.socket.destroy();
   }
 }

@@ -75,7 +75,7 @@ function decodeBody(msgId: number, fields: readonly string[]): ClientRequest {
     case ClientMsg.REQ_MKT_DATA: {
       const x = r('REQ_MKT_DATA');
       x.int('version');
-      const reqId = x.int('reqId');
+      const reqId = x.id('reqId');
       const contract = readWireContract(x);
       const comboLegs: WireComboLeg[] = [];
       if (contract.secType.toUpperCase() === 'BAG') {
@@ -100,7 +100,7 @@ function decodeBody(msgId: number, fields: readonly string[]): ClientRequest {
     case ClientMsg.CANCEL_MKT_DATA: {
       const x = r('CANCEL_MKT_DATA');
       x.int('version');
-      const reqId = x.int('reqId');
+      const reqId = x.id('reqId');
       x.end();
       return { kind: 'cancel-mkt-data', reqId };
     }
@@ -140,7 +140,7 @@ function decodeBody(msgId: number, fields: readonly string[]): ClientRequest {
     case ClientMsg.REQ_EXECUTIONS: {
       const x = r('REQ_EXECUTIONS');
       x.int('version');
-      const reqId = x.int('reqId');
+      const reqId = x.id('reqId');
       const filter: WireExecutionFilter = {
         clientId: x.intOrNull('filter.clientId'),
         account: x.str('filter.acctCode'),
@@ -163,7 +163,7 @@ function decodeBody(msgId: number, fields: readonly string[]): ClientRequest {
     case ClientMsg.REQ_CONTRACT_DATA: {
       const x = r('REQ_CONTRACT_DATA');
       x.int('version');
-      const reqId = x.int('reqId');
+      const reqId = x.id('reqId');
       const contract = readWireContract(x);
       const includeExpired = x.bool('includeExpired');
       x.skip('secIdType');

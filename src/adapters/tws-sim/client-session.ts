@@ -178,7 +178,9 @@ export class ClientSession {
     } catch (e) {
       const err = LegguardError.is(e) ? e : new LegguardError('INTERNAL', String(e), {}, { cause: e });
       this.host.protocolError(this, err);
-      // Framing is lost (bad handshake, impossible length): nothing later on this stream can be trusted.
+      // Framing is lost (bad handshake, impossible length): nothing later on this stream can be trusted, and the
+      // bytes held are not a truncated frame worth a second report.
+      this.frames.drain();
       this.drop();
     }
   }

@@ -35,7 +35,7 @@ const SUPPORTED_TIFS = new Set(['', 'DAY']);
  */
 export function decodePlaceOrder(fields: readonly string[], start: number): WireOrder {
   const r = new FieldReader(fields, 'PLACE_ORDER', start);
-  const orderId = r.int('orderId');
+  const orderId = r.id('orderId');
   try {
     return readRest(r, orderId);
   } catch (e) {

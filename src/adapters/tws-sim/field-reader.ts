@@ -7,6 +7,8 @@ import { LegguardError } from '../../core/errors.js';
  */
 export class FieldReader {
   private i = 0;
+  /** Ids read so far (`reqId`, `orderId`), carried in error details so the error can be answered on that id. */
+  private readonly context: Record<string, number> = {};
 
   constructor(
     private readonly fields: readonly string[],
@@ -19,6 +21,7 @@ export class FieldReader {
 
   private fail(name: string, problem: string): never {
     throw new LegguardError('PROTOCOL_ERROR', `${this.message}: field ${this.i} (${name}) ${problem}`, {
+      ...this.context,
       message: this.message,
       field: name,
       index: this.i,
@@ -28,6 +31,13 @@ export class FieldReader {
   str(name: string): string {
     if (this.i >= this.fields.length) this.fail(name, 'is missing: the message ended early');
     return this.fields[this.i++]!;
+  }
+
+  /** Reads the request's or order's id and remembers it for error details. */
+  id(name: 'reqId' | 'orderId'): number {
+    const v = this.int(name);
+    this.context[name] = v;
+    return v;
   }
 
   int(name: string): number {
@@ -87,7 +97,7 @@ export class FieldReader {
       throw new LegguardError(
         'PROTOCOL_ERROR',
         `${this.message}: ${this.fields.length - this.i} unexpected field(s) after the last one this server version reads`,
-        { message: this.message, index: this.i },
+        { ...this.context, message: this.message, index: this.i },
       );
     }
   }

@@ -92,6 +92,8 @@ export class TwsGateway implements SessionHost {
   async start(): Promise<{ host: string; port: number }> {
     if (this.server) throw new LegguardError('INVALID_INPUT', 'the gateway is already started');
     this.unsubscribe = this.broker.subscribe((ev) => this.onBrokerEvent(ev));
+    // The gateway is the backend's one client: a simulator delivers events only to a connected client.
+    if (!this.broker.isConnected()) await this.broker.connect();
     const server = createServer((socket) => this.onConnection(socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
