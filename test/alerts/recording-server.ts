@@ -25,6 +25,8 @@ export class RecordingServer {
   failFirst = 0;
   failWith: Reply = { status: 500, body: 'internal error' };
   reply: (path: string, body: string) => Reply = () => ({ status: 200, body: 'ok' });
+  /** When set, every request fails with `failWith` (a receiver that is down), whatever `failFirst` says. */
+  down = false;
   private server: Server | null = null;
   private seen = 0;
 
@@ -33,6 +35,7 @@ export class RecordingServer {
     this.requests.length = 0;
     this.seen = 0;
     this.failFirst = 0;
+    this.down = false;
     this.failWith = { status: 500, body: 'internal error' };
     this.reply = () => ({ status: 200, body: 'ok' });
   }
@@ -44,7 +47,7 @@ export class RecordingServer {
       req.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
         const path = req.url ?? '/';
-        const r = this.seen++ < this.failFirst ? this.failWith : this.reply(path, body);
+        const r = this.down || this.seen++ < this.failFirst ? this.failWith : this.reply(path, body);
         this.requests.push({ method: req.method ?? '', path, headers: req.headers, body, status: r.status });
         res.writeHead(r.status, { 'content-type': 'text/plain', ...(r.headers ?? {}) });
         res.end(r.body ?? '');

@@ -103,20 +103,23 @@ export class AlertService implements AlertsPort {
 
   /** Writes raised alerts to the outbox; on failure they stay pending and the next pass tries again. */
   private flush(): Promise<void> {
-    this.flushing ??= (async () => {
-      try {
-        while (this.pending.length > 0) {
-          const batch = this.pending.slice();
-          await this.opts.store.enqueueAlerts(batch);
-          this.pending = this.pending.slice(batch.length);
-        }
-      } catch (e) {
-        this.opts.log?.({ kind: 'error', error: `cannot write ${this.pending.length} alert(s) to the outbox: ${this.describe(e)}` });
-      } finally {
-        this.flushing = null;
-      }
-    })();
+    // `.finally` runs on a later turn, after the assignment, so `flushing` is always cleared.
+    this.flushing ??= this.writePending().finally(() => {
+      this.flushing = null;
+    });
     return this.flushing;
+  }
+
+  private async writePending(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.slice();
+        await this.opts.store.enqueueAlerts(batch);
+        this.pending = this.pending.slice(batch.length);
+      }
+    } catch (e) {
+      this.opts.log?.({ kind: 'error', error: `cannot write ${this.pending.length} alert(s) to the outbox: ${this.describe(e)}` });
+    }
   }
 
   private describe(e: unknown): string {

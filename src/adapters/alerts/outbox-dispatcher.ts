@@ -166,9 +166,10 @@ export class OutboxDispatcher {
   }
 
   private async loop(): Promise<void> {
+    // Retry times seen in any pass of this run decide the next wake, so they are forgotten only here.
+    this.earliestRetry = null;
     do {
       this.again = false;
-      this.earliestRetry = null;
       try {
         await this.opts.beforePass?.();
         await this.pass();

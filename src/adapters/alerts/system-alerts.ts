@@ -1,7 +1,7 @@
 import { addDays, nyDate, nyInstant } from '../../core/calendar.js';
 import type { IncidentId } from '../../core/ids.js';
 import { EpochMs } from '../../core/quantity.js';
-import type { Alert } from '../../ports/alerts.js';
+import type { Alert, Severity } from '../../ports/alerts.js';
 import { formatNyTime } from './format-alert.js';
 
 /**
@@ -133,11 +133,11 @@ export function channelRecoveredAlert(channel: string, trigger: string, now: num
   };
 }
 
-/** What `legguard alert test` sends: harmless, clearly a test, unique per run. */
-export function testAlert(now: number): Alert {
+/** What `legguard alert test` sends: harmless, clearly a test, unique per run. Warning by default, so a phone sounds. */
+export function testAlert(now: number, severity: Severity = 'warning'): Alert {
   return {
     key: `${PREFIX}test:${now}`,
-    severity: 'info',
+    severity,
     incidentId: null,
     strategyId: null,
     title: 'legguard test alert',
