@@ -55,7 +55,7 @@ describe('American approximations', () => {
           near(baroneAdesiWhaley(x), tree, 0.04, `BAW vs tree ${JSON.stringify(x)}`);
           near(bjerksundStensland(x), tree, 0.04, `BS2002 vs tree ${JSON.stringify(x)}`);
           // Both are lower bounds in practice: never more than a cent above the tree here.
-          assert.ok(bjerksundStensland(x) <= tree + 0.01);
+          assert.ok(bjerksundStensland(x) <= tree + 0.01, 'bjerksundStensland(x) <= tree + 0.01');
         }
       }
     }

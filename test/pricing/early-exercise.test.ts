@@ -100,7 +100,7 @@ describe('early exercise of a call before an ex-dividend date', () => {
     const base = { spot: 100, strike: 90, vol: 0.25, rate: 0.05, dividend: 1, tau: 59 / 365 };
     const without = exDividendCallDecision(base);
     const withLater = exDividendCallDecision({ ...base, laterDividends: [{ time: 30 / 365, amount: 1 }] });
-    assert.ok(withLater.holdValue < without.holdValue);
+    assert.ok(withLater.holdValue < without.holdValue, 'withLater.holdValue < without.holdValue');
     // Same threshold, different decision inputs: the rule alone is not the whole story with later dividends.
     near(withLater.threshold, without.threshold, 1e-12, 'threshold');
   });
@@ -168,7 +168,7 @@ describe('early exercise of a deep in-the-money put', () => {
           const time = days / 365;
           const tree = binomial({ right: 'P', spot, strike: 100, time, rate: 0.05, vol }, { steps: 400 });
           const c = blackScholes({ right: 'C', spot, strike: 100, time, rate: 0.05, vol }).price;
-          if (tree.exerciseNow) assert.ok(100 * (1 - Math.exp(-0.05 * time)) >= c - 1e-9);
+          if (tree.exerciseNow) assert.ok(100 * (1 - Math.exp(-0.05 * time)) >= c - 1e-9, '100 * (1 - Math.exp(-0.05 * time)) >= c - 1e-9');
         },
       ),
       { numRuns: 40 },

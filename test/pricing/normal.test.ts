@@ -20,21 +20,21 @@ function seriesCdf(x: number): number {
 
 describe('normal distribution', () => {
   test('known values of N(x)', () => {
-    assert.ok(Math.abs(normCdf(0) - 0.5) < 1e-15);
-    assert.ok(Math.abs(normCdf(1.96) - 0.9750021048517795) < 1e-14);
-    assert.ok(Math.abs(normCdf(-1) - 0.15865525393145707) < 1e-14);
-    assert.ok(Math.abs(normCdf(3) - 0.9986501019683699) < 1e-14);
-    assert.ok(Math.abs(normCdf(-8) / 6.22096057427178e-16 - 1) < 1e-6);
+    assert.ok(Math.abs(normCdf(0) - 0.5) < 1e-15, 'Math.abs(normCdf(0) - 0.5) < 1e-15');
+    assert.ok(Math.abs(normCdf(1.96) - 0.9750021048517795) < 1e-14, 'Math.abs(normCdf(1.96) - 0.9750021048517795) < 1e-14');
+    assert.ok(Math.abs(normCdf(-1) - 0.15865525393145707) < 1e-14, 'Math.abs(normCdf(-1) - 0.15865525393145707) < 1e-14');
+    assert.ok(Math.abs(normCdf(3) - 0.9986501019683699) < 1e-14, 'Math.abs(normCdf(3) - 0.9986501019683699) < 1e-14');
+    assert.ok(Math.abs(normCdf(-8) / 6.22096057427178e-16 - 1) < 1e-6, 'Math.abs(normCdf(-8) / 6.22096057427178e-16 - 1) < 1e-6');
     assert.equal(normCdf(-40), 0);
     assert.equal(normCdf(40), 1);
-    assert.ok(Number.isNaN(normCdf(Number.NaN)));
+    assert.ok(Number.isNaN(normCdf(Number.NaN)), 'Number.isNaN(normCdf(Number.NaN))');
   });
 
   test('N(x) agrees with the erf series and is symmetric', () => {
     fc.assert(
       fc.property(fc.double({ min: -5, max: 5, noNaN: true }), (x) => {
         assert.ok(Math.abs(normCdf(x) - seriesCdf(x)) < 1e-12, `N(${x})`);
-        assert.ok(Math.abs(normCdf(x) + normCdf(-x) - 1) < 1e-14);
+        assert.ok(Math.abs(normCdf(x) + normCdf(-x) - 1) < 1e-14, 'Math.abs(normCdf(x) + normCdf(-x) - 1) < 1e-14');
       }),
     );
   });
@@ -45,7 +45,7 @@ describe('normal distribution', () => {
     const h = 3 / n;
     let s = normPdf(-1) + normPdf(2);
     for (let i = 1; i < n; i++) s += (i % 2 === 0 ? 2 : 4) * normPdf(-1 + i * h);
-    assert.ok(Math.abs((s * h) / 3 - (normCdf(2) - normCdf(-1))) < 1e-12);
+    assert.ok(Math.abs((s * h) / 3 - (normCdf(2) - normCdf(-1))) < 1e-12, 'Math.abs((s * h) / 3 - (normCdf(2) - normCdf(-1))) < 1e-12');
   });
 
   test('bivariate N at the origin has the closed form 1/4 + asin(rho)/(2 pi)', () => {
@@ -62,16 +62,16 @@ describe('normal distribution', () => {
         fc.double({ min: -4, max: 4, noNaN: true }),
         fc.double({ min: -0.95, max: 0.95, noNaN: true }),
         (a, b, rho) => {
-          assert.ok(Math.abs(bivariateNormCdf(a, b, 0) - normCdf(a) * normCdf(b)) < 1e-10);
-          assert.ok(Math.abs(bivariateNormCdf(a, b, rho) - bivariateNormCdf(b, a, rho)) < 1e-9);
+          assert.ok(Math.abs(bivariateNormCdf(a, b, 0) - normCdf(a) * normCdf(b)) < 1e-10, 'Math.abs(bivariateNormCdf(a, b, 0) - normCdf(a) * normCdf(b)) < 1e-10');
+          assert.ok(Math.abs(bivariateNormCdf(a, b, rho) - bivariateNormCdf(b, a, rho)) < 1e-9, 'Math.abs(bivariateNormCdf(a, b, rho) - bivariateNormCdf(b, a, rho))...');
           // P(X <= a, Y <= b) + P(X <= a, Y > b) = N(a), and P(X <= a, -Y < -b) has correlation -rho.
-          assert.ok(Math.abs(bivariateNormCdf(a, b, rho) + bivariateNormCdf(a, -b, -rho) - normCdf(a)) < 1e-9);
+          assert.ok(Math.abs(bivariateNormCdf(a, b, rho) + bivariateNormCdf(a, -b, -rho) - normCdf(a)) < 1e-9, 'Math.abs(bivariateNormCdf(a, b, rho) + bivariateNormCdf(a, -b, -rho...');
         },
       ),
       { numRuns: 60 },
     );
     assert.equal(bivariateNormCdf(1, 2, 1), normCdf(1));
-    assert.ok(Math.abs(bivariateNormCdf(1, 2, -1) - (normCdf(1) - normCdf(-2))) < 1e-15);
+    assert.ok(Math.abs(bivariateNormCdf(1, 2, -1) - (normCdf(1) - normCdf(-2))) < 1e-15, 'Math.abs(bivariateNormCdf(1, 2, -1) - (normCdf(1) - normCdf(-2))) <...');
     assert.equal(bivariateNormCdf(-20, 1, 0.5), 0);
   });
 });

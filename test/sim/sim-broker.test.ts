@@ -63,7 +63,7 @@ describe('SimBroker: single orders', () => {
     await f.settle();
     f.clear();
     const q = (await f.sim.quote(P440))!;
-    assert.ok(q.bid !== null && q.ask !== null && q.bid < q.ask);
+    assert.ok(q.bid !== null && q.ask !== null && q.bid < q.ask, 'q.bid !== null && q.ask !== null && q.bid < q.ask');
     const req = order([{ contract: P440, action: 'BUY' }], 2, q.ask + 0.05);
     const ack = await f.sim.placeOrder(req);
     // Nothing is delivered before the acknowledgement.
@@ -111,7 +111,7 @@ describe('SimBroker: single orders', () => {
     const f = await makeSim();
     const c = spy('C', 450, '2026-03-20');
     const before = (await f.sim.quote(c))!;
-    assert.ok(before.ask! > 5);
+    assert.ok(before.ask! > 5, 'before.ask! > 5');
     const ack = await f.sim.placeOrder(order([{ contract: c, action: 'BUY' }], 1, before.ask! - 2));
     await f.settle();
     assert.equal(f.of('execution').length, 0);
@@ -120,7 +120,7 @@ describe('SimBroker: single orders', () => {
     const exec = f.of('execution');
     assert.equal(exec.length, 1);
     assert.equal(exec[0]!.orderId, ack.orderId);
-    assert.ok(exec[0]!.price <= before.ask! - 2 + 1e-9);
+    assert.ok(exec[0]!.price <= before.ask! - 2 + 1e-9, 'exec[0]!.price <= before.ask! - 2 + 1e-9');
   });
 
   test('cancel: a working order is cancelled; cancelling again or an unknown id is a notice', async () => {
@@ -155,7 +155,7 @@ describe('SimBroker: single orders', () => {
     rejects.forEach((r, i) => {
       assert.equal(r.status, 'rejected');
       assert.match(r.reason ?? '', cases[i]![1]);
-      assert.ok(r.code !== null);
+      assert.ok(r.code !== null, 'r.code !== null');
     });
     assert.equal(f.of('execution').length, 0);
   });
@@ -179,11 +179,11 @@ describe('SimBroker: combo orders', () => {
     await f.settle();
     const execs = f.of('execution');
     assert.equal(execs.length, 2);
-    assert.ok(execs.every((e) => e.orderId === ack.orderId && e.orderRef === req.ref && e.qty === 2));
+    assert.ok(execs.every((e) => e.orderId === ack.orderId && e.orderRef === req.ref && e.qty === 2), 'execs.every((e) => e.orderId === ack.orderId && e.orderRef === req....');
     assert.deepEqual(execs.map((e) => [e.side, e.price]), [['BUY', q440.ask], ['SELL', q435.bid]]);
     const done = f.of('order-status').filter((s) => s.orderId === ack.orderId);
     assert.deepEqual(done.map((s) => s.status), ['working', 'filled']);
-    assert.ok(Math.abs(done[1]!.avgFillPrice! - net) < 1e-9);
+    assert.ok(Math.abs(done[1]!.avgFillPrice! - net) < 1e-9, 'Math.abs(done[1]!.avgFillPrice! - net) < 1e-9');
     assert.equal(f.sim.position(P440), 0);
     assert.equal(f.sim.position(P435), 0);
   });
@@ -431,7 +431,7 @@ describe('SimBroker: quotes and underlyings', () => {
     const f = await makeSim({ underlyings: [{ symbol: 'SPY', price: 445, volatility: 0.18 }, { symbol: 'SPX', price: 5000, kind: 'index' }] });
     const q = (await f.sim.quote(P440))!;
     const value = f.market.optionValue(P440);
-    assert.ok(q.bid! <= value && value <= q.ask!);
+    assert.ok(q.bid! <= value && value <= q.ask!, 'q.bid! <= value && value <= q.ask!');
     assert.equal(q.underlying, 445);
     const s = (await f.sim.quote(SPY))!;
     assert.deepEqual([s.bid, s.ask, s.last], [444.99, 445.01, 445]);
@@ -447,7 +447,7 @@ describe('SimBroker: quotes and underlyings', () => {
     assert.deepEqual(info.dividends, [{ exDate: '2026-01-29', amount: 1.74 }]);
     assert.equal(info.price, 445);
     await f.to('2026-01-29T00:00:00-05:00');
-    assert.ok(Math.abs(f.market.price('SPY') - 443.26) < 1e-9);
+    assert.ok(Math.abs(f.market.price('SPY') - 443.26) < 1e-9, 'Math.abs(f.market.price(\'SPY\') - 443.26) < 1e-9');
     assert.deepEqual(f.of('quote').map((q) => q.last), [443.26]);
     assert.deepEqual((await f.sim.underlying('QQQ')).dividends, []);
   });
