@@ -64,7 +64,7 @@ describe('detector properties', () => {
           for (const s of book.strategiesHolding(key)) {
             const h = book.holding(s, key);
             if (left === 0 || h >= 0) continue;
-            const take = Math.min(left, -h);
+            const take = Math.min(left, 0 - h);
             expected.push([s, take]);
             left -= take;
           }
