@@ -167,31 +167,33 @@ export function planClose(input: ClosePlanInput): ClosePlan {
           { contract: p.short, action: 'BUY', ratio: 1 },
           { contract: p.long, action: 'SELL', ratio: 1 },
         ];
+        const group = `t${RISK_TIERS.spread}.${safe(p.short.symbol)}.${optionCode(p.short)}_${optionCode(p.long)}`;
         parts.push({
           tier: RISK_TIERS.spread,
-          group: `t${RISK_TIERS.spread}.${p.short.symbol}.${optionCode(p.short)}_${optionCode(p.long)}`,
+          group,
           legs,
           units: p.units,
           session: 'option',
+          // Named after the combo, so that they never share a ref with another order for the same contract.
           fallback: [
-            single(RISK_TIERS.spread, p.short, 'BUY', p.units, 'option'),
-            single(RISK_TIERS['long-option'], p.long, 'SELL', p.units, 'option'),
+            { ...single(RISK_TIERS.spread, p.short, 'BUY', p.units, 'option'), group: `${group}.short` },
+            { ...single(RISK_TIERS['long-option'], p.long, 'SELL', p.units, 'option'), group: `t${RISK_TIERS['long-option']}${group.slice(2)}.long` },
           ],
         });
       }
-    } else {
-      const coveredShort = new Map<ContractKey, { contract: OptionContract; units: number }>();
-      const coverLong = new Map<ContractKey, { contract: OptionContract; units: number }>();
+    }
+    // Without combos the covered shorts go alone in tier 2, and each long (cover or not) is one tier-3 order.
+    const coveredShort = new Map<ContractKey, { contract: OptionContract; units: number }>();
+    const longLeft = new Map<ContractKey, { contract: OptionContract; units: number }>();
+    for (const l of longs) if (l.left > 0) add(longLeft, l.contract, l.left);
+    if (!input.combos) {
       for (const p of pairs) {
         add(coveredShort, p.short, p.units);
-        add(coverLong, p.long, p.units);
+        add(longLeft, p.long, p.units);
       }
-      for (const { contract, units } of coveredShort.values()) parts.push(single(RISK_TIERS.spread, contract, 'BUY', units, 'option'));
-      for (const { contract, units } of coverLong.values()) parts.push(single(RISK_TIERS['long-option'], contract, 'SELL', units, 'option'));
     }
-    for (const l of longs) {
-      if (l.left > 0) parts.push(single(RISK_TIERS['long-option'], l.contract, 'SELL', l.left, 'option'));
-    }
+    for (const { contract, units } of coveredShort.values()) parts.push(single(RISK_TIERS.spread, contract, 'BUY', units, 'option'));
+    for (const { contract, units } of longLeft.values()) parts.push(single(RISK_TIERS['long-option'], contract, 'SELL', units, 'option'));
   }
 
   for (const st of stocks) {
