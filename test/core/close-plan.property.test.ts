@@ -9,7 +9,7 @@ import { checkOrder, type GateLimits } from '../../src/core/gate.js';
 import { AccountId, type ContractKey, type StrategyId } from '../../src/core/ids.js';
 import { legEffect } from '../../src/core/order.js';
 import { EpochMs, Qty } from '../../src/core/quantity.js';
-import { applyDetections, bookSpecArb, buildBook, holdingsOf, quoteAll, settle, settleArb, strategyName } from './arbitraries.js';
+import { applyDetections, bookSpecArb, buildBook, holdingsOf, quoteAll, settle, settleArb } from './arbitraries.js';
 
 const AT = EpochMs.unsafe(Date.parse('2026-01-28T02:30:00-05:00'));
 
