@@ -1,6 +1,11 @@
+import { ackCommand } from './ack-command.js';
+import { alertTestCommand } from './alert-test-command.js';
 import type { Command } from './command.js';
 
 /** Every command, in the order `legguard help` lists them. Each lives in its own file. */
 export function commands(): readonly Command[] {
-  return [];
+  return [
+    alertTestCommand(),
+    ackCommand(),
+  ];
 }
