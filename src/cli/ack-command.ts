@@ -1,8 +1,9 @@
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatNyTime } from '../adapters/alerts/format-alert.js';
 import { SystemClock } from '../adapters/clock/system-clock.js';
-import { openStore } from '../adapters/store/open-store.js';
+import { openStore, SQLITE_FILE } from '../adapters/store/open-store.js';
 import { LegguardError } from '../core/errors.js';
 import { IncidentId } from '../core/ids.js';
 import type { Clock } from '../ports/clock.js';
@@ -18,10 +19,16 @@ export interface AckDeps {
   readonly openStore: (dataDir: string, io: CommandIo) => Promise<StorePort>;
 }
 
-const defaultDeps: AckDeps = {
-  clock: new SystemClock(),
-  openStore: (dataDir, io) => openStore({ dataDir, databaseUrl: io.env.DATABASE_URL ?? null }),
-};
+/** Opens the store without creating one: acknowledging into a fresh, empty database would only hide a wrong path. */
+async function openExistingStore(dataDir: string, io: CommandIo): Promise<StorePort> {
+  const url = io.env.DATABASE_URL ?? '';
+  if (url === '' && !existsSync(join(dataDir, SQLITE_FILE))) {
+    throw new LegguardError('NOT_FOUND', `no legguard database at ${join(dataDir, SQLITE_FILE)} (give the guard's --data-dir, or set DATABASE_URL)`);
+  }
+  return openStore({ dataDir, databaseUrl: url });
+}
+
+const defaultDeps: AckDeps = { clock: new SystemClock(), openStore: openExistingStore };
 
 function checkBy(by: string): string {
   const t = by.trim();

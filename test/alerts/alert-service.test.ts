@@ -169,6 +169,12 @@ describe('alert service: delivery from the durable outbox (SQLite store, loopbac
     assert.equal(due[0]!.attempts, 1);
     assert.match(due[0]!.lastError ?? '', /channel "phone": .* answered HTTP 500: oops \/bot\[redacted\]\//);
     assert.ok(!(due[0]!.lastError ?? '').includes(TOKEN));
+    // What `status` shows: where it sends and the last error, redacted.
+    const st = r.service.status().channels[0]!;
+    assert.equal(st.consecutiveFailures, 1);
+    assert.match(st.target, /^telegram chat 42 via http:\/\/127\.0\.0\.1:\d+\/…$/);
+    assert.match(st.lastError ?? '', /oops \/bot\[redacted\]\//);
+    assert.ok(!JSON.stringify(r.service.status()).includes(TOKEN));
   });
 
   test('deduplicated per key: raised twice and committed by the engine too, delivered once', async () => {

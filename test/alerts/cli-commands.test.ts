@@ -1,6 +1,6 @@
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -49,6 +49,7 @@ describe('legguard alert test', () => {
   after(async () => {
     await Promise.all([hook.close(), tg.close(), ntfy.close(), smtp.close()]);
   });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
   beforeEach(() => {
     for (const s of [hook, tg, ntfy]) s.reset();
     tg.reply = () => ({ status: 200, body: '{"ok":true,"result":{}}' });
@@ -153,9 +154,7 @@ describe('legguard ack', () => {
     });
     await store.close();
   });
-  after(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   test('acknowledges a waiting incident in the store; a second ack says so', async () => {
     const r = await run(['ack', 'ic-spy:assign:1', '--by', 'alice'], {}, dir);
@@ -184,6 +183,10 @@ describe('legguard ack', () => {
     assert.match(bad.err, /IncidentId must be 1-128 characters/);
     const none = await run(['ack'], {}, dir);
     assert.equal(none.code, 2);
+    const wrongDir = await run(['ack', 'ic-spy:assign:1', '--data-dir', 'elsewhere'], {}, dir);
+    assert.equal(wrongDir.code, 3);
+    assert.match(wrongDir.err, /no legguard database at .*elsewhere\/legguard\.db \(give the guard's --data-dir, or set DATABASE_URL\)/);
+    assert.ok(!existsSync(join(dir, 'elsewhere')), 'nothing created at a wrong path');
     const by = await run(['ack', 'ic-spy:assign:1', '--by', ' '], {}, dir);
     assert.equal(by.code, 2);
     assert.match(by.err, /--by must be 1-64 printable characters/);

@@ -94,7 +94,9 @@ export class AlertService implements AlertsPort {
 
   raise(alert: Alert): void {
     if (this.closed) {
-      // The engine commits its alerts with its step, so the next start delivers this one from the outbox.
+      // The engine commits its alerts with its step, so the next start delivers such an alert from the outbox; one
+      // raised only here is lost, and said so.
+      this.opts.log?.({ kind: 'error', error: `alert ${alert.key} raised after the alert service closed; delivered only if it was committed` });
       return;
     }
     this.pending.push(alert);
