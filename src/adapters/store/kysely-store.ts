@@ -85,6 +85,15 @@ export class KyselyStore implements StorePort {
     this.db = db;
   }
 
+  /**
+   * The durability settings in force, as the database reports them: SQLite `journal_mode`, `synchronous`,
+   * `busy_timeout`; Postgres `synchronous_commit`, `search_path`, `schema`.
+   */
+  async settings(): Promise<Record<string, string>> {
+    const db = this.live();
+    return this.run('read settings', () => db.connection().execute((conn) => this.sqlDialect.settings(conn)));
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

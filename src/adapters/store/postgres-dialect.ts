@@ -68,6 +68,8 @@ export function postgresDialect(opts: PostgresDialectOptions): SqlDialect {
         connectionTimeoutMillis: opts.connectTimeoutMs,
         max: opts.poolSize,
         keepAlive: true,
+        // Names the guard (and its schema) in pg_stat_activity, for whoever looks after the server.
+        application_name: schema !== null ? `legguard:${schema}` : 'legguard',
         options: settings.join(' '),
         types: {
           getTypeParser: ((oid: number, format?: 'text' | 'binary'): unknown =>
@@ -100,6 +102,12 @@ export function postgresDialect(opts: PostgresDialectOptions): SqlDialect {
     async listTables(db) {
       const rows = await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema() order by table_name`.execute(db);
       return rows.rows.map((r) => r.name);
+    },
+
+    async settings(db) {
+      const r = await sql<{ sc: string; sp: string; cs: string | null }>`select current_setting('synchronous_commit') as sc, current_setting('search_path') as sp, current_schema() as cs`.execute(db);
+      const row = r.rows[0];
+      return { synchronous_commit: row?.sc ?? '', search_path: row?.sp ?? '', schema: row?.cs ?? '' };
     },
 
     classify(e, op, note) {
@@ -146,7 +154,8 @@ function errorCode(e: unknown): string {
   return '';
 }
 
-function classifyPostgres(e: unknown, op: StoreOp, where: string, timeoutMs: number, password: string | null, note: string | undefined): LegguardError {
+/** Exported for tests of the mapping; use `SqlDialect.classify`. */
+export function classifyPostgres(e: unknown, op: StoreOp, where: string, timeoutMs: number, password: string | null, note?: string): LegguardError {
   if (LegguardError.is(e)) return e;
   const code = errorCode(e);
   const raw = e instanceof Error ? e.message || (e as { errors?: Error[] }).errors?.[0]?.message || e.name : String(e);

@@ -33,6 +33,8 @@ export interface SqlDialect {
   listTables(db: Kysely<StoreTables>): Promise<string[]>;
   /** The auto-incrementing integer primary key: SQLite `integer ... autoincrement`, Postgres `bigserial`. */
   readonly serial: { readonly type: 'integer' | 'bigserial'; readonly autoIncrement: boolean };
+  /** The durability settings in force on a connection, as the database reports them (for status and tests). */
+  settings(db: Kysely<StoreTables>): Promise<Record<string, string>>;
   /** Turns a driver error into a LegguardError naming `where`, `op` and the problem; `note` is appended. */
   classify(e: unknown, op: StoreOp, note?: string): LegguardError;
   close(): Promise<void>;

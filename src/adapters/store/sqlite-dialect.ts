@@ -15,6 +15,7 @@ export interface SqliteDialectOptions {
   readonly pragmas: Readonly<Record<string, string | number>>;
 }
 
+const SYNCHRONOUS_NAMES: Record<string, string> = { '0': 'OFF', '1': 'NORMAL', '2': 'FULL', '3': 'EXTRA' };
 const PRAGMA_NAME = /^[a-z_]+$/;
 const PRAGMA_VALUE = /^[A-Za-z0-9_.-]+$/;
 
@@ -83,6 +84,17 @@ export function sqliteDialect(opts: SqliteDialectOptions): SqlDialect {
     async listTables(db) {
       const rows = await sql<{ name: string }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name`.execute(db);
       return rows.rows.map((r) => r.name);
+    },
+
+    async settings(db) {
+      const one = async (name: string): Promise<string> =>
+        String((await sql.raw<Record<string, unknown>>(`pragma ${name}`).execute(db)).rows[0]?.[name === 'busy_timeout' ? 'timeout' : name]);
+      const sync = await one('synchronous');
+      return {
+        journal_mode: await one('journal_mode'),
+        synchronous: SYNCHRONOUS_NAMES[sync] ?? sync,
+        busy_timeout: await one('busy_timeout'),
+      };
     },
 
     classify(e, op, note) {

@@ -1,0 +1,128 @@
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createStore, openStore } from '../../src/adapters/store/open-store.js';
+import type { KyselyStore } from '../../src/adapters/store/kysely-store.js';
+import { SCHEMA_VERSION } from '../../src/adapters/store/migrations.js';
+import { runStoreContract, isCode } from '../contract/store.contract.js';
+import { postgresForTests, runInSchema, testSchema } from '../support/postgres.js';
+import { ACCT, condor } from './store-fixtures.js';
+
+const pg = await postgresForTests();
+const drops: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const d of drops) await d();
+});
+
+/** A fresh schema on the test server for one test; dropped when the file ends. */
+function schemaUrl(label: string): { schema: string; url: string } {
+  const s = testSchema(pg.url!, label);
+  drops.push(s.drop);
+  return s;
+}
+
+runStoreContract(
+  'postgres',
+  async () => {
+    const { url } = schemaUrl('c');
+    const store = await openStore({ dataDir: '', databaseUrl: url });
+    return { store, reopen: async () => (await store.close(), openStore({ dataDir: '', databaseUrl: url })) };
+  },
+  { skip: pg.skip ?? false },
+);
+
+describe('postgres store', { skip: pg.skip ?? false }, () => {
+  test('runs in its own schema with synchronous_commit on, and records legguard and the schema version', async () => {
+    const { schema, url } = schemaUrl('s');
+    const store = (await openStore({ dataDir: '', databaseUrl: url })) as KyselyStore;
+    assert.equal(store.dialect, 'postgres');
+    assert.deepEqual(await store.settings(), { synchronous_commit: 'on', search_path: schema, schema });
+    assert.match(store.where, new RegExp(`^Postgres store postgres://root@127\\.0\\.0\\.1:5432/test \\(schema ${schema}\\)$`));
+    await store.commit({ account: ACCT, strategies: [condor('ic-spy')] });
+    await store.close();
+    // The meta rows, read directly.
+    await runInSchema(pg.url!, schema, `do $$ begin
+      if (select value from legguard_meta where key = 'application') <> 'legguard' then raise exception 'application'; end if;
+      if (select value from legguard_meta where key = 'schema_version') <> '${SCHEMA_VERSION}' then raise exception 'version'; end if;
+      if (select count(*) from legguard_strategies) <> 1 then raise exception 'rows'; end if;
+    end $$`);
+  });
+
+  test('two guards opening one empty schema at once migrate it once', async () => {
+    const { url } = schemaUrl('m');
+    const [a, b] = await Promise.all([openStore({ dataDir: '', databaseUrl: url }), openStore({ dataDir: '', databaseUrl: url })]);
+    await a.commit({ account: ACCT, strategies: [condor('ic-spy')] });
+    assert.deepEqual(await b.listStrategies(ACCT), [condor('ic-spy')]);
+    await a.close();
+    await b.close();
+  });
+
+  test("other applications' tables in the schema are left alone; legguard tables without meta are refused", async () => {
+    const shared = schemaUrl('o');
+    await runInSchema(pg.url!, shared.schema, 'create table customers (id int primary key)');
+    const store = await openStore({ dataDir: '', databaseUrl: shared.url });
+    await store.close();
+    const half = schemaUrl('h');
+    await runInSchema(pg.url!, half.schema, 'create table legguard_journal (seq int)');
+    await assert.rejects(
+      openStore({ dataDir: '', databaseUrl: half.url }),
+      isCode('STORE_CORRUPT', new RegExp(`\\(schema ${half.schema}\\) is not a legguard database: it has tables \\(legguard_journal\\) but no legguard_meta`)),
+    );
+  });
+
+  test('a schema written by a newer legguard: STORE_NEWER_VERSION, left untouched', async () => {
+    const { schema, url } = schemaUrl('n');
+    const store = await openStore({ dataDir: '', databaseUrl: url });
+    await store.commit({ account: ACCT, strategies: [condor('ic-spy')] });
+    await store.close();
+    await runInSchema(pg.url!, schema, `update legguard_meta set value = '42' where key = 'schema_version'`);
+    await assert.rejects(
+      openStore({ dataDir: '', databaseUrl: url }),
+      isCode('STORE_NEWER_VERSION', /was written by a newer legguard \(schema version 42; this legguard knows versions up to 1\)/),
+    );
+    await runInSchema(pg.url!, schema, `do $$ begin
+      if (select value from legguard_meta where key = 'schema_version') <> '42' then raise exception 'version changed'; end if;
+      if (select count(*) from legguard_strategies) <> 1 then raise exception 'rows changed'; end if;
+    end $$`);
+  });
+
+  test('a database that does not exist: STORE_UNREACHABLE naming it', async () => {
+    const u = new URL(pg.url!);
+    u.pathname = '/legguard_no_such_database';
+    await assert.rejects(
+      openStore({ dataDir: '', databaseUrl: u.toString() }),
+      isCode('STORE_UNREACHABLE', /legguard_no_such_database.*connect failed: the database does not exist \(3D000/),
+    );
+  });
+
+  test('a damaged row: STORE_CORRUPT naming the table and row', async () => {
+    const { schema, url } = schemaUrl('d');
+    const store = await openStore({ dataDir: '', databaseUrl: url });
+    await store.commit({ account: ACCT, strategies: [condor('ic-spy')] });
+    await runInSchema(pg.url!, schema, `update legguard_strategies set state = 'SIDEWAYS'`);
+    await assert.rejects(store.load(ACCT), isCode('STORE_CORRUPT', /legguard_strategies DU111\/ic-spy state: unknown value "SIDEWAYS"/));
+    await store.close();
+  });
+
+  test('connections ended by the server: the store reconnects on next use', async () => {
+    const { schema, url } = schemaUrl('g');
+    const store = createStore({ dataDir: '', databaseUrl: url, connectTimeoutMs: 2000 });
+    await store.init();
+    // Ends this store's connections from the server side, as a server restart or an idle timeout would.
+    const ended = await runInSchema(pg.url!, 'public', `select pg_terminate_backend(pid) as ok from pg_stat_activity where application_name = 'legguard:${schema}'`);
+    assert.ok(ended.length >= 1 && ended.every((r) => r.ok === true), `ended ${JSON.stringify(ended)}`);
+    // The pool replaces a dead idle connection on next use, so the store works again without a restart.
+    let worked = false;
+    for (let i = 0; i < 3 && !worked; i++) {
+      try {
+        await store.commit({ account: ACCT, strategies: [condor('ic-spy')] });
+        worked = true;
+      } catch (e) {
+        console.log(`commit after the server ended the connections: ${(e as Error).message}`);
+        isCode('STORE_UNREACHABLE', /commit failed: .*(nothing from this write was stored|unknown)/)(e);
+      }
+    }
+    assert.ok(worked, 'the store did not recover after its connections were ended');
+    assert.deepEqual(await store.listStrategies(ACCT), [condor('ic-spy')]);
+    await store.close();
+  });
+});

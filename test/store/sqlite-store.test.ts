@@ -1,0 +1,233 @@
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { createStore, openStore, SQLITE_FILE, type OpenStoreOptions } from '../../src/adapters/store/open-store.js';
+import type { KyselyStore } from '../../src/adapters/store/kysely-store.js';
+import { SCHEMA_VERSION } from '../../src/adapters/store/migrations.js';
+import { runStoreContract, isCode } from '../contract/store.contract.js';
+import { ACCT, condor, entry, order, request } from './store-fixtures.js';
+
+const root = mkdtempSync(join(tmpdir(), 'legguard-sqlite-'));
+// Traversable by the unprivileged user the read-only test runs as when this process is root.
+chmodSync(root, 0o755);
+after(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+const freshDir = (): string => join(root, `d${++n}`);
+
+runStoreContract('sqlite', async () => {
+  const dataDir = freshDir();
+  const store = await openStore({ dataDir });
+  return { store, reopen: async () => (await store.close(), openStore({ dataDir })) };
+});
+
+function raw(dir: string): Database.Database {
+  return new Database(join(dir, SQLITE_FILE));
+}
+
+function tables(dir: string): string[] {
+  const db = raw(dir);
+  try {
+    return (db.prepare(`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name`).all() as { name: string }[]).map((r) => r.name);
+  } finally {
+    db.close();
+  }
+}
+
+describe('sqlite store', () => {
+  test('creates <dataDir>/legguard.db with WAL, synchronous=FULL and a busy timeout, and a meta table naming legguard', async () => {
+    const dir = join(freshDir(), 'nested', 'data');
+    const store = (await openStore({ dataDir: dir, busyTimeoutMs: 1234 })) as KyselyStore;
+    assert.equal(store.dialect, 'sqlite');
+    assert.deepEqual(await store.settings(), { journal_mode: 'wal', synchronous: 'FULL', busy_timeout: '1234' });
+    assert.match(store.where, new RegExp(`${dir}/legguard\\.db$`));
+    await store.close();
+    const db = raw(dir);
+    assert.deepEqual(db.prepare('select key, value from legguard_meta order by key').all(), [
+      { key: 'application', value: 'legguard' },
+      { key: 'schema_version', value: String(SCHEMA_VERSION) },
+    ]);
+    db.close();
+    // Opening again migrates nothing and keeps the data.
+    const again = await openStore({ dataDir: dir });
+    await again.commit({ account: ACCT, strategies: [condor('ic-spy')] });
+    await again.close();
+    const third = await openStore({ dataDir: dir });
+    assert.deepEqual(await third.listStrategies(ACCT), [condor('ic-spy')]);
+    await third.close();
+  });
+
+  test('a file that is not a database: STORE_CORRUPT naming the file; the file is left as it was', async () => {
+    const dir = freshDir();
+    mkdirSync(dir, { recursive: true });
+    const junk = Buffer.alloc(8192, 0x5a);
+    writeFileSync(join(dir, SQLITE_FILE), junk);
+    await assert.rejects(openStore({ dataDir: dir }), isCode('STORE_CORRUPT', new RegExp(`${dir}/legguard\\.db: open failed: the file is not an SQLite database`)));
+    assert.deepEqual(readFileSync(join(dir, SQLITE_FILE)), junk);
+  });
+
+  test('a foreign database (other tables, no legguard meta): STORE_CORRUPT, and nothing is added to it', async () => {
+    const dir = freshDir();
+    mkdirSync(dir, { recursive: true });
+    const db = raw(dir);
+    db.exec('create table customers (id integer primary key, name text); create table invoices (id integer)');
+    db.close();
+    await assert.rejects(
+      openStore({ dataDir: dir }),
+      isCode('STORE_CORRUPT', /is not a legguard database: it has tables \(customers, invoices\) but no legguard_meta/),
+    );
+    assert.deepEqual(tables(dir), ['customers', 'invoices']);
+  });
+
+  test('a meta table naming another application: STORE_CORRUPT', async () => {
+    const dir = freshDir();
+    mkdirSync(dir, { recursive: true });
+    const db = raw(dir);
+    db.exec(`create table legguard_meta (key text primary key, value text not null); insert into legguard_meta values ('application', 'other-app')`);
+    db.close();
+    await assert.rejects(openStore({ dataDir: dir }), isCode('STORE_CORRUPT', /legguard_meta names the application "other-app"/));
+    assert.deepEqual(tables(dir), ['legguard_meta']);
+  });
+
+  test('a database written by a newer legguard: STORE_NEWER_VERSION, and it is left untouched', async () => {
+    const dir = freshDir();
+    const store = await openStore({ dataDir: dir });
+    await store.commit({ account: ACCT, strategies: [condor('ic-spy')] });
+    await store.close();
+    const db = raw(dir);
+    db.prepare(`update legguard_meta set value = '99' where key = 'schema_version'`).run();
+    db.close();
+    const before = tables(dir);
+    await assert.rejects(
+      openStore({ dataDir: dir }),
+      isCode('STORE_NEWER_VERSION', new RegExp(`${dir}/legguard\\.db was written by a newer legguard \\(schema version 99; this legguard knows versions up to ${SCHEMA_VERSION}\\)`)),
+    );
+    assert.deepEqual(tables(dir), before);
+    const check = raw(dir);
+    assert.deepEqual(check.prepare(`select value from legguard_meta where key = 'schema_version'`).get(), { value: '99' });
+    assert.equal((check.prepare('select count(*) as n from legguard_strategies').get() as { n: number }).n, 1);
+    check.close();
+  });
+
+  test('a damaged row: STORE_CORRUPT naming the table and row', async () => {
+    const dir = freshDir();
+    const store = await openStore({ dataDir: dir });
+    await store.commit({ account: ACCT, strategies: [condor('ic-spy')] });
+    const db = raw(dir);
+    db.prepare(`update legguard_strategies set definition = '{"id": "ic-spy", oops' where strategy_id = 'ic-spy'`).run();
+    db.close();
+    await assert.rejects(store.load(ACCT), isCode('STORE_CORRUPT', /legguard_strategies DU111\/ic-spy definition: damaged JSON/));
+    await store.close();
+  });
+
+  test('a full disk (max_page_count): STORE_UNWRITABLE, the previous state intact, and later small commits work', async () => {
+    const dir = freshDir();
+    const seed = await openStore({ dataDir: dir });
+    await seed.commit({ account: ACCT, strategies: [condor('ic-spy')], journal: [entry('j0', 'note', 0)] });
+    await seed.close();
+    const db = raw(dir);
+    const pages = db.pragma('page_count', { simple: true }) as number;
+    db.close();
+    const store = await openStore({ dataDir: dir, sqlitePragmas: { max_page_count: pages + 4 } });
+    const before = await store.load(ACCT);
+    const big = Array.from({ length: 200 }, (_, i) => entry(`big:${i}`, 'note', i, { text: 'x'.repeat(2000) }));
+    await assert.rejects(
+      store.commit({ account: ACCT, strategies: [condor('ic-spy', { broken: true })], orders: [order(request('ic-spy', 'g0'), 'planned')], journal: big }),
+      isCode('STORE_UNWRITABLE', /legguard\.db: commit failed: the disk is full .*SQLITE_FULL.*nothing from this write was stored/),
+    );
+    assert.deepEqual(await store.load(ACCT), before);
+    assert.deepEqual((await store.journal({ account: ACCT })).map((e) => e.key), ['j0']);
+    await store.commit({ account: ACCT, journal: [entry('j1', 'note', 1)] });
+    await store.close();
+    const reopened = await openStore({ dataDir: dir });
+    assert.deepEqual((await reopened.journal({ account: ACCT })).map((e) => e.key), ['j0', 'j1']);
+    assert.deepEqual(await reopened.load(ACCT), before);
+    await reopened.close();
+  });
+
+  test('another process holding the write lock past the busy timeout: STORE_UNWRITABLE saying so', async () => {
+    const dir = freshDir();
+    const store = await openStore({ dataDir: dir, busyTimeoutMs: 50 });
+    const other = raw(dir);
+    other.exec('begin immediate');
+    try {
+      await assert.rejects(
+        store.commit({ account: ACCT, journal: [entry('j', 'note', 0)] }),
+        isCode('STORE_UNWRITABLE', /kept the database locked for longer than the busy timeout \(50 ms\)/),
+      );
+    } finally {
+      other.exec('rollback');
+      other.close();
+    }
+    await store.commit({ account: ACCT, journal: [entry('j', 'note', 0)] });
+    assert.equal((await store.journal({ account: ACCT })).length, 1);
+    await store.close();
+  });
+
+  test('a data directory that is a file: STORE_UNWRITABLE naming it', async () => {
+    const file = join(freshDir());
+    writeFileSync(file, 'not a directory');
+    await assert.rejects(openStore({ dataDir: file }), isCode('STORE_UNWRITABLE', /data directory .*: a file is in the way of it/));
+  });
+
+  test('read-only directory or file: STORE_UNWRITABLE at open, nothing written (as an unprivileged user)', async () => {
+    const base = freshDir();
+    mkdirSync(base, { recursive: true });
+    chmodSync(base, 0o777);
+    // A read-only directory with no database yet.
+    const roDir = join(base, 'ro-dir');
+    mkdirSync(roDir);
+    chmodSync(roDir, 0o555);
+    // A legguard database whose file is read-only.
+    const roFile = join(base, 'ro-file');
+    await (await openStore({ dataDir: roFile })).close();
+    chmodSync(roFile, 0o777);
+    chmodSync(join(roFile, SQLITE_FILE), 0o444);
+    // A writable legguard database in a read-only directory (WAL needs its -wal and -shm files beside it).
+    const roParent = join(base, 'ro-parent');
+    await (await openStore({ dataDir: roParent })).close();
+    chmodSync(join(roParent, SQLITE_FILE), 0o666);
+    chmodSync(roParent, 0o555);
+    const fileBefore = readFileSync(join(roFile, SQLITE_FILE));
+    const results = runChild([{ dataDir: roDir }, { dataDir: roFile }, { dataDir: roParent }]);
+    assert.equal(results.length, 3);
+    assert.equal(results[0]!.code, 'STORE_UNWRITABLE', results[0]!.message);
+    assert.match(results[0]!.message, new RegExp(`${roDir}/legguard\\.db: open failed: the file cannot be opened or created`));
+    assert.equal(results[1]!.code, 'STORE_UNWRITABLE', results[1]!.message);
+    assert.match(results[1]!.message, new RegExp(`${roFile}/legguard\\.db: .*read-only`));
+    assert.equal(results[2]!.code, 'STORE_UNWRITABLE', results[2]!.message);
+    assert.match(results[2]!.message, new RegExp(`${roParent}/legguard\\.db: .*read-only`));
+    assert.equal(existsSync(join(roDir, SQLITE_FILE)), false);
+    assert.deepEqual(readFileSync(join(roFile, SQLITE_FILE)), fileBefore);
+    chmodSync(roDir, 0o755);
+    chmodSync(roParent, 0o755);
+  });
+
+  test('bad options are refused before anything is opened', () => {
+    assert.throws(() => createStore({ dataDir: '' }), isCode('INVALID_INPUT', /data directory must be given/));
+    assert.throws(() => createStore({ dataDir: freshDir(), sqlitePragmas: { 'journal_mode; drop table x': 1 } }), isCode('INVALID_INPUT', /not a plain name/));
+    assert.throws(() => createStore({ dataDir: freshDir(), busyTimeoutMs: -1 }), isCode('INVALID_INPUT', /busy timeout/));
+  });
+
+  test('operations before init fail clearly', async () => {
+    const store = createStore({ dataDir: freshDir() });
+    await assert.rejects(store.load(ACCT), isCode('INTERNAL', /not initialised; call init\(\) first/));
+  });
+});
+
+/** Runs the open-store child, as user `nobody` when this process is root (root ignores read-only permissions). */
+function runChild(attempts: OpenStoreOptions[]): { ok: boolean; code: string | null; message: string }[] {
+  const asRoot = process.getuid?.() === 0;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', new URL('./fixtures/open-store-child.ts', import.meta.url).pathname, JSON.stringify(attempts)], {
+    encoding: 'utf8',
+    cwd: new URL('../..', import.meta.url).pathname,
+    ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
+    env: { ...process.env, HOME: tmpdir() },
+  });
+  assert.equal(r.status, 0, `child failed: ${r.stderr}`);
+  const last = r.stdout.trim().split('\n').pop() ?? '[]';
+  return JSON.parse(last) as { ok: boolean; code: string | null; message: string }[];
+}
