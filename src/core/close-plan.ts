@@ -36,7 +36,16 @@ export interface ClosePlanInput {
   /** Orders larger than the gate's limits are split so that each part passes. */
   readonly limits?: GateLimits;
   readonly tick?: number;
+  /**
+   * A long option whose quote shows no bid and an ask at most this (default 0.05) is worth nothing: there is no one
+   * to sell it to and it carries no risk, so it is `held` (`why: 'no-bid'`), not blocked. A missing bid under a
+   * larger ask looks like a data problem and stays blocked.
+   */
+  readonly noBidMaxAsk?: number;
 }
+
+/** Why a holding is left alone on purpose. */
+export type HeldReason = 'covers-short-options' | 'no-bid';
 
 export interface PlannedOrder {
   readonly request: OrderRequest;
@@ -53,8 +62,11 @@ export interface ClosePlan {
   readonly blocked: readonly { readonly contract: Contract; readonly qty: Qty; readonly reason: string }[];
   /** Holdings the broker does not show in full where nothing else shares the contract: only what it shows is closed. */
   readonly clamped: readonly { readonly contract: Contract; readonly holding: Qty; readonly closing: Qty; readonly reason: string }[];
-  /** Left alone on purpose: stock that covers short calls (or puts) in hedge mode; selling it would leave them naked. */
-  readonly held: readonly { readonly contract: Contract; readonly qty: Qty; readonly reason: string }[];
+  /**
+   * Left alone on purpose: stock that covers short calls (or puts) in hedge mode, since selling it would leave them
+   * naked; long options nobody bids for (worth nothing, no risk; they expire).
+   */
+  readonly held: readonly { readonly contract: Contract; readonly qty: Qty; readonly why: HeldReason; readonly reason: string }[];
 }
 
 interface Part {
@@ -95,7 +107,7 @@ export function planClose(input: ClosePlanInput): ClosePlan {
   const { book, strategyId: sid } = input;
   const blocked: { contract: Contract; qty: Qty; reason: string }[] = [];
   const clamped: { contract: Contract; holding: Qty; closing: Qty; reason: string }[] = [];
-  const held: { contract: Contract; qty: Qty; reason: string }[] = [];
+  const held: { contract: Contract; qty: Qty; why: HeldReason; reason: string }[] = [];
 
   // What to close per contract, clamped to the broker where nothing else shares.
   const residual = new Map<ContractKey, { contract: Contract; qty: number }>();
@@ -217,7 +229,12 @@ export function planClose(input: ClosePlanInput): ClosePlan {
     if (covering > 0) {
       const what = `${covering} shares cover short ${right === 'C' ? 'calls' : 'puts'}`;
       if (input.mode === 'hedge') {
-        held.push({ contract: st.contract, qty: Qty.unsafe(Math.sign(st.qty) * covering), reason: `${what}; selling them would leave those options naked` });
+        held.push({
+          contract: st.contract,
+          qty: Qty.unsafe(Math.sign(st.qty) * covering),
+          why: 'covers-short-options',
+          reason: `${what}; selling them would leave those options naked`,
+        });
       } else {
         // Waits for the options' open, where the tier-0 close of those options goes first.
         const p = single(RISK_TIERS.stock, st.contract, action, covering, 'option');
@@ -227,11 +244,23 @@ export function planClose(input: ClosePlanInput): ClosePlan {
   }
 
   const orders: PlannedOrder[] = [];
+  const noBidMaxAsk = input.noBidMaxAsk ?? 0.05;
   const place = (p: Part): void => {
     const priced = marketablePrice(p.legs, input.quote, input.tick);
     if (!priced.ok) {
       if (p.fallback) {
         for (const f of p.fallback) place(f);
+        return;
+      }
+      const only = p.legs.length === 1 ? p.legs[0]! : null;
+      const q = only ? input.quote(only.contract) : null;
+      if (only && only.action === 'SELL' && isOption(only.contract) && q !== null && (q.bid === null || q.bid <= 0) && q.ask !== null && q.ask <= noBidMaxAsk) {
+        held.push({
+          contract: only.contract,
+          qty: signedQty(p),
+          why: 'no-bid',
+          reason: `no bid (ask ${q.ask}): worth nothing to sell and no risk to hold; left to expire`,
+        });
         return;
       }
       blocked.push({ contract: priced.contract, qty: signedQty(p), reason: priced.reason });

@@ -142,6 +142,7 @@ describe('planClose: tiers, covers and modes', () => {
     assert.deepEqual(lines(h), ['t1 SELL 50 SPY @440 09:00 ext']);
     assert.equal(h.held.length, 1);
     assert.equal(h.held[0]!.qty, 100);
+    assert.equal(h.held[0]!.why, 'covers-short-options');
     assert.match(h.held[0]!.reason, /100 shares cover short calls; selling them would leave those options naked/);
   });
 
@@ -185,7 +186,7 @@ describe('planClose: quotes, the broker, limits, ids', () => {
       ['ic', put(430), -1],
     ]);
     const q = (c: Contract): QuoteView | null =>
-      contractKey(c) === contractKey(call(465)) ? quote(null, 0.05) : contractKey(c) === contractKey(put(430)) ? null : allQuotes(c);
+      contractKey(c) === contractKey(call(465)) ? quote(null, 0.3) : contractKey(c) === contractKey(put(430)) ? null : allQuotes(c);
     const p = plan(b, { quote: q, now: AT_1100 });
     assert.deepEqual(lines(p), ['t2 BUY 2 SPY 2026-01-30 460 C @1.2 16:00']);
     assert.deepEqual(
@@ -195,6 +196,29 @@ describe('planClose: quotes, the broker, limits, ids', () => {
         ['SPY 2026-01-30 465 C', 2, 'no bid for SPY 2026-01-30 465 C'],
       ],
     );
+  });
+
+  test('a long option nobody bids for is held (worth nothing, no risk), not blocked; its short closes alone', () => {
+    const b = bookWith([
+      ['ic', call(460), -2],
+      ['ic', call(465), 2],
+      ['ic', call(470), 1],
+    ]);
+    const q = (c: Contract): QuoteView | null => (c.secType === 'OPT' && c.strike >= 465 ? quote(null, 0.03) : allQuotes(c));
+    const p = plan(b, { quote: q, now: AT_1100 });
+    assert.deepEqual(lines(p), ['t2 BUY 2 SPY 2026-01-30 460 C @1.2 16:00']);
+    assert.deepEqual(p.blocked, []);
+    assert.deepEqual(
+      p.held.map((x) => [describeContract(x.contract), x.qty, x.why]),
+      [
+        ['SPY 2026-01-30 465 C', 2, 'no-bid'],
+        ['SPY 2026-01-30 470 C', 1, 'no-bid'],
+      ],
+    );
+    assert.match(p.held[0]!.reason, /no bid \(ask 0.03\)/);
+    // A short option nobody offers is blocked: that one needs a person.
+    const naked = plan(bookWith([['ic', call(460), -1]]), { quote: () => quote(0.5, null), now: AT_1100 });
+    assert.deepEqual([naked.orders.length, naked.held.length, naked.blocked[0]!.reason], [0, 0, 'no ask for SPY 2026-01-30 460 C']);
   });
 
   test('clamped to the broker where nothing else shares; shared contracts are not', () => {
