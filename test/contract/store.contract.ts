@@ -183,6 +183,11 @@ export function runStoreContract(name: string, make: MakeStore, opts: { skip?: s
         store.commit({ account: ACCT, journal: [{ ...entry('t', 'note', 0), at: EpochMs.unsafe(1.5) }] }),
         isCode('INVALID_INPUT', /at must be a whole number/),
       );
+      await assert.rejects(
+        store.commit({ account: AccountId.unsafe('not an account!'), journal: [] }),
+        isCode('INVALID_INPUT', /AccountId must be 1-32 letters or digits; got "not an account!"/),
+      );
+      await assert.rejects(store.load(AccountId.unsafe('')), isCode('INVALID_INPUT', /AccountId/));
       assert.deepEqual((await store.load(ACCT)).strategies, []);
       assert.deepEqual(await store.journal({ account: ACCT }), []);
     });

@@ -80,6 +80,9 @@ describe('sqlite store', () => {
       isCode('STORE_CORRUPT', /is not a legguard database: it has tables \(customers, invoices\) but no legguard_meta/),
     );
     assert.deepEqual(tables(dir), ['customers', 'invoices']);
+    const after = raw(dir);
+    assert.equal(after.pragma('journal_mode', { simple: true }), 'delete', 'the foreign file was switched to WAL');
+    after.close();
   });
 
   test('a meta table naming another application: STORE_CORRUPT', async () => {

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { LegguardError } from '../../core/errors.js';
-import type { AccountId, ExecId, IncidentId, StrategyId } from '../../core/ids.js';
+import { AccountId, type ExecId, type IncidentId, type StrategyId } from '../../core/ids.js';
 import { EpochMs } from '../../core/quantity.js';
 import type { Alert } from '../../ports/alerts.js';
 import type {
@@ -78,6 +78,7 @@ export class KyselyStore implements StorePort {
     const db = await this.sqlDialect.open();
     try {
       await this.tx(db, 'write', 'init', (t) => migrate(t, this.sqlDialect));
+      await this.run('init', () => this.sqlDialect.afterMigrate(db));
     } catch (e) {
       await this.sqlDialect.close().catch(() => undefined);
       throw e;
@@ -114,7 +115,7 @@ export class KyselyStore implements StorePort {
 
   async load(account: AccountId): Promise<LoadedState> {
     const db = this.live();
-    checkText(account, 'account', { nonEmpty: true });
+    AccountId.parse(account);
     return this.tx(db, 'read', 'load', async (t) => {
       const strategies = await this.readStrategies(t, account);
       const openOrders = (
@@ -136,7 +137,7 @@ export class KyselyStore implements StorePort {
 
   async listStrategies(account: AccountId | null): Promise<readonly StrategyRecord[]> {
     const db = this.live();
-    if (account !== null) checkText(account, 'account', { nonEmpty: true });
+    if (account !== null) AccountId.parse(account);
     return this.tx(db, 'read', 'list strategies', (t) => this.readStrategies(t, account));
   }
 
@@ -165,7 +166,7 @@ export class KyselyStore implements StorePort {
 
   async orders(filter: { account: AccountId; strategyId?: StrategyId }): Promise<readonly OrderRecord[]> {
     const db = this.live();
-    checkText(filter.account, 'account', { nonEmpty: true });
+    AccountId.parse(filter.account);
     return this.run('read orders', async () => {
       let q = db.selectFrom('legguard_orders').selectAll().where('account', '=', filter.account);
       if (filter.strategyId !== undefined) q = q.where('strategy_id', '=', filter.strategyId);
@@ -175,7 +176,7 @@ export class KyselyStore implements StorePort {
 
   async recentExecIds(account: AccountId, since: EpochMs): Promise<ReadonlySet<ExecId>> {
     const db = this.live();
-    checkText(account, 'account', { nonEmpty: true });
+    AccountId.parse(account);
     checkInt(since, 'since');
     return this.run('read execution ids', async () => {
       const rows = await db
@@ -197,7 +198,7 @@ export class KyselyStore implements StorePort {
 
   async stateHistory(filter: { account: AccountId; strategyId?: StrategyId; limit?: number }): Promise<readonly StateChange[]> {
     const db = this.live();
-    checkText(filter.account, 'account', { nonEmpty: true });
+    AccountId.parse(filter.account);
     const limit = checkLimit(filter.limit, 'state history limit');
     return this.run('read state history', async () => {
       let q = db.selectFrom('legguard_state_history').selectAll().where('account', '=', filter.account);
@@ -215,7 +216,7 @@ export class KyselyStore implements StorePort {
     limit?: number;
   }): Promise<readonly JournalEntry[]> {
     const db = this.live();
-    checkText(filter.account, 'account', { nonEmpty: true });
+    AccountId.parse(filter.account);
     const limit = checkLimit(filter.limit, 'journal limit');
     if (filter.types?.length === 0) return [];
     return this.run('read journal', async () => {

@@ -1,5 +1,5 @@
 import { LegguardError } from '../../core/errors.js';
-import type { AccountId, ExecId, IncidentId, StrategyId } from '../../core/ids.js';
+import { AccountId, type ExecId, type IncidentId, type StrategyId } from '../../core/ids.js';
 import { EpochMs } from '../../core/quantity.js';
 import type { Alert } from '../../ports/alerts.js';
 import type {
@@ -131,7 +131,7 @@ export class MemoryStore implements StorePort {
 
   load(account: AccountId): Promise<LoadedState> {
     return this.op(() => {
-      checkText(account, 'account', { nonEmpty: true });
+      AccountId.parse(account);
       return {
         strategies: this.readStrategies(account),
         openOrders: this.orderList(account, undefined)
@@ -145,21 +145,21 @@ export class MemoryStore implements StorePort {
 
   listStrategies(account: AccountId | null): Promise<readonly StrategyRecord[]> {
     return this.op(() => {
-      if (account !== null) checkText(account, 'account', { nonEmpty: true });
+      if (account !== null) AccountId.parse(account);
       return this.readStrategies(account);
     });
   }
 
   orders(filter: { account: AccountId; strategyId?: StrategyId }): Promise<readonly OrderRecord[]> {
     return this.op(() => {
-      checkText(filter.account, 'account', { nonEmpty: true });
+      AccountId.parse(filter.account);
       return this.orderList(filter.account, filter.strategyId).map((o) => orderFromRow(o, this.where));
     });
   }
 
   recentExecIds(account: AccountId, since: EpochMs): Promise<ReadonlySet<ExecId>> {
     return this.op(() => {
-      checkText(account, 'account', { nonEmpty: true });
+      AccountId.parse(account);
       checkInt(since, 'since');
       const out = new Set<ExecId>();
       for (const j of this.journalRows) {
@@ -173,7 +173,7 @@ export class MemoryStore implements StorePort {
 
   stateHistory(filter: { account: AccountId; strategyId?: StrategyId; limit?: number }): Promise<readonly StateChange[]> {
     return this.op(() => {
-      checkText(filter.account, 'account', { nonEmpty: true });
+      AccountId.parse(filter.account);
       const limit = checkLimit(filter.limit, 'state history limit');
       const rows = this.history.filter((h) => h.account === filter.account && (filter.strategyId === undefined || h.strategy_id === filter.strategyId));
       return newest(rows, limit).map((r) => historyFromRow(r, this.where));
@@ -188,7 +188,7 @@ export class MemoryStore implements StorePort {
     limit?: number;
   }): Promise<readonly JournalEntry[]> {
     return this.op(() => {
-      checkText(filter.account, 'account', { nonEmpty: true });
+      AccountId.parse(filter.account);
       const limit = checkLimit(filter.limit, 'journal limit');
       const rows = this.journalRows.filter(
         (j) =>

@@ -90,6 +90,10 @@ export function postgresDialect(opts: PostgresDialectOptions): SqlDialect {
       return kysely;
     },
 
+    async afterMigrate() {
+      // Every setting is per connection (see open).
+    },
+
     begin(mode) {
       return mode === 'write' ? 'begin' : 'begin isolation level repeatable read read only';
     },

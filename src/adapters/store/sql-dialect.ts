@@ -25,6 +25,11 @@ export interface SqlDialect {
   readonly commitOutcomeKnown: boolean;
   /** Connects (creating the file or schema where needed) and applies the durability settings. */
   open(): Promise<Kysely<StoreTables>>;
+  /**
+   * Runs once the database is known to be legguard's and migrated: settings that change the file itself (SQLite's
+   * WAL mode is written into the file header) wait until then, so a foreign or newer file is left exactly as it was.
+   */
+  afterMigrate(db: Kysely<StoreTables>): Promise<void>;
   /** The statement that starts a transaction. */
   begin(mode: 'read' | 'write'): string;
   /** Serialises migrations between processes; runs first inside the migration transaction. */

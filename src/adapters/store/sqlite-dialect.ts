@@ -56,13 +56,8 @@ export function sqliteDialect(opts: SqliteDialectOptions): SqlDialect {
         throw d.classify(e, 'open');
       }
       try {
+        // Connection settings only: nothing here writes to the file (WAL mode does; see afterMigrate).
         db.pragma(`busy_timeout = ${opts.busyTimeoutMs}`);
-        const mode = db.pragma('journal_mode = WAL', { simple: true });
-        if (mode !== 'wal') {
-          throw new LegguardError('STORE_UNWRITABLE', `${where}: cannot switch to write-ahead logging (journal mode stays ${String(mode)})`, {
-            file,
-          });
-        }
         db.pragma('synchronous = FULL');
         for (const [k, v] of Object.entries(opts.pragmas)) db.pragma(`${k} = ${v}`);
       } catch (e) {
@@ -71,6 +66,14 @@ export function sqliteDialect(opts: SqliteDialectOptions): SqlDialect {
       }
       kysely = new Kysely<StoreTables>({ dialect: new SqliteDialect({ database: db }) });
       return Promise.resolve(kysely);
+    },
+
+    async afterMigrate(db) {
+      const r = await sql.raw<{ journal_mode: string }>('pragma journal_mode = WAL').execute(db);
+      const mode = r.rows[0]?.journal_mode;
+      if (mode !== 'wal') {
+        throw new LegguardError('STORE_UNWRITABLE', `${where}: cannot switch to write-ahead logging (journal mode stays ${String(mode)})`, { file });
+      }
     },
 
     begin(mode) {

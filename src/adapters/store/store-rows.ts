@@ -2,7 +2,7 @@ import type { Holding } from '../../core/book.js';
 import { contractKey, type Contract } from '../../core/contract.js';
 import { LegguardError } from '../../core/errors.js';
 import { ORDER_STATUSES } from '../../core/events.js';
-import type { AccountId, ExecId, IncidentId, StrategyId } from '../../core/ids.js';
+import { AccountId, type ExecId, type IncidentId, type StrategyId } from '../../core/ids.js';
 import type { OrderRequest } from '../../core/order.js';
 import { EpochMs, Price, Qty } from '../../core/quantity.js';
 import { STRATEGY_STATES } from '../../core/strategy-state.js';
@@ -81,7 +81,7 @@ export function prepareBatch(batch: StoreBatch): PreparedBatch {
   if (typeof batch !== 'object' || batch === null) {
     throw new LegguardError('INVALID_INPUT', 'store batch must be an object');
   }
-  const account = checkText(batch.account, 'batch account', { nonEmpty: true }) as AccountId;
+  const account = AccountId.parse(batch.account);
   const strategies = lastWins(batch.strategies ?? [], (r) => (r as StrategyRecord | undefined)?.definition?.id ?? '');
   const orders = lastWins(batch.orders ?? [], (o) => (o as OrderRecord | undefined)?.request?.ref ?? '');
   const alerts = firstWins(batch.alerts ?? [], (a) => (a as Alert | undefined)?.key ?? '');
@@ -388,7 +388,7 @@ export function cursorFromRow(row: CursorTable | undefined, where: string): Curs
 // ------------------------------------------------------------------ locks and queries
 
 export function checkLockArgs(account: AccountId, owner: string, now: EpochMs, ttlMs?: number): void {
-  checkText(account, 'lock account', { nonEmpty: true });
+  AccountId.parse(account);
   checkText(owner, 'lock owner', { nonEmpty: true });
   checkInt(now, 'lock time');
   if (ttlMs !== undefined && (!Number.isSafeInteger(ttlMs) || ttlMs <= 0)) {
