@@ -122,7 +122,9 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
   const executedByRef = new Map<OrderRef, ExecutionReport[]>();
   for (const x of allExecs) {
     if (x.orderRef === null) continue;
-    executedByRef.set(x.orderRef, [...(executedByRef.get(x.orderRef) ?? []), x]);
+    const list = executedByRef.get(x.orderRef);
+    if (list) list.push(x);
+    else executedByRef.set(x.orderRef, [x]);
   }
   const matchedOrders: MatchedOrder[] = [];
   const statusEvents: OrderStatusReport[] = [];
