@@ -126,12 +126,16 @@ export interface DeliveryResult {
 }
 
 /**
- * Durable state. SQLite (default) and Postgres both implement it and pass `test/contract/store.contract.ts`.
- * Errors are `LegguardError`s: STORE_CORRUPT, STORE_NEWER_VERSION, STORE_UNWRITABLE, STORE_UNREACHABLE, LOCK_HELD.
+ * Durable state. SQLite (default) and Postgres both implement it and pass `test/contract/store.contract.ts` (so does
+ * the in-memory store for tests). Errors are `LegguardError`s: STORE_CORRUPT, STORE_NEWER_VERSION, STORE_UNWRITABLE,
+ * STORE_UNREACHABLE, LOCK_HELD; INVALID_INPUT for a record that cannot be stored as given (naming it and the field).
  */
 export interface StorePort {
   readonly dialect: string;
-  /** Opens, checks the schema version, runs migrations. */
+  /**
+   * Opens, refuses a database that is not legguard's (STORE_CORRUPT) or is newer (STORE_NEWER_VERSION), runs
+   * migrations, and proves the store writable (STORE_UNWRITABLE), all before the guard acts on anything.
+   */
   init(): Promise<void>;
   close(): Promise<void>;
   commit(batch: StoreBatch): Promise<void>;
@@ -147,7 +151,8 @@ export interface StorePort {
   releaseLock(account: AccountId, owner: string): Promise<void>;
   /**
    * Outbox: alerts committed through `commit({ alerts })` (or `enqueueAlerts`), paired with each named channel, that
-   * are not yet delivered and due at `now`, oldest first. A pair with no delivery row yet is due at once.
+   * are not yet delivered and due at `now`, oldest first (alert `at`, then commit order, then the order of
+   * `channels`). A pair with no delivery row yet is due at once; a dead pair never again.
    */
   dueDeliveries(channels: readonly string[], now: EpochMs, limit: number): Promise<readonly OutboxDelivery[]>;
   /** Counts one attempt of the pair; NOT_FOUND when no alert has that key. A delivered pair stays delivered. */
