@@ -133,7 +133,11 @@ export class IbBroker implements BrokerPort {
   private firstConnect: (Waiter<void> & { deadline: number }) | null = null;
 
   private nextOrderId = 1;
-  private nextReqId = 1;
+  /**
+   * Request ids live far above order ids: TWS reports errors for both by the same number, and a contract details
+   * request must never be taken for an order (or the reverse).
+   */
+  private nextReqId = 1_500_000_000;
   private readonly requests = new Map<number, Req>();
   private positionsRound: PositionsRound | null = null;
   private openOrdersRound: OpenOrdersRound | null = null;
@@ -765,7 +769,7 @@ export class IbBroker implements BrokerPort {
       remainingQty: Qty.zero,
       avgFillPrice: null,
       reason: s.completedStatus ?? null,
-      code: mapped === 'rejected' ? IbCode.ORDER_CANCELLED : null,
+      code: mapped === 'cancelled' ? IbCode.ORDER_CANCELLED : null,
       tsEvent: t,
       tsInit: t,
       reconciled: true,
