@@ -215,9 +215,14 @@ describe('sqlite store', () => {
     assert.throws(() => createStore({ dataDir: freshDir(), busyTimeoutMs: -1 }), isCode('INVALID_INPUT', /busy timeout/));
   });
 
-  test('operations before init fail clearly', async () => {
+  test('operations before init fail clearly; concurrent inits open once', async () => {
     const store = createStore({ dataDir: freshDir() });
     await assert.rejects(store.load(ACCT), isCode('INTERNAL', /not initialised; call init\(\) first/));
+    await Promise.all([store.init(), store.init(), store.init()]);
+    await store.commit({ account: ACCT, strategies: [condor('ic-spy')] });
+    assert.equal((await store.listStrategies(ACCT)).length, 1);
+    await store.close();
+    await assert.rejects(store.init(), isCode('INTERNAL', /closed/));
   });
 });
 

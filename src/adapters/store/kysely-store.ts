@@ -61,6 +61,7 @@ const CHUNK = 400;
 export class KyselyStore implements StorePort {
   readonly dialect: string;
   private db: Db | null = null;
+  private opening: Promise<void> | null = null;
   private closed = false;
 
   constructor(private readonly sqlDialect: SqlDialect) {
@@ -72,9 +73,17 @@ export class KyselyStore implements StorePort {
     return this.sqlDialect.where;
   }
 
-  async init(): Promise<void> {
-    if (this.closed) throw this.closedError();
-    if (this.db) return;
+  init(): Promise<void> {
+    if (this.closed) return Promise.reject(this.closedError());
+    if (this.db) return Promise.resolve();
+    // A second init while the first runs waits for it rather than opening the database twice.
+    this.opening ??= this.open().finally(() => {
+      this.opening = null;
+    });
+    return this.opening;
+  }
+
+  private async open(): Promise<void> {
     const db = await this.sqlDialect.open();
     try {
       await this.tx(db, 'write', 'init', (t) => migrate(t, this.sqlDialect));

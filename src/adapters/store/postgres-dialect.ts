@@ -20,7 +20,7 @@ const INT8_OID = 20;
 
 /**
  * PostgreSQL through `pg`. Every connection sets `synchronous_commit = on` (a commit precedes an order, so it must be
- * on disk at the server whatever the server's default) and, with a schema, `search_path` to it alone, so unqualified
+ * on disk at the server whatever the server's default), `extra_float_digits = 3` (exact doubles) and, with a schema, `search_path` to it alone, so unqualified
  * table names resolve there and concurrent test runs in their own schemas never meet. `bigint` columns come back as
  * numbers (epoch milliseconds and quantities are safe integers) through a per-pool type parser, not the process-wide
  * one, so other `pg` users in the process are unaffected.
@@ -62,7 +62,9 @@ export function postgresDialect(opts: PostgresDialectOptions): SqlDialect {
     serial: { type: 'bigserial', autoIncrement: false },
 
     async open() {
-      const settings = ['-c synchronous_commit=on', ...(schema !== null ? [`-c search_path=${schema}`] : [])];
+      // extra_float_digits=3: a double (an average fill price) comes back exactly as written, also from a server
+      // configured for shorter float output.
+      const settings = ['-c synchronous_commit=on', '-c extra_float_digits=3', ...(schema !== null ? [`-c search_path=${schema}`] : [])];
       pool = new pg.Pool({
         connectionString: parsed.toString(),
         connectionTimeoutMillis: opts.connectTimeoutMs,
