@@ -198,7 +198,7 @@ describe('scenario run', () => {
 
   test('the ex-dividend seed: the clearing house, not the file, assigns the short call on the ex-date morning', async () => {
     const run = new ScenarioRun(await loadScenario(join(root, 'scenarios', 'short-call-assigned-ex-dividend.yaml')));
-    await run.finish();
+    await run.clock.advanceTo(Date.parse('2026-03-20T10:30:00-04:00'));
     const d = run.broker.clearing.decisions;
     assert.equal(d.length, 1);
     assert.equal(d[0]!.kind, 'early-call-ex-dividend');
@@ -206,13 +206,24 @@ describe('scenario run', () => {
     const k = d[0]!.assigned;
     assert.equal(run.broker.position(spy('C', 460, '2026-03-27')), -2 + k);
     assert.equal(run.broker.position(stock('SPY')), -100 * k);
+    // Left alone (no guard), the rest lives to the 27 March expiry: the remaining short 460 calls are assigned and the
+    // long 465 calls exercised (-100 * (2 - k) + 200 shares), the puts expire: the account ends flat.
+    await run.finish();
+    assert.deepEqual(run.broker.allPositions(), []);
   });
 
   test('the DTE 1.5 seed: one of two short puts assigned at 02:30 on the day before expiry', async () => {
     const run = new ScenarioRun(await loadScenario(join(root, 'scenarios', 'assignment-before-time-exit.yaml')));
-    await run.finish();
+    await run.step();
+    await run.step();
+    assert.equal(run.clock.now(), Date.parse('2026-01-29T02:30:00-05:00'));
     assert.equal(run.broker.position(spy('P', 440)), -1);
     assert.equal(run.broker.position(stock('SPY')), 100);
+    // Left alone (no guard), the other short put is assigned at expiry (SPY 437.50 < 440) and the wings expire.
+    await run.finish();
+    assert.equal(run.broker.position(spy('P', 440)), 0);
+    assert.equal(run.broker.position(stock('SPY')), 200);
+    assert.deepEqual(run.broker.allPositions().map((p) => [contractKey(p.contract), p.qty]), [['STK:SPY', 200]]);
   });
 
   test('a run past the expiry settles it: ITM short assigned, the rest expires', async () => {
