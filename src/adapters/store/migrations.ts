@@ -12,7 +12,9 @@ interface Migration {
 /**
  * The schema's history. Append only: a released migration is never edited, a change is a new version. A database
  * whose `schema_version` is above the last one here was written by a newer legguard and is refused (a downgrade
- * would write rows the newer code does not expect).
+ * would write rows the newer code does not expect). A new value of a stored enumeration (journal type, order status,
+ * strategy state, strategy kind) also takes a new version, even with nothing to migrate, so an older legguard refuses
+ * the database at start instead of failing (STORE_CORRUPT) on the first row it cannot read.
  */
 const MIGRATIONS: readonly Migration[] = [
   {
