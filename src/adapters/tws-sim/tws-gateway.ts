@@ -305,9 +305,16 @@ export class TwsGateway implements SessionHost {
 
   private async sendPositions(s: ClientSession): Promise<void> {
     const snap = await this.broker.snapshot({ executionsSince: EpochMs.unsafe(this.clock.now()) });
+    const listed = new Set<string>();
     for (const p of snap.positions) {
-      this.positions.set(contractKey(p.contract), p);
-      if (p.qty !== 0) s.send(Msg.position(p.account, this.directory.report(p.contract), p.qty, p.avgCost ?? 0));
+      if (p.qty === 0) continue;
+      listed.add(contractKey(p.contract));
+      s.send(Msg.position(p.account, this.directory.report(p.contract), p.qty, p.avgCost ?? 0));
+    }
+    // As TWS lists a position closed during the day with quantity 0: a client that subscribes after the change (or
+    // while its event is still on the way) learns that the position is gone.
+    for (const [key, p] of this.positions) {
+      if (!listed.has(key)) s.send(Msg.position(p.account, this.directory.report(p.contract), 0, 0));
     }
     s.send(Msg.positionEnd());
   }
