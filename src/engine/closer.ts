@@ -1,10 +1,11 @@
 import type { Holding } from '../core/book.js';
 import { planClose, type PlannedOrder } from '../core/close-plan.js';
-import { contractKey, describeContract } from '../core/contract.js';
+import { contractKey, describeContract, type Contract } from '../core/contract.js';
+import { nextOpen } from '../core/calendar.js';
 import type { Decision } from '../core/decision.js';
 import type { Detection } from '../core/detection.js';
 import { LegguardError } from '../core/errors.js';
-import type { ExecutionReport, OrderStatusReport } from '../core/events.js';
+import { isTerminalOrderStatus, type ExecutionReport, type OrderStatus, type OrderStatusReport } from '../core/events.js';
 import { checkOrder } from '../core/gate.js';
 import type { IncidentId, OrderRef, StrategyId } from '../core/ids.js';
 import { legEffect, type OrderRequest } from '../core/order.js';
@@ -12,7 +13,7 @@ import { nextLimitPrice } from '../core/price-walk.js';
 import { EpochMs, Qty } from '../core/quantity.js';
 import type { BreakPolicy } from '../core/strategy.js';
 import type { Alert } from '../ports/alerts.js';
-import type { BrokerSnapshot } from '../ports/broker.js';
+import type { BrokerSnapshot, Quote } from '../ports/broker.js';
 import type { TimerHandle } from '../ports/clock.js';
 import type { JournalEntry, OrderRecord, StateChange } from '../ports/store.js';
 import type { ClosingState, GuardEngine, StrategyRuntime } from './guard-engine.js';
@@ -42,6 +43,10 @@ export class Closer {
   private readonly timers = new Map<OrderRef, TimerHandle>();
   private readonly cancelling = new Set<OrderRef>();
   private readonly dirty = new Set<TrackedOrder>();
+  private readonly bidTimers = new Map<StrategyId, TimerHandle>();
+  private readonly warned = new Set<string>();
+  /** Sent orders a reconciliation did not find at the broker, and how many times in a row. */
+  private readonly missing = new Map<OrderRef, number>();
   private flushQueued = false;
 
   constructor(private readonly engine: GuardEngine) {
@@ -52,6 +57,8 @@ export class Closer {
     this.pacer.stop();
     for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
+    for (const t of this.bidTimers.values()) t.cancel();
+    this.bidTimers.clear();
   }
 
   // ---------------------------------------------------------------- starting a close
@@ -92,7 +99,7 @@ export class Closer {
       planned.orders.length === 0
         ? 'No orders could be planned.'
         : `Orders: ${planned.orders.map((o) => describeOrder(o.request)).join('; ')}.`;
-    const blocked = planned.blocked.length > 0 ? ` Not priced (no quote): ${planned.blocked.join(', ')}.` : '';
+    const blocked = planned.blocked.length > 0 ? ` Not priced: ${describeBlocked(planned.blocked)}.` : '';
     const alert = this.breakAlert(rt, ctx, planned.orders, `${what}${blocked}`);
     const journal = [...ctx.journal, ...planned.orders.map((o) => e.journal('order', `plan:${o.request.ref}`, o.request, id, ctx.incidentId))];
     await e.commit({
@@ -103,6 +110,24 @@ export class Closer {
       alerts: [alert],
     });
     e.raise([alert]);
+    const now = e.clock.now();
+    if (rt.closing.latencyFrom && !planned.orders.some((o) => o.notBefore <= now)) {
+      // Nothing may trade now (the market is closed): the reaction ends with the plan committed; the orders go at
+      // the session open.
+      const from = rt.closing.latencyFrom;
+      rt.closing.latencyFrom = null;
+      e.emit({
+        kind: 'latency',
+        at: now,
+        strategyId: id,
+        incidentId: ctx.incidentId,
+        cause: from.cause,
+        brokerAt: from.brokerAt,
+        detectedAt: from.detectedAt,
+        latencyMs: e.clock.perf() - from.perf,
+        ordersSent: 0,
+      });
+    }
     this.schedule(rt, planned.orders);
     await this.settle(rt);
   }
@@ -169,12 +194,15 @@ export class Closer {
     return out;
   }
 
-  /** Plans the residual close of `rt` as tracked orders (status planned, not yet committed). */
-  private async plan(rt: StrategyRuntime): Promise<{ orders: TrackedOrder[]; blocked: string[] }> {
+  /**
+   * Plans the residual close of `rt` as tracked orders (status planned, not yet committed). When the price walk of
+   * any order is past its bound, nothing is planned and `walkOver` says which.
+   */
+  private async plan(rt: StrategyRuntime): Promise<PlanOutcome> {
     const e = this.engine;
     const closing = rt.closing!;
     const holdings = this.residual(rt.def.id);
-    if (holdings.length === 0) return { orders: [], blocked: [] };
+    if (holdings.length === 0) return { orders: [], blocked: [], walkOver: null };
     const quotes = await e.quotesFor(holdings.map((h) => h.contract));
     const now = e.clock.now();
     const plan = planClose({
@@ -192,13 +220,16 @@ export class Closer {
       purpose: closing.purpose,
       combos: e.config.combos,
       preMarketHedge: e.config.preMarketHedge,
+      limits: e.config.limits,
     });
-    const orders: TrackedOrder[] = [];
+    const requests: { request: OrderRequest; notBefore: EpochMs }[] = [];
     for (const p of plan.orders) {
       const request = this.walked(p, closing.walkStep, quotes);
-      if (request === null) {
-        return { orders: [], blocked: [`${describeOrder(p.request)}: price walk bound reached`] };
-      }
+      if (request === null) return { orders: [], blocked: [], walkOver: describeOrder(p.request) };
+      requests.push({ request, notBefore: p.notBefore });
+    }
+    const orders: TrackedOrder[] = [];
+    for (const { request, notBefore } of requests) {
       const o: TrackedOrder = {
         request,
         orderId: null,
@@ -210,7 +241,7 @@ export class Closer {
         placedPerf: null,
         positionBefore: {},
         reason: null,
-        notBefore: p.notBefore,
+        notBefore,
         lastActivity: now,
         updatedAt: now,
       };
@@ -218,11 +249,17 @@ export class Closer {
       e.emit({ kind: 'order-planned', at: now, order: o });
       orders.push(o);
     }
-    return { orders, blocked: plan.blocked.map((b) => `${describeContract(b.contract)} (${b.reason})`) };
+    const blocked: Blocked[] = [
+      ...plan.blocked.map((b) => ({ contract: b.contract, qty: b.qty, reason: b.reason, worthlessLong: false })),
+      // A long option nobody bids for is worth nothing and risks nothing more: the planner holds it back; it is left
+      // to expire, and sold if a bid appears, rather than calling a person out.
+      ...plan.held.filter((h) => h.why === 'no-bid').map((h) => ({ contract: h.contract, qty: h.qty, reason: h.reason, worthlessLong: true })),
+    ];
+    return { orders, blocked, walkOver: null };
   }
 
   /** The planned order at walk step `step` (0 = as planned); null when the walk is past its bound. */
-  private walked(p: PlannedOrder, step: number, quotes: Map<string, import('../ports/broker.js').Quote | null>): OrderRequest | null {
+  private walked(p: PlannedOrder, step: number, quotes: Map<string, Quote | null>): OrderRequest | null {
     if (step === 0 || p.request.orderType !== 'LMT' || p.request.limitPrice === null) return p.request;
     const price = nextLimitPrice({
       request: p.request,
@@ -402,7 +439,8 @@ export class Closer {
     return out;
   }
 
-  private cancelWorking(id: StrategyId, reason: string): void {
+  /** Asks the broker to cancel every sent, still open order of the strategy. */
+  cancelWorking(id: StrategyId, reason: string): void {
     const e = this.engine;
     for (const o of e.tracker.openOf(id)) {
       if (o.status === 'planned' || o.orderId === null) continue;
@@ -418,7 +456,7 @@ export class Closer {
     const e = this.engine;
     const id = o.request.strategyId;
     const key = contractKey(x.contract);
-    const signedQty = x.side === 'BUY' ? x.qty : -x.qty;
+    const signedQty: number = x.side === 'BUY' ? x.qty : 0 - x.qty;
     const before = e.book.holding(id, key);
     const after = before + signedQty;
     const crossed = !Qty.reduces(before, Qty.unsafe(after));
@@ -449,6 +487,10 @@ export class Closer {
     const e = this.engine;
     const rt = e.strategies.get(o.request.strategyId)!;
     const prev = o.status;
+    if (isTerminalOrderStatus(prev as OrderStatus) && !isTerminalOrderStatus(s.status)) {
+      // Reports can arrive after a reconciliation already saw the order finish: never move back.
+      return;
+    }
     o.status = s.status;
     o.filledUnits = Math.max(o.filledUnits, s.filledQty);
     o.avgFillPrice = s.avgFillPrice ?? o.avgFillPrice;
@@ -512,8 +554,16 @@ export class Closer {
     if (!e.isConnected) return;
     rt.closing.revision++;
     const planned = await this.plan(rt);
+    if (planned.walkOver !== null) {
+      await this.giveUp(rt, `no fill within the price walk's bound for ${planned.walkOver}`);
+      return;
+    }
     if (planned.orders.length === 0) {
-      await this.giveUp(rt, planned.blocked.length > 0 ? `cannot price or place: ${planned.blocked.join(', ')}` : `holds ${describeHoldings(e.book.holdings(id))} and no order could be planned`);
+      if (planned.blocked.length > 0 && planned.blocked.every((b) => b.worthlessLong)) {
+        await this.waitForBid(rt, planned.blocked);
+        return;
+      }
+      await this.giveUp(rt, planned.blocked.length > 0 ? `cannot price: ${describeBlocked(planned.blocked)}` : `holds ${describeHoldings(e.book.holdings(id))} and no order could be planned`);
       return;
     }
     await e.commit({
@@ -521,6 +571,41 @@ export class Closer {
       journal: planned.orders.map((o) => e.journal('order', `plan:${o.request.ref}`, o.request, id, rt.incidentId)),
     });
     this.schedule(rt, planned.orders);
+  }
+
+  /**
+   * Only long options nobody bids for are left: they risk nothing more than their (nil) value. The strategy stays
+   * EMERGENCY_CLOSING; they are offered again when the market has a bid, and otherwise expire (the clearing house's
+   * report of it makes the strategy flat). One warning says so.
+   */
+  private async waitForBid(rt: StrategyRuntime, blocked: readonly Blocked[]): Promise<void> {
+    const e = this.engine;
+    const id = rt.def.id;
+    const key = `worthless:${rt.incidentId ?? id}`;
+    if (!this.warned.has(key)) {
+      this.warned.add(key);
+      const alert = e.makeAlert(
+        'warning',
+        key,
+        `LEFT TO EXPIRE: ${blocked.map((b) => `+${b.qty} ${describeContract(b.contract)}`).join(', ')} on ${id}`,
+        `${id}: everything at risk is closed. ${describeBlocked(blocked)}: nobody bids, so they are left to expire worthless and sold if a bid appears.`,
+        id,
+        rt.incidentId,
+        { strategyId: id },
+      );
+      await e.commit({ alerts: [alert] });
+      e.raise([alert]);
+    }
+    const now = e.clock.now();
+    const at = EpochMs.unsafe(Math.max(nextOpen(now, 'option'), now + BID_RECHECK_MS));
+    this.bidTimers.get(id)?.cancel();
+    this.bidTimers.set(
+      id,
+      e.clock.setTimer(at, () => {
+        this.bidTimers.delete(id);
+        void e.enqueue(() => this.settle(rt));
+      }),
+    );
   }
 
   /** The close cannot complete without a person: cancel what is open, NEEDS_ATTENTION, critical alert. */
@@ -568,6 +653,7 @@ export class Closer {
         }
         continue;
       }
+      this.missing.delete(o.request.ref);
       if (o.orderId === null) e.tracker.setOrderId(o, b.orderId);
       if (o.status === 'planned') notes.push(`order ${b.orderRef} was already at the broker: adopted, not re-sent`);
       o.status = b.status;
@@ -586,10 +672,26 @@ export class Closer {
         }
         continue;
       }
-      // Sent, but no longer working at the broker: filled (its executions follow) or cancelled.
-      o.status = executedRefs.has(o.request.ref) || o.filledUnits > 0 ? 'filled' : 'cancelled';
-      o.reason = o.reason ?? 'not working at the broker at reconciliation';
-      notes.push(`order ${o.request.ref} no longer working at the broker: ${o.status}`);
+      // Sent, but not among the broker's working orders. Executed: it is done. Otherwise a snapshot may simply
+      // have missed it, and re-planning while it still works could close twice: ask the broker to cancel it, and
+      // count it cancelled only when a second reconciliation misses it too.
+      if (executedRefs.has(o.request.ref) && o.filledUnits >= o.request.quantity) {
+        o.status = 'filled';
+        notes.push(`order ${o.request.ref} filled at the broker`);
+        this.markDirty(o);
+        continue;
+      }
+      const misses = (this.missing.get(o.request.ref) ?? 0) + 1;
+      this.missing.set(o.request.ref, misses);
+      if (misses < 2) {
+        notes.push(`order ${o.request.ref} not among the broker's working orders: cancel requested, confirming at the next reconciliation`);
+        await this.requestCancel(o);
+        continue;
+      }
+      this.missing.delete(o.request.ref);
+      o.status = 'cancelled';
+      o.reason = o.reason ?? 'not working at the broker at two reconciliations';
+      notes.push(`order ${o.request.ref} no longer working at the broker: cancelled`);
       this.markDirty(o);
     }
     // Fill effects: orders loaded from the store have no per-leg fill record; their fills are in the book already.
@@ -639,6 +741,27 @@ export class Closer {
       await this.settle(rt);
     }
   }
+}
+
+interface Blocked {
+  readonly contract: Contract;
+  readonly qty: number;
+  readonly reason: string;
+  readonly worthlessLong: boolean;
+}
+
+interface PlanOutcome {
+  readonly orders: TrackedOrder[];
+  readonly blocked: readonly Blocked[];
+  /** The order whose price walk is past its bound, or null. */
+  readonly walkOver: string | null;
+}
+
+/** How often a strategy left with only unbid long options looks for a bid again. */
+const BID_RECHECK_MS = 30 * 60_000;
+
+function describeBlocked(bs: readonly Blocked[]): string {
+  return bs.map((b) => `${b.qty > 0 ? '+' : ''}${b.qty} ${describeContract(b.contract)} (${b.reason})`).join(', ');
 }
 
 export function describeOrder(r: OrderRequest): string {

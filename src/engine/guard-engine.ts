@@ -11,6 +11,7 @@ import { EpochMs, Qty, type Price } from '../core/quantity.js';
 import type { BreakPolicy, BrokenInfo, StrategyDefinition } from '../core/strategy.js';
 import { transition, type StrategyState, type StrategyTransition } from '../core/strategy-state.js';
 import { evaluateRules, type Rule } from '../core/rules/rule.js';
+import { expiryClose } from '../core/calendar.js';
 import { timeExitRule } from '../core/rules/time-exit.js';
 import type { Alert, AlertsPort, Severity } from '../ports/alerts.js';
 import type { BrokerPort, BrokerSnapshot, Quote } from '../ports/broker.js';
@@ -190,9 +191,14 @@ export class GuardEngine {
   }
 
   private armIntervals(): void {
-    const every = (ms: number, fn: () => Promise<void>): void => {
+    // The first run is offset from the round interval: broker events (and scenario scripts) tend to fall on whole
+    // seconds, and a periodic reconciliation landing on the same instant would find a change before its live event.
+    const every = (ms: number, fn: () => Promise<void>, phaseMs: number): void => {
+      let next = this.clock.now() + ms + phaseMs;
       const arm = (): void => {
-        const t = this.clock.setTimer(EpochMs.unsafe(this.clock.now() + ms), () => {
+        const at = EpochMs.unsafe(next);
+        next += ms;
+        const t = this.clock.setTimer(at, () => {
           if (!this.running) return;
           void this.queue.push(fn);
           arm();
@@ -201,8 +207,8 @@ export class GuardEngine {
       };
       arm();
     };
-    every(this.config.reconcileIntervalMs, () => this.reconcileNow('interval'));
-    if (this.rules.length > 0) every(this.config.ruleIntervalMs, () => this.evaluateRules());
+    every(this.config.reconcileIntervalMs, () => this.reconcileNow('interval'), 1_237);
+    if (this.rules.length > 0) every(this.config.ruleIntervalMs, () => this.evaluateRules(), 0);
   }
 
   // ---------------------------------------------------------------- strategies
@@ -421,12 +427,12 @@ export class GuardEngine {
       const delta = broker - this.book.net(key);
       if (delta === 0) {
         this.pending.delete(key);
-        this.foreign.delete(key);
         continue;
       }
       const contract = this.brokerPositions.get(key)?.contract ?? this.book.contract(key);
       if (!contract) continue;
-      if (this.tracker.recentlyActive(key, now, this.config.correlationWindowMs)) {
+      const expired = isOption(contract) && now >= expiryClose(contract.expiry);
+      if (!expired && this.tracker.recentlyActive(key, now, this.config.correlationWindowMs)) {
         // Our own order is working or just traded here: its executions explain the change. Look again when the
         // window closes, in case they do not.
         const ends = this.tracker.windowEnds(key, this.config.correlationWindowMs);
@@ -449,6 +455,7 @@ export class GuardEngine {
       underlyingPrice: (symbol: string) => this.underlyingPrices.get(symbol) ?? null,
     });
     if (out.recheckAt !== null) this.recheckAt(out.recheckAt);
+    this.dropForeign(new Set(out.usedExecIds), now);
     if (out.detections.length === 0) return;
 
     const byStrategy = new Map<StrategyId, Detection[]>();
@@ -460,10 +467,7 @@ export class GuardEngine {
     }
     for (const c of candidates) {
       const key = contractKey(c.contract);
-      if (this.brokerQty(key) === this.book.net(key)) {
-        this.pending.delete(key);
-        this.foreign.delete(key);
-      }
+      if (this.brokerQty(key) === this.book.net(key)) this.pending.delete(key);
     }
     if (outside.length > 0) {
       const entries = outside.map((d, i) => this.journal('detection', `det:outside:${now}:${contractKey(d.contract)}:${i}`, d));
@@ -471,6 +475,19 @@ export class GuardEngine {
       await this.commit({ journal: entries, outside: this.book.holdings(null) });
     }
     for (const [id, ds] of byStrategy) await this.onStrategyChanged(id, ds, perf);
+  }
+
+  /**
+   * Forgets executions the detector used, and any older than the retention: an execution may arrive before its
+   * position report (so it is kept until then), but one that explained nothing for a long while never will.
+   */
+  private dropForeign(used: ReadonlySet<string>, now: number): void {
+    const keep = Math.max(60_000, 6 * this.config.correlationWindowMs);
+    for (const [key, list] of this.foreign) {
+      const rest = list.filter((x) => !used.has(x.execId) && now - x.tsInit < keep);
+      if (rest.length === 0) this.foreign.delete(key);
+      else if (rest.length !== list.length) this.foreign.set(key, rest);
+    }
   }
 
   private recheckAt(at: EpochMs): void {
@@ -521,11 +538,24 @@ export class GuardEngine {
       // Nothing left at risk: every leg expired, or the assignment took exactly what the strategy held.
       if (!onlyExpiry && rt.broken === null) rt.broken = this.brokenInfo(primary, incidentId, ds);
       rt.incidentId = onlyExpiry ? rt.incidentId : incidentId;
-      const c = this.move(rt, 'flat', onlyExpiry ? 'every leg expired' : `${cause}: nothing left at risk`);
+      const wasIntact = rt.state === 'OPEN' || rt.state === 'CLOSING';
+      const c = this.move(rt, 'flat', onlyExpiry ? (wasIntact ? 'every leg expired' : 'the rest expired worthless') : `${cause}: nothing left at risk`);
       if (c) changes.push(c);
       const cancelled = this.closer.cancelPlanned(id, 'strategy is flat');
+      this.closer.cancelWorking(id, 'strategy is flat');
+      const gone = ds.map((d) => `${signed(0 - d.change)} ${describeContract(d.contract)}`).join(', ');
       const alert = onlyExpiry
-        ? this.makeAlert('info', `expired:${id}:${primary.brokerAt}`, `EXPIRED: ${id}`, `${id}: every leg expired out of the money. No orders needed.`, id, null, { strategyId: id, cause })
+        ? this.makeAlert(
+            'info',
+            `expired:${id}:${primary.brokerAt}`,
+            `EXPIRED: ${id}`,
+            wasIntact
+              ? `${id}: every leg expired out of the money (${gone}). No orders needed; the strategy is CLOSED.`
+              : `${id}: what was left (${gone}) expired worthless; the strategy is flat and CLOSED.`,
+            id,
+            wasIntact ? null : rt.incidentId,
+            { strategyId: id, cause },
+          )
         : this.makeAlert(
             'warning',
             `flat:${incidentId}`,
@@ -755,7 +785,8 @@ export class GuardEngine {
       const key = contractKey(p.contract);
       reported.add(key);
       keys.add(key);
-      if (this.brokerQty(key) !== p.qty) notes.push(`position ${key}: ${this.brokerQty(key)} -> ${p.qty}`);
+      const known = this.brokerPositions.get(key);
+      if (known && known.qty !== p.qty) notes.push(`position ${key}: ${known.qty} -> ${p.qty}`);
       this.brokerPositions.set(key, { contract: p.contract, qty: p.qty, at: p.tsEvent });
     }
     for (const key of this.book.contractKeys()) {

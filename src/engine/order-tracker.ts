@@ -1,5 +1,5 @@
 import { contractKey } from '../core/contract.js';
-import { isTerminalOrderStatus, type OrderStatus } from '../core/events.js';
+import { isTerminalOrderStatus } from '../core/events.js';
 import type { BrokerOrderId, ContractKey, ExecId, OrderRef, StrategyId } from '../core/ids.js';
 import { legEffect, type OrderRequest } from '../core/order.js';
 import { EpochMs, Qty, type Price } from '../core/quantity.js';
@@ -28,7 +28,7 @@ export interface TrackedOrder {
 }
 
 export function isOpenStatus(s: StoredOrderStatus): boolean {
-  return s === 'planned' || !isTerminalOrderStatus(s as OrderStatus);
+  return s === 'planned' || !isTerminalOrderStatus(s);
 }
 
 /**
