@@ -120,6 +120,8 @@ describe('scenario loader', () => {
     expectInvalid({ ...base(), guard: { onAssignment: 'closee' } }, 'guard.onAssignment', /close/);
     expectInvalid({ ...base(), guard: { timeExitDays: 1 } }, 'guard', /Unrecognized key: "timeExitDays"/);
     expectInvalid({ ...base(), clearing: { postAt: '10:00' } }, 'clearing.postAt', /before 09:00/);
+    const divs = { SPY: { price: 1.5, dividends: [{ exDate: '2026-01-29', amount: 1.74 }] } };
+    expectInvalid({ ...base(), underlyings: divs }, 'underlyings.SPY.price', /above the 1.74 of dividends still to come/);
   });
 
   test('bad events are named by their index', () => {
@@ -149,6 +151,11 @@ describe('scenario loader', () => {
     expectInvalid(withEvent({ at: '2026-01-27T21:00:00-05:00', liquidate: { symbol: 'SPY', qty: 100 } }), 'events[0].at', /stock trades 04:00-20:00/);
     expectInvalid(withEvent({ at, fills: { mode: 'sometimes' } }), 'events[0].fills.mode', /Invalid option/);
     expectInvalid(withEvent({ at, disconnect: { seconds: 0 } }), 'events[0].disconnect.seconds', />0/);
+    expectInvalid(
+      { ...base(), underlyings: { SPY: { price: 445, dividends: [{ exDate: '2026-01-29', amount: 1.74 }] } }, events: [{ at, price: { SPY: 1.7 } }] },
+      'events[0].price.SPY',
+      /above the 1.74 of dividends/,
+    );
   });
 
   test('a missing file is SCENARIO_INVALID naming it', async () => {

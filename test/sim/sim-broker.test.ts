@@ -452,6 +452,12 @@ describe('SimBroker: quotes and underlyings', () => {
     assert.deepEqual((await f.sim.underlying('QQQ')).dividends, []);
   });
 
+  test('a price at or below the dividends still to come is refused', async () => {
+    const f = await makeSim({ underlyings: [{ symbol: 'SPY', price: 445, dividends: [{ exDate: '2026-01-29' as never, amount: 1.74 }] }] });
+    assert.throws(() => f.sim.setPrice('SPY', 1.74), /not above the 1.74 of dividends still to come/);
+    assert.throws(() => new SimMarket(f.clock, [{ symbol: 'X', price: 1, dividends: [{ exDate: '2026-02-02' as never, amount: 1 }] }]), /not above/);
+  });
+
   test('advance() refuses a real clock', async () => {
     const clock = new SystemClock();
     const sim = new SimBroker({ account: ACCOUNT, clock, market: new SimMarket(clock, [{ symbol: 'SPY', price: 1 }]) });

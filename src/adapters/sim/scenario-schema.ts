@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { guardConfigSchema } from '../../app/guard-config-schema.js';
-import { expiryClose, isOpen, type SessionKind } from '../../core/calendar.js';
+import { expiryClose, isOpen, nyInstant, type SessionKind } from '../../core/calendar.js';
 import { INDEX_SYMBOLS } from '../../core/contract.js';
 import { STRATEGY_KINDS } from '../../core/strategy.js';
 import { FILL_MODES } from './fill-model.js';
@@ -174,8 +174,14 @@ function crossCheck(s: ScenarioInput, ctx: z.RefinementCtx): void {
   if (until <= start) issue(['until'], `must be after start (${s.start})`);
 
   const known = new Map<string, 'stock' | 'index'>();
+  // Dividends still to come at a time must stay below the price then (the pricing escrows them from the spot).
+  const coming = new Map<string, (at: number) => number>();
   for (const [sym, u] of Object.entries(s.underlyings)) {
     known.set(sym.toUpperCase(), u.kind ?? (INDEX_SYMBOLS.has(sym.toUpperCase()) ? 'index' : 'stock'));
+    const divs = u.dividends ?? [];
+    coming.set(sym.toUpperCase(), (at) => divs.filter((d) => nyInstant(d.exDate, 0, 0) > at).reduce((n, d) => n + d.amount, 0));
+    const due = coming.get(sym.toUpperCase())!(start);
+    if (u.price <= due) issue(['underlyings', sym, 'price'], `must be above the ${due.toFixed(2)} of dividends still to come`);
   }
 
   const checkRef = (path: (string | number)[], c: ContractFields & { symbol: string }, at: number): void => {
@@ -207,6 +213,10 @@ function crossCheck(s: ScenarioInput, ctx: z.RefinementCtx): void {
     last = Math.max(last, at);
     for (const sym of Object.keys({ ...e.price, ...e.volatility })) {
       if (!known.has(sym.toUpperCase())) issue(['events', i, e.price ? 'price' : 'volatility', sym], `${sym} is not among the underlyings`);
+    }
+    for (const [sym, p] of Object.entries(e.price ?? {})) {
+      const due = coming.get(sym.toUpperCase())?.(at) ?? 0;
+      if (p <= due) issue(['events', i, 'price', sym], `must be above the ${due.toFixed(2)} of dividends still to come`);
     }
     for (const key of ['assign', 'exercise', 'trade', 'liquidate'] as const) {
       const c = e[key];

@@ -89,6 +89,10 @@ export class SimMarket {
         dividendYield: s.dividendYield ?? 0,
       };
       checkPositive(u.volatility, `underlying ${symbol} volatility`);
+      const coming = this.comingDividends(u);
+      if (u.price <= coming) {
+        throw new LegguardError('INVALID_INPUT', `underlying ${symbol} price ${u.price} is not above the ${coming.toFixed(2)} of dividends still to come`);
+      }
       this.underlyings.set(symbol, u);
       const now = clock.now();
       for (const d of u.dividends) {
@@ -131,6 +135,11 @@ export class SimMarket {
   setPrice(symbol: string, price: number): void {
     const u = this.underlying(symbol);
     checkPositive(price, `${u.symbol} price`);
+    // The escrowed-dividend models need the spot above the dividends still to come; a price below them is nonsense.
+    const coming = this.comingDividends(u);
+    if (price <= coming) {
+      throw new LegguardError('INVALID_INPUT', `${u.symbol} price ${price} is not above the ${coming.toFixed(2)} of dividends still to come`);
+    }
     u.price = price;
     this.notify({ kind: 'price', symbol: u.symbol, price, reason: 'set' });
   }
@@ -140,6 +149,12 @@ export class SimMarket {
     checkPositive(volatility, `${u.symbol} volatility`);
     u.volatility = volatility;
     this.notify({ kind: 'volatility', symbol: u.symbol, volatility });
+  }
+
+  /** The sum of the dividends with an ex-date still ahead. */
+  private comingDividends(u: SimUnderlying): number {
+    const now = this.clock.now();
+    return u.dividends.filter((d) => exDateStart(d.exDate) > now).reduce((sum, d) => sum + d.amount, 0);
   }
 
   private exDividend(u: SimUnderlying, amount: number): void {
