@@ -1,11 +1,17 @@
 import { ackCommand } from './ack-command.js';
 import { alertTestCommand } from './alert-test-command.js';
 import type { Command } from './command.js';
+import { demoCommand } from './demo-command.js';
+import { replayCommand } from './replay-command.js';
+import { simGatewayCommand } from './sim-gateway-command.js';
 
 /** Every command, in the order `legguard help` lists them. Each lives in its own file. */
 export function commands(): readonly Command[] {
   return [
+    demoCommand(),
+    replayCommand(),
     alertTestCommand(),
     ackCommand(),
+    simGatewayCommand(),
   ];
 }

@@ -1,0 +1,46 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { allClosedAndFlat } from '../app/replay.js';
+import type { Command } from './command.js';
+import { parseCommandArgs } from './parse-args.js';
+import { printSummary, REPLAY_DATA_DIR, runReplay } from './replay-command.js';
+
+/** The seed analysis' three scenarios, shipped with legguard. */
+export const DEMO_SCENARIOS = [
+  'iron-condor-put-assigned.yaml',
+  'short-call-assigned-ex-dividend.yaml',
+  'assignment-before-time-exit.yaml',
+] as const;
+
+export const SCENARIO_DIR = fileURLToPath(new URL('../../scenarios/', import.meta.url));
+
+/**
+ * `legguard demo`: plays the three seed scenarios on the simulated broker, each with its own SQLite record, and
+ * exits non-zero unless every strategy ends CLOSED and flat.
+ */
+export function demoCommand(): Command {
+  return {
+    name: 'demo',
+    summary: "play the seed analysis' three scenarios (assignment overnight, ex-dividend call, before the time exit)",
+    usage: `legguard demo [--quiet] [--data-dir ${REPLAY_DATA_DIR}]`,
+    async run(args, io) {
+      const { values } = parseCommandArgs('demo', args, { quiet: { type: 'boolean' }, 'data-dir': { type: 'string' } });
+      const root = typeof values['data-dir'] === 'string' ? values['data-dir'] : join(io.cwd, REPLAY_DATA_DIR);
+      const failures: string[] = [];
+      for (const [i, name] of DEMO_SCENARIOS.entries()) {
+        const dataDir = join(root, name.replace(/\.yaml$/, ''));
+        io.stdout.write(`${i > 0 ? '\n' : ''}=== ${i + 1}/${DEMO_SCENARIOS.length} ${name}\n`);
+        const r = await runReplay(join(SCENARIO_DIR, name), dataDir, io, values.quiet !== true);
+        printSummary(r, io, dataDir);
+        const check = allClosedAndFlat(r.report);
+        if (!check.ok) failures.push(`${name}: ${check.problems.join('; ')}`);
+      }
+      if (failures.length > 0) {
+        io.stderr.write(`\ndemo: not every strategy ended CLOSED and flat:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);
+        return 1;
+      }
+      io.stdout.write('\nEvery seed scenario ended with its strategy CLOSED and flat.\n');
+      return 0;
+    },
+  };
+}

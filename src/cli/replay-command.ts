@@ -1,0 +1,92 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { loadScenario } from '../adapters/sim/load-scenario.js';
+import { openStore, SQLITE_FILE } from '../adapters/store/open-store.js';
+import { replay, type ReplayResult } from '../app/replay.js';
+import { LegguardError } from '../core/errors.js';
+import type { StorePort } from '../ports/store.js';
+import type { Command, CommandIo } from './command.js';
+import { parseCommandArgs } from './parse-args.js';
+import { TimelineFormatter } from './timeline-format.js';
+
+/** Where replays keep their SQLite files, under the working directory, one directory per scenario file. */
+export const REPLAY_DATA_DIR = '.legguard/replay';
+
+export function useColor(io: CommandIo): boolean {
+  if (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '') return false;
+  if (io.env.FORCE_COLOR !== undefined && io.env.FORCE_COLOR !== '0') return true;
+  return io.stdout.isTTY === true;
+}
+
+/** A fresh SQLite store for one replay: the previous run's file is removed so every run starts clean. */
+export async function freshReplayStore(dataDir: string): Promise<StorePort> {
+  mkdirSync(dataDir, { recursive: true });
+  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(join(dataDir, SQLITE_FILE + suffix), { force: true });
+  return openStore({ dataDir });
+}
+
+/** Plays one scenario file, printing the timeline as it happens (or nothing, for JSON). */
+export async function runReplay(file: string, dataDir: string, io: CommandIo, printTimeline: boolean): Promise<ReplayResult> {
+  const scenario = await loadScenario(file);
+  const store = await freshReplayStore(dataDir);
+  const fmt = new TimelineFormatter(useColor(io));
+  try {
+    return await replay({
+      scenario,
+      store,
+      onTimeline: (e) => {
+        if (!printTimeline) return;
+        const line = fmt.format(e);
+        if (line !== null) io.stdout.write(`${line}\n`);
+      },
+      onApplied: (a) => {
+        if (printTimeline) io.stdout.write(`${fmt.time(a.at)}  ${'SCENARIO'.padEnd(9)} ${a.text}\n`);
+      },
+    });
+  } finally {
+    await store.close();
+  }
+}
+
+/** The end of a replay for a person: each strategy's state, what is left at the broker, the reaction times. */
+export function printSummary(r: ReplayResult, io: CommandIo, dataDir: string): void {
+  const rep = r.report;
+  io.stdout.write(`\n${rep.scenario}\n`);
+  for (const s of rep.strategies) {
+    const broken = s.broken ? ` (broken: ${s.broken.cause}${s.broken.kind ? ` ${s.broken.kind}` : ''}, ${s.broken.leg})` : '';
+    const holds = s.holdings.length === 0 ? 'flat' : `holds ${s.holdings.map((h) => `${h.qty > 0 ? '+' : ''}${h.qty} ${h.contract}`).join(', ')}`;
+    io.stdout.write(`  ${s.id}: ${s.state}${broken}, ${holds}\n`);
+  }
+  const pos = rep.positions.map((p) => `${p.qty > 0 ? '+' : ''}${p.qty} ${[p.symbol, p.expiry, p.strike, p.right].filter((x) => x !== undefined).join(' ')}`);
+  io.stdout.write(`  broker positions at the end: ${pos.length === 0 ? 'none' : pos.join(', ')}\n`);
+  for (const d of rep.detections) {
+    io.stdout.write(`  ${d.strategyId}: ${d.cause}${d.kind ? ` ${d.kind}` : ''} reported ${d.brokerAt}; reaction ${d.latencyMs === null ? 'n/a' : `${d.latencyMs.toFixed(2)} ms`}\n`);
+  }
+  io.stdout.write(`  orders: ${rep.orders.length}, alerts: ${rep.alerts.length}; record: ${join(dataDir, SQLITE_FILE)}\n`);
+}
+
+/** `legguard replay <file.yaml> [--json] [--data-dir DIR]`. */
+export function replayCommand(): Command {
+  return {
+    name: 'replay',
+    summary: 'play a scenario file against the simulated broker and show what the guard does',
+    usage: `legguard replay <file.yaml> [--json] [--data-dir ${REPLAY_DATA_DIR}/<name>]`,
+    async run(args, io) {
+      const { values, positionals } = parseCommandArgs('replay', args, {
+        json: { type: 'boolean' },
+        'data-dir': { type: 'string' },
+      });
+      const file = positionals[0];
+      if (file === undefined || positionals.length > 1) {
+        throw new LegguardError('INVALID_INPUT', 'replay: give exactly one scenario file, e.g. legguard replay scenarios/iron-condor-put-assigned.yaml');
+      }
+      const json = values.json === true;
+      const dataDir = resolve(io.cwd, typeof values['data-dir'] === 'string' ? values['data-dir'] : join(REPLAY_DATA_DIR, basename(file).replace(/\.[^.]+$/, '')));
+      const r = await runReplay(resolve(io.cwd, file), dataDir, io, !json);
+      if (json) io.stdout.write(`${JSON.stringify(r.report, null, 2)}\n`);
+      else printSummary(r, io, dataDir);
+      return 0;
+    },
+  };
+}
+
