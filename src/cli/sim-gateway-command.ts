@@ -1,0 +1,223 @@
+import { performance } from 'node:perf_hooks';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { formatNyTime } from '../adapters/alerts/format-alert.js';
+import { loadScenario, parseScenario, type Scenario } from '../adapters/sim/load-scenario.js';
+import { ScenarioRun } from '../adapters/sim/scenario-run.js';
+import { checkResetWindow, type ResetWindow } from '../adapters/tws-sim/nightly-reset.js';
+import { checkShapeOptions, type ShapeOptions } from '../adapters/tws-sim/outgoing-shaper.js';
+import { simBackend } from '../adapters/tws-sim/sim-backend.js';
+import { TwsGateway } from '../adapters/tws-sim/tws-gateway.js';
+import { LegguardError } from '../core/errors.js';
+import type { Command, CommandIo } from './command.js';
+
+export interface SimGatewayDeps {
+  /** Resolves when the gateway should stop (SIGINT/SIGTERM by default; tests resolve it themselves). */
+  readonly stopSignal: () => Promise<string>;
+  /** Real time now, epoch ms (the built-in world starts at it). */
+  readonly now: () => number;
+  /** Reads operator commands (`drop`, `notice 1100` ...) line by line; null: none. */
+  readonly input: NodeJS.ReadableStream | null;
+}
+
+const defaultDeps: SimGatewayDeps = {
+  stopSignal: () =>
+    new Promise((res) => {
+      process.once('SIGINT', () => res('SIGINT'));
+      process.once('SIGTERM', () => res('SIGTERM'));
+    }),
+  now: () => Date.now(),
+  input: process.stdin.isTTY ? process.stdin : null,
+};
+
+/** The world served when no scenario is given: a flat paper account, a few underlyings, starting now. */
+function builtInWorld(now: number): Scenario {
+  const start = new Date(Math.floor(now / 1000) * 1000).toISOString();
+  const until = new Date(now + 366 * 86_400_000).toISOString();
+  const text = [
+    'name: built-in sim world (flat account)',
+    `start: "${start}"`,
+    'account: DU0000001',
+    'underlyings:',
+    '  SPY: { price: 445.00, volatility: 0.18 }',
+    '  QQQ: { price: 380.00, volatility: 0.22 }',
+    '  IWM: { price: 195.00, volatility: 0.24 }',
+    '  SPX: { price: 4450, volatility: 0.16, kind: index }',
+    `until: "${until}"`,
+  ].join('\n');
+  return parseScenario(text, '(built-in)');
+}
+
+/** `--reset 23:45/60/notice` -> a reset window; minutes default 60, mode default drop. */
+function parseReset(text: string): ResetWindow {
+  const [start = '', minutes = '60', mode = 'drop'] = text.split('/');
+  const w: ResetWindow = { start, minutes: Number(minutes), mode: mode as ResetWindow['mode'] };
+  checkResetWindow(w);
+  return w;
+}
+
+/** `--shape delay=50,duplicate=0.1,reorder=3,seed=7` -> fault shaping of everything sent. */
+function parseShape(text: string): ShapeOptions {
+  const o: Record<string, number> = {};
+  for (const part of text.split(',').filter((p) => p.trim() !== '')) {
+    const [k = '', v = ''] = part.split('=');
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n)) throw new LegguardError('INVALID_INPUT', `--shape: ${part} needs a number (key=value)`);
+    const key = { delay: 'delayMs', duplicate: 'duplicateRate', reorder: 'reorderWindow', seed: 'seed' }[k.trim()];
+    if (!key) throw new LegguardError('INVALID_INPUT', `--shape: unknown key ${JSON.stringify(k)} (delay, duplicate, reorder, seed)`);
+    o[key] = n;
+  }
+  checkShapeOptions(o);
+  return o;
+}
+
+function intOption(value: string | undefined, name: string, def: number, min: number, max: number): number {
+  if (value === undefined) return def;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new LegguardError('INVALID_INPUT', `--${name} must be a whole number from ${min} to ${max}; got ${JSON.stringify(value)}`);
+  return n;
+}
+
+const USAGE =
+  'legguard sim-gateway [--port 7497] [--host 127.0.0.1] [--scenario file.yaml] [--speed 1] [--master-client-id N] ' +
+  '[--reset HH:MM[/minutes[/drop|notice]]] [--shape delay=ms,duplicate=p,reorder=n,seed=s]';
+
+/**
+ * `legguard sim-gateway`: a TWS API server (server version 193) in front of legguard's simulator, so any TWS API
+ * client (legguard itself, or your own) can drill against an account where assignments happen on cue. The scenario
+ * runs on the real clock (`--speed 60` runs a minute of scenario time per second); its scripted assignments,
+ * trades, liquidations and disconnects reach clients as IB would show them. Typed commands (`drop`, `notice 1100`,
+ * `notice 1102`, `status`, `quit`) inject faults while it runs.
+ */
+export function simGatewayCommand(deps: SimGatewayDeps = defaultDeps): Command {
+  return {
+    name: 'sim-gateway',
+    summary: 'serve the simulator over the TWS API (port 7497) for any TWS client to drill against',
+    usage: USAGE,
+    async run(args: readonly string[], io: CommandIo): Promise<number> {
+      let values: Record<string, string | undefined>;
+      try {
+        ({ values } = parseArgs({
+          args: [...args],
+          options: {
+            port: { type: 'string' },
+            host: { type: 'string' },
+            scenario: { type: 'string' },
+            speed: { type: 'string' },
+            'master-client-id': { type: 'string' },
+            reset: { type: 'string' },
+            shape: { type: 'string' },
+          },
+          strict: true,
+          allowPositionals: false,
+        }));
+      } catch (e) {
+        throw new LegguardError('INVALID_INPUT', `${e instanceof Error ? e.message : String(e)}; usage: ${USAGE}`);
+      }
+      const port = intOption(values.port, 'port', 7497, 0, 65535);
+      const speed = values.speed === undefined ? 1 : Number(values.speed);
+      if (!(Number.isFinite(speed) && speed > 0 && speed <= 1_000_000)) {
+        throw new LegguardError('INVALID_INPUT', `--speed must be a number above 0 and at most 1000000 (1 = real time); got ${JSON.stringify(values.speed)}`);
+      }
+      const master = values['master-client-id'] === undefined ? 'all' : intOption(values['master-client-id'], 'master-client-id', 0, 0, 2 ** 31 - 1);
+      const reset = values.reset === undefined ? null : parseReset(values.reset);
+      const shape = values.shape === undefined ? null : parseShape(values.shape);
+      const scenario = values.scenario === undefined ? builtInWorld(deps.now()) : await loadScenario(resolve(io.cwd, values.scenario));
+
+      const out = (line: string): void => {
+        io.stdout.write(`${line}\n`);
+      };
+      const run = new ScenarioRun(scenario);
+      const stamp = (): string => formatNyTime(run.clock.now());
+      run.onApplied((a) => out(`${formatNyTime(a.at)}  scenario: ${a.text}`));
+      run.broker.onActivity((a) => {
+        if (a.kind !== 'price') out(`${formatNyTime(a.at)}  sim: ${a.text}`);
+      });
+      const gateway = new TwsGateway({
+        backend: simBackend(run.broker),
+        port,
+        ...(values.host !== undefined ? { host: values.host } : {}),
+        masterClientId: master,
+        log: (l) => out(`${stamp()}  gateway: ${l}`),
+      });
+      const { host, port: bound } = await gateway.start();
+      if (reset) gateway.setNightlyReset(reset);
+      if (shape) gateway.shapeOutgoing(shape);
+      out(`legguard sim-gateway: TWS API on ${host}:${bound}, server version 193, account ${scenario.account}`);
+      out(`scenario: ${scenario.name} (${formatNyTime(scenario.start)} to ${formatNyTime(scenario.until)}, speed x${speed})`);
+      out('commands: drop | notice <code> (1100, 1101, 1102, 2110 ...) | status | quit');
+
+      // Scenario time follows real time from the start, `speed` times as fast.
+      const realStart = performance.now();
+      let busy = false;
+      const state: { failure: LegguardError | null } = { failure: null };
+      let finished = false;
+      let stop!: (why: string) => void;
+      const stopped = new Promise<string>((res) => (stop = res));
+      const pump = setInterval(() => {
+        if (busy || state.failure) return;
+        busy = true;
+        const target = Math.min(scenario.until, scenario.start + (performance.now() - realStart) * speed);
+        run.clock
+          .advanceTo(Math.max(target, run.clock.now()), () => yieldToLoop())
+          .then(() => {
+            if (!finished && run.clock.now() >= scenario.until) {
+              finished = true;
+              out(`${stamp()}  scenario finished; the gateway keeps serving the account as it stands (quit to stop)`);
+            }
+          })
+          .catch((e: unknown) => {
+            state.failure = LegguardError.is(e) ? e : new LegguardError('INTERNAL', e instanceof Error ? e.message : String(e), {}, { cause: e });
+            stop('scenario failed');
+          })
+          .finally(() => {
+            busy = false;
+          });
+      }, 20);
+
+      const rl = deps.input ? createInterface({ input: deps.input }) : null;
+      rl?.on('line', (line) => operatorCommand(line.trim(), gateway, run, out, stop));
+      void deps.stopSignal().then((why) => stop(why));
+      const why = await stopped;
+      clearInterval(pump);
+      rl?.close();
+      await gateway.stop();
+      if (state.failure !== null) throw state.failure;
+      out(`legguard sim-gateway: stopped (${why})`);
+      return 0;
+    },
+  };
+}
+
+function operatorCommand(line: string, gw: TwsGateway, run: ScenarioRun, out: (l: string) => void, stop: (why: string) => void): void {
+  const [cmd = '', arg] = line.split(/\s+/);
+  switch (cmd) {
+    case '':
+      return;
+    case 'drop':
+      gw.dropConnections();
+      return;
+    case 'notice': {
+      const code = Number(arg);
+      if (!Number.isInteger(code) || code <= 0) {
+        out('notice needs a code: notice 1100 | notice 1101 | notice 1102 | notice 2110');
+        return;
+      }
+      gw.notice(code);
+      return;
+    }
+    case 'status': {
+      out(`${formatNyTime(run.clock.now())}  clients: ${gw.sessionsInfo().map((s) => `${s.clientId ?? '-'}@${s.remote}`).join(', ') || 'none'}`);
+      for (const p of run.broker.allPositions()) out(`  position ${p.contract.symbol} ${p.contract.secType === 'OPT' ? `${p.contract.expiry} ${p.contract.strike} ${p.contract.right}` : ''} ${p.qty}`);
+      return;
+    }
+    case 'quit':
+    case 'exit':
+      stop('quit');
+      return;
+    default:
+      out(`unknown command ${JSON.stringify(cmd)}: drop | notice <code> | status | quit`);
+  }
+}
