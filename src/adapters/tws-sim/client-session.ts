@@ -15,6 +15,8 @@ export interface SessionHost {
   handle(session: ClientSession, req: ClientRequest): Promise<void>;
   protocolError(session: ClientSession, error: LegguardError): void;
   closed(session: ClientSession): void;
+  /** Wire tracing (benchmarks): each frame as it is written or read, with `clock.perf()`; absent when not tracing. */
+  readonly trace?: ((dir: 'in' | 'out', msgId: number, perf: number, session: ClientSession) => void) | undefined;
 }
 
 /** A market data subscription a client holds. */
@@ -58,7 +60,10 @@ export class ClientSession {
   ) {
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.shaper = new OutgoingShaper(host.clock, (frame) => {
-      if (!this.socket.destroyed) this.socket.write(frame);
+      if (this.socket.destroyed) return;
+      this.socket.write(frame);
+      const trace = this.host.trace;
+      if (trace) trace('out', Number(frame.toString('latin1', 4, frame.indexOf(0, 4))), this.host.clock.perf(), this);
     });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -188,7 +193,10 @@ export class ClientSession {
   private onFrame(frame: Buffer): void {
     let req: ClientRequest;
     try {
-      req = decodeClientRequest(splitFields(frame));
+      const fields = splitFields(frame);
+      const trace = this.host.trace;
+      if (trace) trace('in', Number(fields[0]), this.host.clock.perf(), this);
+      req = decodeClientRequest(fields);
     } catch (e) {
       if (!LegguardError.is(e)) throw e;
       // Framing is intact, only this message is bad: answer it and go on, as TWS does with a 320.

@@ -29,6 +29,11 @@ export interface TwsGatewayOptions {
   readonly masterClientId?: number | 'all';
   /** One line per notable thing (connections, protocol errors, faults). Default: nothing. */
   readonly log?: (line: string) => void;
+  /**
+   * Called for every frame written to or read from a client, with the message id and `clock.perf()` (real,
+   * monotonic ms): the wire benchmark's stopwatch. Keep it cheap; it runs on the socket path.
+   */
+  readonly trace?: (dir: 'in' | 'out', msgId: number, perf: number, clientId: number | null) => void;
 }
 
 export interface SessionInfo {
@@ -70,8 +75,12 @@ export class TwsGateway implements SessionHost {
   private readonly log: (line: string) => void;
   private boundPort = 0;
 
+  readonly trace: SessionHost['trace'];
+
   constructor(private readonly opts: TwsGatewayOptions) {
     this.clock = opts.backend.clock;
+    const t = opts.trace;
+    this.trace = t ? (dir, msgId, perf, session) => t(dir, msgId, perf, session.clientId) : undefined;
     this.log = opts.log ?? (() => undefined);
     this.orders = new OrderDesk(opts.backend, this.directory, (owner) => this.recipients(owner), this.log);
     this.market = new MarketDesk(opts.backend, this.directory);
