@@ -187,3 +187,28 @@ async function waitUntil(cond: () => boolean, ms = 3000): Promise<void> {
     await new Promise((res) => setTimeout(res, 5));
   }
 }
+
+describe('IB adapter: what happened while it was away', () => {
+  test('an order cancelled while disconnected: its final status arrives from completed orders after the reconnect', async () => {
+    const r = await rig();
+    try {
+      r.broker.fillMode = 'working';
+      const ack = await r.ib.placeOrder(buy(put440, 1, 1.0));
+      await r.rec.waitFor('order-status', (s) => s.orderId === ack.orderId && s.status === 'working');
+      const m = r.rec.mark();
+      r.rg.gw.refuseConnections(true);
+      r.rg.gw.dropConnections();
+      await r.rec.waitFor('connection', (c) => c.state === 'disconnected', m);
+      // The order ends at the broker while nobody listens (the exchange cancels it, say).
+      const [atBroker] = (await r.broker.snapshot({ executionsSince: null })).openOrders;
+      await r.broker.cancelOrder(atBroker!.orderId);
+      await new Promise((res) => setImmediate(res));
+      r.rg.gw.refuseConnections(false);
+      const done = await r.rec.waitFor('order-status', (s) => s.orderId === ack.orderId && s.status === 'cancelled', m);
+      assert.equal(done.reconciled, true);
+      assert.equal(done.orderRef, r.broker.placed[0]!.ref);
+    } finally {
+      await r.stop();
+    }
+  });
+});
