@@ -43,6 +43,8 @@ describe('IB adapter over the sim gateway', () => {
     assert.equal(r.ib.isConnected(), true);
     const conn = r.rec.of('connection')[0]!;
     assert.deepEqual([conn.state, conn.dataLost], ['connected', false]);
+    for (let i = 0; i < 200 && r.ib.accountValue('AccountCode') === null; i++) await new Promise((res) => setTimeout(res, 5));
+    assert.equal(r.ib.accountValue('AccountCode'), ACCT, 'account updates are subscribed');
     const first = await r.rec.waitFor('position', (p) => p.contract.secType === 'OPT');
     assert.equal(first.qty, -2);
     assert.equal(first.avgCost, 150);

@@ -175,10 +175,6 @@ export const Msg = {
     return [ServerMsg.TICK_STRING, 1, reqId, tickType, value];
   },
 
-  tickGeneric(reqId: number, tickType: number, value: number): Field[] {
-    return [ServerMsg.TICK_GENERIC, 6, reqId, tickType, value];
-  },
-
   /**
    * Option model values; IB marks what it has not computed with -1 (volatility, prices) and -2 (greeks), which a
    * client reads as undefined.
