@@ -12,6 +12,7 @@ import type { BreakPolicy, BrokenInfo, StrategyDefinition } from '../core/strate
 import { transition, type StrategyState, type StrategyTransition } from '../core/strategy-state.js';
 import { evaluateRules, type Rule } from '../core/rules/rule.js';
 import { expiryClose } from '../core/calendar.js';
+import { nakedShorts } from '../core/naked-shorts.js';
 import { timeExitRule } from '../core/rules/time-exit.js';
 import type { Alert, AlertsPort, Severity } from '../ports/alerts.js';
 import type { BrokerPort, BrokerSnapshot, Quote } from '../ports/broker.js';
@@ -90,6 +91,7 @@ export class GuardEngine {
   private unsubscribe: (() => void) | null = null;
   private cursor: Cursor = { lastExecutionAt: null, lastExecId: null, lastReconciledAt: null };
   private connected = false;
+  private lastRecordedReconcile = Number.NEGATIVE_INFINITY;
   private running = false;
   private fatal: unknown = null;
 
@@ -444,6 +446,11 @@ export class GuardEngine {
       candidates.push({ contract, brokerQty: broker, brokerAt: this.brokerPositions.get(key)?.at ?? now, firstSeenAt });
     }
     if (candidates.length === 0) return;
+    // At or after an expiry, in or out of the money decides expiration against settlement: ask the broker for the
+    // underlying's price now rather than trust one seen days ago.
+    const expiring = new Set<string>();
+    for (const c of candidates) if (isOption(c.contract) && now >= expiryClose(c.contract.expiry)) expiring.add(c.contract.symbol);
+    for (const symbol of expiring) await this.refreshUnderlying(symbol);
     const foreign: ExecutionReport[] = [];
     for (const c of candidates) foreign.push(...(this.foreign.get(contractKey(c.contract)) ?? []));
     const out = detect({
@@ -550,7 +557,7 @@ export class GuardEngine {
             `expired:${id}:${primary.brokerAt}`,
             `EXPIRED: ${id}`,
             wasIntact
-              ? `${id}: every leg expired out of the money (${gone}). No orders needed; the strategy is CLOSED.`
+              ? `${id}: its options have all expired (the last: ${gone}). Nothing is left; no orders were needed; the strategy is CLOSED.`
               : `${id}: what was left (${gone}) expired worthless; the strategy is flat and CLOSED.`,
             id,
             wasIntact ? null : rt.incidentId,
@@ -567,6 +574,16 @@ export class GuardEngine {
           );
       await this.commit({ strategies: [this.record(rt)], stateChanges: changes, journal, alerts: [alert], orders: cancelled });
       this.raise([alert]);
+      return;
+    }
+
+    if (onlyExpiry && nakedShorts(remaining, now).length === 0) {
+      // An expiry is an option's ordinary end. Legs of one expiry are reported one at a time, so what is left may be
+      // the rest of the same expiry on its way; either way it risks nothing unbounded. Not a break.
+      const text = `${ds.map((d) => `${signed(0 - d.change)} ${describeContract(d.contract)}`).join(', ')} expired; ${id} still holds ${describeHoldings(remaining)}`;
+      this.emit({ kind: 'note', at: now, strategyId: id, text });
+      await this.commit({ strategies: [this.record(rt)], journal: [...journal, this.journal('note', `expired:${id}:${primary.brokerAt}:${remaining.length}`, { text }, id, null)] });
+      if (rt.state === 'EMERGENCY_CLOSING' || rt.state === 'CLOSING') await this.closer.settle(rt);
       return;
     }
 
@@ -805,15 +822,30 @@ export class GuardEngine {
     await this.examine(keys, perf);
     const at = this.clock.now();
     this.cursor = { ...this.cursor, lastReconciledAt: at };
-    await this.commit({
-      journal: [this.journal('reconciliation', `recon:${at}:${reason}`, { reason, notes, positions: snap.positions.length, executions: snap.executions.length, openOrders: snap.openOrders.length })],
-      cursor: this.cursor,
-      outside: this.book.holdings(null),
-    });
+    // A quiet periodic pass writes nothing (an fsync a minute for nothing); one that found something, or the first
+    // after start or a reconnect, or one a quarter of an hour after the last recorded, is journaled.
+    const quiet = notes.length === 0 && reason === 'interval' && at - this.lastRecordedReconcile < 15 * 60_000;
+    if (!quiet) {
+      this.lastRecordedReconcile = at;
+      await this.commit({
+        journal: [this.journal('reconciliation', `recon:${at}:${reason}`, { reason, notes, positions: snap.positions.length, executions: snap.executions.length, openOrders: snap.openOrders.length })],
+        cursor: this.cursor,
+        outside: this.book.holdings(null),
+      });
+    }
     this.emit({ kind: 'reconciled', at, reason, discrepancies: notes });
   }
 
   // ---------------------------------------------------------------- views
+
+  private async refreshUnderlying(symbol: string): Promise<void> {
+    try {
+      const u = await this.deps.broker.underlying(symbol);
+      if (u.price !== null) this.underlyingPrices.set(symbol, u.price);
+    } catch (e) {
+      this.log('warn', `no price for ${symbol}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
 
   /** Quotes for `contracts`, from the broker, cached. */
   async quotesFor(contracts: readonly Contract[]): Promise<Map<ContractKey, Quote | null>> {

@@ -1,0 +1,459 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { loadScenario } from '../../src/adapters/sim/load-scenario.js';
+import { MemoryStore } from '../../src/adapters/store/memory-store.js';
+import { allClosedAndFlat, replay, type ReplayResult } from '../../src/app/replay.js';
+import type { ReplayReport } from '../../src/app/replay-report.js';
+import { ironCondor, play } from '../support/play.js';
+
+type Strat = ReplayReport['strategies'][number];
+
+function strategy(r: ReplayResult, id: string): Strat {
+  const s = r.report.strategies.find((x) => x.id === id);
+  assert.ok(s, `strategy ${id} in the report`);
+  return s;
+}
+
+function position(r: ReplayResult, match: (p: ReplayReport['positions'][number]) => boolean): number {
+  return r.report.positions.filter(match).reduce((a, p) => a + p.qty, 0);
+}
+
+const stockOf = (sym: string) => (p: ReplayReport['positions'][number]) => p.secType === 'STK' && p.symbol === sym;
+
+/** Every leg of every order the guard sent moved the account position it found toward zero or, where another
+ * holder shares the contract, at least not past what the closing strategy held (checked in detail by the gate's
+ * property tests); here: no order was sent that the gate refused. */
+function assertNoGateRefusals(r: ReplayResult): void {
+  const refused = r.timeline.filter((e) => e.kind === 'gate-refused');
+  assert.equal(refused.length, 0, `gate refusals: ${JSON.stringify(refused)}`);
+}
+
+const SCENARIOS = join(import.meta.dirname, '..', '..', 'scenarios');
+
+describe('the seed scenarios', () => {
+  for (const file of ['iron-condor-put-assigned.yaml', 'short-call-assigned-ex-dividend.yaml', 'assignment-before-time-exit.yaml']) {
+    test(`${file}: broken by an early assignment, closed, flat`, async () => {
+      const store = new MemoryStore();
+      await store.init();
+      const r = await replay({ scenario: await loadScenario(join(SCENARIOS, file)), store });
+      const check = allClosedAndFlat(r.report);
+      assert.ok(check.ok, check.problems.join('; '));
+      assert.deepEqual(r.report.positions, [], 'nothing left at the broker');
+      const s = r.report.strategies[0]!;
+      assert.equal(s.broken?.cause, 'assignment');
+      assert.equal(s.broken?.kind, 'EARLY');
+      const critical = r.report.alerts.filter((a) => a.severity === 'critical');
+      assert.ok(critical.length >= 1, 'a critical alert');
+      assert.match(critical[0]!.title, /ASSIGNMENT: SPY 2026-0\d-\d\d (440 P|460 C) x\d on /);
+      assert.match(critical[0]!.text, /Orders: /);
+      assert.equal(r.report.detections[0]!.cause, 'assignment');
+      assert.ok(typeof r.report.detections[0]!.latencyMs === 'number');
+      assertNoGateRefusals(r);
+      // The journal holds the incident: detection, decision, orders, fills.
+      const journal = await store.journal({ account: r.engine.account, types: ['detection', 'decision', 'order', 'fill'] });
+      for (const type of ['detection', 'decision', 'order', 'fill'] as const) {
+        assert.ok(journal.some((j) => j.type === type), `journal has a ${type} entry`);
+      }
+      await store.close();
+    });
+  }
+
+  test('02:30 assignment: the stock is hedged pre-market at 04:00, the options wait for the 09:30 open', async () => {
+    const r = await replay({ scenario: await loadScenario(join(SCENARIOS, 'iron-condor-put-assigned.yaml')), store: await memory() });
+    const sent = r.report.orders.filter((o) => o.placedAt !== null);
+    const stock = sent.filter((o) => o.legs.some((l) => l.secType === 'STK'));
+    const options = sent.filter((o) => o.legs.every((l) => l.secType === 'OPT'));
+    assert.equal(stock.length, 1);
+    assert.equal(stock[0]!.placedAt, '2026-01-28T09:00:00.000Z', 'stock at 04:00 New York');
+    assert.deepEqual(stock[0]!.legs.map((l) => [l.action, l.qty, l.positionBefore]), [['SELL', 200, 200]]);
+    assert.ok(options.length >= 2);
+    for (const o of options) assert.ok(o.placedAt! >= '2026-01-28T14:30:00.000Z', `${o.ref} not before the open`);
+    // The naked short call goes before the long put.
+    const firstOption = [...options].sort((a, b) => (a.placedAt! < b.placedAt! ? -1 : 1) || a.ref.localeCompare(b.ref))[0]!;
+    assert.ok(firstOption.legs.some((l) => l.right === 'C' && l.action === 'BUY'), 'short call closed first');
+  });
+
+  test('hedge policy: only the stock is closed; the options are left to a person', async () => {
+    const r = await play(`
+name: hedge only
+start: "2026-01-26T09:30:00-05:00"
+account: DU0000001
+underlyings: { SPY: { price: 445.00, volatility: 0.18 } }
+strategies:
+${ironCondor('ic')}
+guard: { onAssignment: hedge }
+events:
+  - { at: "2026-01-27T10:00:00-05:00", price: { SPY: 436.10 } }
+  - { at: "2026-01-28T02:30:00-05:00", assign: { symbol: SPY, right: P, strike: 440, expiry: "2026-01-30", qty: 2 } }
+until: "2026-01-28T10:30:00-05:00"
+`);
+    const s = strategy(r, 'ic');
+    assert.equal(s.state, 'NEEDS_ATTENTION');
+    assert.equal(position(r, stockOf('SPY')), 0, 'the 200 shares were sold');
+    assert.ok(r.report.orders.every((o) => o.legs.every((l) => l.secType === 'STK')), 'no option orders');
+    assert.ok(s.holdings.some((h) => h.contract.includes('460 C')), 'options remain');
+  });
+
+  test('alert policy: nothing is sent; a critical alert and NEEDS_ATTENTION', async () => {
+    const r = await play(`
+name: alert only
+start: "2026-01-26T09:30:00-05:00"
+account: DU0000001
+underlyings: { SPY: { price: 445.00, volatility: 0.18 } }
+strategies:
+${ironCondor('ic')}
+guard: { onAssignment: alert }
+events:
+  - { at: "2026-01-28T02:30:00-05:00", assign: { symbol: SPY, right: P, strike: 440, expiry: "2026-01-30", qty: 2 } }
+until: "2026-01-28T10:30:00-05:00"
+`);
+    assert.equal(strategy(r, 'ic').state, 'NEEDS_ATTENTION');
+    assert.equal(r.report.orders.length, 0);
+    assert.equal(position(r, stockOf('SPY')), 200);
+    assert.ok(r.report.alerts.some((a) => a.severity === 'critical' && /policy: alert/.test(a.text)));
+  });
+});
+
+async function memory(): Promise<MemoryStore> {
+  const s = new MemoryStore();
+  await s.init();
+  return s;
+}
+
+describe('assignment cases', () => {
+  test('partial assignment: 1 of 2 short puts; the rest of the condor is closed from what the broker shows', async () => {
+    const r = await play(`
+name: partial
+start: "2026-01-26T09:30:00-05:00"
+account: DU0000001
+underlyings: { SPY: { price: 445.00, volatility: 0.18 } }
+strategies:
+${ironCondor('ic')}
+events:
+  - { at: "2026-01-27T10:00:00-05:00", price: { SPY: 437.00 } }
+  - { at: "2026-01-28T02:30:00-05:00", assign: { symbol: SPY, right: P, strike: 440, expiry: "2026-01-30", qty: 1 } }
+until: "2026-01-31T10:00:00-05:00"
+`);
+    const s = strategy(r, 'ic');
+    assert.equal(s.state, 'CLOSED');
+    assert.deepEqual(s.holdings, []);
+    assert.deepEqual(r.report.positions, []);
+    assert.equal(s.broken?.qty, 1);
+    const stock = r.report.orders.filter((o) => o.legs.some((l) => l.secType === 'STK'));
+    assert.deepEqual(stock.flatMap((o) => o.legs.map((l) => [l.action, l.qty])), [['SELL', 100]]);
+    // The remaining short put was bought back (alone or in a combo), never more than the one still held.
+    const putBuys = r.report.orders.filter((o) => o.status === 'FILLED').flatMap((o) => o.legs).filter((l) => l.right === 'P' && l.strike === 440 && l.action === 'BUY');
+    assert.equal(putBuys.reduce((a, l) => a + l.qty, 0), 1);
+    assertNoGateRefusals(r);
+  });
+
+  test('both short legs assigned at expiry: +100 and -100 shares net to nothing at the broker, both are still seen', async () => {
+    const r = await play(`
+name: both shorts of a guts strangle assigned at expiry
+start: "2026-01-26T09:30:00-05:00"
+account: DU0000001
+underlyings: { SPY: { price: 442.00, volatility: 0.18 } }
+strategies:
+  - id: guts
+    legs:
+      - { symbol: SPY, right: P, strike: 445, expiry: "2026-01-30", qty: -1 }
+      - { symbol: SPY, right: C, strike: 440, expiry: "2026-01-30", qty: -1 }
+guard: { timeExitDte: null }
+until: "2026-01-31T10:00:00-05:00"
+`);
+    const s = strategy(r, 'guts');
+    assert.equal(s.broken?.cause, 'assignment');
+    assert.equal(s.broken?.kind, 'EXPIRATION');
+    assert.equal(s.state, 'CLOSED', 'nothing at risk: the shares cancel out');
+    assert.deepEqual(r.report.positions, []);
+    assert.equal(r.report.orders.length, 0);
+    const optionDetections = r.timeline.flatMap((e) => (e.kind === 'detection' && e.detection.contract.secType === 'OPT' ? [e.detection.cause] : []));
+    assert.deepEqual(optionDetections, ['assignment', 'assignment']);
+  });
+
+  test('both short legs assigned the same night, posted one after the other: no order outlives the second', async () => {
+    const r = await play(`
+name: both shorts of a guts strangle assigned early
+start: "2026-01-26T09:30:00-05:00"
+account: DU0000001
+underlyings: { SPY: { price: 442.00, volatility: 0.18 } }
+strategies:
+  - id: guts
+    legs:
+      - { symbol: SPY, right: P, strike: 445, expiry: "2026-01-30", qty: -1 }
+      - { symbol: SPY, right: C, strike: 440, expiry: "2026-01-30", qty: -1 }
+events:
+  - { at: "2026-01-28T02:30:00-05:00", assign: { symbol: SPY, right: P, strike: 445, expiry: "2026-01-30", qty: 1 } }
+  - { at: "2026-01-28T02:30:00-05:00", assign: { symbol: SPY, right: C, strike: 440, expiry: "2026-01-30", qty: 1 } }
+until: "2026-01-28T10:30:00-05:00"
+`);
+    const s = strategy(r, 'guts');
+    assert.equal(s.broken?.cause, 'assignment');
+    assert.equal(s.state, 'CLOSED');
+    assert.deepEqual(r.report.positions, []);
+    // The first assignment's plan (buy the call, sell the shares) waited for the open; the second made it moot.
+    assert.ok(r.report.orders.length > 0, 'a plan was made after the first');
+    assert.ok(r.report.orders.every((o) => o.placedAt === null && o.status === 'CANCELLED'), 'and none of it was sent');
+  });
+
+  test('a short call assigned while shares of the same stock are held outside any strategy: those shares stay', async () => {
+    const r = await play(`
+name: call spread assigned, shares outside
+start: "2026-01-26T09:30:00-05:00"
+account: DU0000001
+underlyings: { SPY: { price: 462.00, volatility: 0.18 } }
+strategies:
+  - id: bear-call
+    legs:
+      - { symbol: SPY, right: C, strike: 455, expiry: "2026-02-20", qty: -1 }
+      - { symbol: SPY, right: C, strike: 470, expiry: "2026-02-20", qty: 1 }
+positions:
+  - { symbol: SPY, secType: STK, qty: 100 }
+events:
+  - { at: "2026-01-28T02:30:00-05:00", assign: { symbol: SPY, right: C, strike: 455, expiry: "2026-02-20", qty: 1 } }
+until: "2026-01-28T10:30:00-05:00"
+`);
+    const s = strategy(r, 'bear-call');
+    assert.equal(s.broken?.cause, 'assignment');
+    assert.equal(s.state, 'CLOSED');
+    assert.equal(position(r, stockOf('SPY')), 100, 'the shares held outside are there at the end');
+    // The account's stock went 100 -> 0 by the assignment; the guard bought back the 100 the strategy owes.
+    const stockOrders = r.report.orders.filter((o) => o.status === 'FILLED' && o.legs.some((l) => l.secType === 'STK'));
+    assert.deepEqual(stockOrders.flatMap((o) => o.legs.map((l) => [l.action, l.qty, l.positionBefore])), [['BUY', 100, 0]]);
+    assertNoGateRefusals(r);
+  });
+
+  test('two strategies on one underlying: the assigned one is closed, the other is left whole', async () => {
+    const r = await play(`
+name: two strategies
+start: "2026-01-26T09:30:00-05:00"
+account: DU0000001
+underlyings: { SPY: { price: 445.00, volatility: 0.18 } }
+strategies:
+${ironCondor('ic')}
+  - id: far-spread
+    legs:
+      - { symbol: SPY, right: P, strike: 420, expiry: "2026-02-20", qty: -3 }
+      - { symbol: SPY, right: P, strike: 415, expiry: "2026-02-20", qty: 3 }
+events:
+  - { at: "2026-01-27T10:00:00-05:00", price: { SPY: 436.10 } }
+  - { at: "2026-01-28T02:30:00-05:00", assign: { symbol: SPY, right: P, strike: 440, expiry: "2026-01-30", qty: 2 } }
+until: "2026-01-31T10:00:00-05:00"
+`);
+    assert.equal(strategy(r, 'ic').state, 'CLOSED');
+    const other = strategy(r, 'far-spread');
+    assert.equal(other.state, 'OPEN');
+    assert.equal(other.broken, null);
+    assert.deepEqual(
+      other.holdings.map((h) => [h.contract, h.qty]).sort(),
+      [['SPY 2026-02-20 415 P', 3], ['SPY 2026-02-20 420 P', -3]],
+    );
+    assert.deepEqual(
+      r.report.positions.map((p) => [p.strike, p.qty]).sort(),
+      [[415, 3], [420, -3]],
+      'only the untouched strategy is left at the broker',
+    );
+    assert.ok(r.report.orders.every((o) => o.strategyId === 'ic'));
+  });
+
+  test('strategies whose legs net against each other at the broker: the broken one closes its share only', async () => {
+    // A is short the 440 put; B is long it: the broker shows 0 in that contract. A's short 450 call is assigned.
+    const r = await play(`
+name: netting legs
+start: "2026-01-26T09:30:00-05:00"
+account: DU0000001
+underlyings: { SPY: { price: 452.00, volatility: 0.18 } }
+strategies:
+  - id: a
+    legs:
+      - { symbol: SPY, right: P, strike: 440, expiry: "2026-02-20", qty: -2 }
+      - { symbol: SPY, right: C, strike: 450, expiry: "2026-02-20", qty: -2 }
+  - id: b
+    legs:
+      - { symbol: SPY, right: P, strike: 440, expiry: "2026-02-20", qty: 2 }
+      - { symbol: SPY, right: P, strike: 430, expiry: "2026-02-20", qty: -2 }
+events:
+  - { at: "2026-01-28T02:30:00-05:00", assign: { symbol: SPY, right: C, strike: 450, expiry: "2026-02-20", qty: 2 } }
+until: "2026-01-28T10:30:00-05:00"
+`);
+    const a = strategy(r, 'a');
+    const b = strategy(r, 'b');
+    assert.equal(a.state, 'CLOSED');
+    assert.equal(b.state, 'OPEN');
+    assert.deepEqual(b.holdings.map((h) => [h.contract, h.qty]).sort(), [['SPY 2026-02-20 430 P', -2], ['SPY 2026-02-20 440 P', 2]]);
+    // A bought back its 2 short 440 puts although the account showed 0: B's long puts are now the account's +2.
+    const buy440 = r.report.orders.filter((o) => o.status === 'FILLED').flatMap((o) => o.legs).filter((l) => l.strike === 440 && l.right === 'P');
+    assert.deepEqual(buy440.map((l) => [l.action, l.qty, l.positionBefore]), [['BUY', 2, 0]]);
+    assert.equal(position(r, (p) => p.strike === 440), 2);
+    assert.equal(position(r, stockOf('SPY')), 0);
+    assertNoGateRefusals(r);
+  });
+});
+
+describe('other causes', () => {
+  test('a manual close of one leg: cause manual, a person decides (default policy), nothing sent', async () => {
+    const r = await play(`
+name: manual
+start: "2026-01-26T09:30:00-05:00"
+account: DU0000001
+underlyings: { SPY: { price: 445.00, volatility: 0.18 } }
+strategies:
+${ironCondor('ic')}
+events:
+  - { at: "2026-01-27T10:00:00-05:00", trade: { symbol: SPY, right: P, strike: 440, expiry: "2026-01-30", qty: 2 } }
+until: "2026-01-27T11:00:00-05:00"
+`);
+    const s = strategy(r, 'ic');
+    assert.equal(s.broken?.cause, 'manual');
+    assert.equal(s.state, 'NEEDS_ATTENTION');
+    assert.equal(r.report.orders.length, 0);
+    assert.ok(r.report.alerts.some((a) => a.severity === 'critical' && a.strategyId === 'ic'));
+  });
+
+  test('a broker liquidation of a long leg breaks the strategy and the rest is closed', async () => {
+    const r = await play(`
+name: liquidation
+start: "2026-01-26T09:30:00-05:00"
+account: DU0000001
+underlyings: { SPY: { price: 445.00, volatility: 0.18 } }
+strategies:
+  - id: put-spread
+    legs:
+      - { symbol: SPY, right: P, strike: 440, expiry: "2026-02-20", qty: -2 }
+      - { symbol: SPY, right: P, strike: 430, expiry: "2026-02-20", qty: 2 }
+events:
+  - { at: "2026-01-27T10:00:00-05:00", liquidate: { symbol: SPY, right: P, strike: 430, expiry: "2026-02-20", qty: 2 } }
+until: "2026-01-27T11:00:00-05:00"
+`);
+    const s = strategy(r, 'put-spread');
+    assert.equal(s.broken?.cause, 'liquidation');
+    assert.equal(s.state, 'CLOSED');
+    assert.deepEqual(r.report.positions, []);
+    const legs = r.report.orders.filter((o) => o.status === 'FILLED').flatMap((o) => o.legs);
+    assert.deepEqual(legs.map((l) => [l.action, l.strike, l.qty, l.positionBefore]), [['BUY', 440, 2, -2]], 'the now naked short put');
+  });
+
+  test('an out-of-the-money expiry: no orders, no critical alert, CLOSED', async () => {
+    const r = await play(`
+name: otm expiry
+start: "2026-01-26T09:30:00-05:00"
+account: DU0000001
+underlyings: { SPY: { price: 450.00, volatility: 0.18 } }
+strategies:
+${ironCondor('ic')}
+guard: { timeExitDte: null }
+until: "2026-01-31T10:00:00-05:00"
+`);
+    const s = strategy(r, 'ic');
+    assert.equal(s.state, 'CLOSED');
+    assert.equal(s.broken, null);
+    assert.equal(r.report.orders.length, 0);
+    assert.deepEqual(r.report.positions, []);
+    assert.equal(r.report.alerts.filter((a) => a.severity === 'critical').length, 0);
+    assert.ok(r.report.alerts.some((a) => a.severity === 'info' && /expired/.test(a.text)));
+  });
+
+  test('the time exit closes an intact strategy at DTE 1 with an ordinary close', async () => {
+    const r = await play(`
+name: time exit
+start: "2026-01-26T09:30:00-05:00"
+account: DU0000001
+underlyings: { SPY: { price: 450.00, volatility: 0.18 } }
+strategies:
+  - id: put-spread
+    legs:
+      - { symbol: SPY, right: P, strike: 448, expiry: "2026-01-30", qty: -1 }
+      - { symbol: SPY, right: P, strike: 443, expiry: "2026-01-30", qty: 1 }
+until: "2026-01-29T10:30:00-05:00"
+`);
+    const s = strategy(r, 'put-spread');
+    assert.equal(s.state, 'CLOSED');
+    assert.equal(s.broken, null);
+    assert.ok(r.report.orders.length >= 1);
+    assert.ok(r.report.orders.every((o) => o.purpose === 'normal'));
+    const first = r.report.orders.map((o) => o.placedAt).filter((x) => x !== null).sort()[0];
+    assert.equal(first, '2026-01-29T14:30:00.000Z', 'sent at the open of DTE 1 (Thursday)');
+    assert.equal(r.report.alerts.filter((a) => a.severity === 'critical').length, 0);
+  });
+
+  test('a European index option: no shares ever, and it settles in cash at expiry', async () => {
+    const r = await play(`
+name: spx
+start: "2026-01-26T09:30:00-05:00"
+account: DU0000001
+underlyings: { SPX: { price: 5000, kind: index, volatility: 0.15 } }
+strategies:
+  - id: spx-put-spread
+    legs:
+      - { symbol: SPX, right: P, strike: 4950, expiry: "2026-01-30", qty: -1 }
+      - { symbol: SPX, right: P, strike: 4900, expiry: "2026-01-30", qty: 1 }
+guard: { timeExitDte: null }
+events:
+  - { at: "2026-01-29T10:00:00-05:00", price: { SPX: 4930 } }
+until: "2026-01-31T10:00:00-05:00"
+`);
+    const s = strategy(r, 'spx-put-spread');
+    assert.equal(s.state, 'CLOSED');
+    assert.deepEqual(r.report.positions, []);
+    assert.equal(r.report.orders.length, 0);
+    const everStock = r.timeline.some((e) => e.kind === 'broker-event' && e.event.kind === 'position' && e.event.contract.secType === 'STK');
+    assert.equal(everStock, false, 'no shares at any time');
+    assert.equal(r.report.alerts.filter((a) => a.severity === 'critical').length, 0, 'a cash settlement breaks nothing');
+  });
+});
+
+describe('closing orders that fail', () => {
+  test('rejected closing orders are retried, then NEEDS_ATTENTION with a critical alert', async () => {
+    const r = await play(`
+name: rejects
+start: "2026-01-26T09:30:00-05:00"
+account: DU0000001
+underlyings: { SPY: { price: 445.00, volatility: 0.18 } }
+strategies:
+${ironCondor('ic')}
+guard: { maxRejects: 3 }
+events:
+  - { at: "2026-01-27T10:00:00-05:00", price: { SPY: 436.10 } }
+  - { at: "2026-01-27T15:00:00-05:00", fills: { mode: reject, reason: "margin" } }
+  - { at: "2026-01-28T02:30:00-05:00", assign: { symbol: SPY, right: P, strike: 440, expiry: "2026-01-30", qty: 2 } }
+until: "2026-01-28T10:30:00-05:00"
+`);
+    const s = strategy(r, 'ic');
+    assert.equal(s.state, 'NEEDS_ATTENTION');
+    const rejected = r.report.orders.filter((o) => o.status === 'REJECTED');
+    assert.ok(rejected.length >= 3, `at least 3 rejects, got ${rejected.length}`);
+    assert.ok(r.report.alerts.some((a) => a.severity === 'critical' && /NEEDS ATTENTION/.test(a.title) && /rejects/.test(a.text)));
+    assert.equal(position(r, stockOf('SPY')), 200, 'nothing moved');
+  });
+
+  test('partial fills: the rest is re-priced and re-sent until flat, never past zero', async () => {
+    const r = await play(`
+name: partials
+start: "2026-01-26T09:30:00-05:00"
+account: DU0000001
+underlyings: { SPY: { price: 445.00, volatility: 0.18 } }
+strategies:
+  - id: strangle
+    legs:
+      - { symbol: SPY, right: P, strike: 440, expiry: "2026-02-20", qty: -4 }
+      - { symbol: SPY, right: C, strike: 455, expiry: "2026-02-20", qty: -4 }
+fills: { mode: partial, fraction: 0.5 }
+events:
+  - { at: "2026-01-27T10:00:00-05:00", price: { SPY: 436.00 } }
+  - { at: "2026-01-28T02:30:00-05:00", assign: { symbol: SPY, right: P, strike: 440, expiry: "2026-02-20", qty: 1 } }
+until: "2026-01-28T12:00:00-05:00"
+`);
+    const s = strategy(r, 'strangle');
+    assert.ok(s.state === 'CLOSED' || s.state === 'NEEDS_ATTENTION', s.state);
+    // Whatever happened, the book agrees with the broker and nothing crossed zero.
+    for (const h of s.holdings) {
+      const at = r.report.positions.find((p) => [p.symbol, p.expiry, p.strike, p.right].filter((x) => x !== undefined).join(' ') === h.contract);
+      assert.ok(at && at.qty === h.qty, `${h.contract}: broker ${at?.qty}, held ${h.qty}`);
+    }
+    const filledPut = r.report.orders.flatMap((o) => o.legs.map((l) => ({ l, o }))).filter(({ l, o }) => l.strike === 440 && o.filledQty > 0);
+    assert.ok(filledPut.reduce((a, { o }) => a + o.filledQty, 0) <= 3, 'never bought back more than the 3 puts left');
+    assert.ok(r.report.orders.some((o) => o.status === 'CANCELLED' && o.filledQty > 0), 'a partly filled order was cancelled and re-priced');
+    assertNoGateRefusals(r);
+  });
+});
