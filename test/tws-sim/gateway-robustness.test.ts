@@ -187,6 +187,18 @@ describe('gateway: malformed input and misbehaving clients', () => {
     c.close();
   });
 
+  test('backend events that outrun its acknowledgement still reach the order, under the client id and ref', async () => {
+    broker.eventsBeforeAck = true;
+    const c = await TestClient.connect(rg.port, 12);
+    c.ib.placeOrder(1, spyPut, { action: OrderAction.BUY, totalQuantity: 1, orderType: OrderType.LMT, lmtPrice: 1.3, transmit: true, orderRef: 'my order' });
+    await c.waitFor(EventName.orderStatus, (a) => a[0] === 1 && a[1] === 'Filled');
+    const x = (await c.waitFor(EventName.execDetails))[2] as { orderId: number; orderRef: string };
+    assert.deepEqual([x.orderId, x.orderRef], [1, 'my order'], 'the client gets its own ref back');
+    assert.match(broker.placed[0]!.ref, /^tws\/12\/1$/, 'a ref the backend cannot take (a space) is replaced by one it can key on');
+    assert.deepEqual(c.decodeFailures(), []);
+    c.close();
+  });
+
   test('the client library survives garbage from the server: an unknown message id and a frame cut short', async () => {
     const c = await TestClient.connect(rg.port, 9);
     // A well-framed message with an id no client knows: the client reports it and goes on.
