@@ -25,6 +25,9 @@ import { OrderTracker, isOpenStatus } from './order-tracker.js';
 import { SerialQueue } from './serial-queue.js';
 import type { TimelineEntry, TimelineListener } from './timeline.js';
 
+/** How far before the execution cursor a restarted guard looks for executions it already journaled. */
+const KNOWN_EXECUTIONS_LOOKBACK_MS = 86_400_000;
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type Logger = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
 
@@ -150,6 +153,11 @@ export class GuardEngine {
     for (const o of loaded.openOrders) {
       this.tracker.add(OrderTracker.fromRecord(o, this.clock.now()));
     }
+    // The first snapshot hands back executions from the cursor on (inclusive): those this store journaled before the
+    // restart (own fills already in the holdings, foreign ones already shown to the detector) must not count again.
+    // Journal times are the guard's clock, execution times the broker's: look a day further back than the cursor.
+    const since = loaded.cursor.lastExecutionAt === null ? 0 : Math.max(0, loaded.cursor.lastExecutionAt - KNOWN_EXECUTIONS_LOOKBACK_MS);
+    this.tracker.markSeen(await this.deps.store.recentExecIds(this.account, EpochMs.unsafe(since)));
     this.unsubscribe = this.deps.broker.subscribe((e) => this.onBrokerEvent(e));
     if (!this.deps.broker.isConnected()) await this.deps.broker.connect();
     this.connected = this.deps.broker.isConnected();

@@ -91,6 +91,11 @@ export class OrderTracker {
     return true;
   }
 
+  /** Execution ids applied or journaled before a restart: `firstSight` is false for them from now on. */
+  markSeen(execIds: Iterable<ExecId>): void {
+    for (const id of execIds) this.execIds.add(id);
+  }
+
   /** Signed quantity still to trade in `key` by open orders of `strategyId` (or of every strategy when null). */
   working(strategyId: StrategyId | null, key: ContractKey, except?: OrderRef): Qty {
     const refs = this.byContract.get(key);
