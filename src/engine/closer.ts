@@ -44,6 +44,8 @@ export class Closer {
   private readonly cancelling = new Set<OrderRef>();
   private readonly dirty = new Set<TrackedOrder>();
   private readonly bidTimers = new Map<StrategyId, TimerHandle>();
+  /** Per strategy: the settle due when the wait for executions owed by finished orders runs out. */
+  private readonly owedTimers = new Map<StrategyId, TimerHandle>();
   private readonly warned = new Set<string>();
   /** Sent orders a reconciliation did not find at the broker, and how many times in a row. */
   private readonly missing = new Map<OrderRef, number>();
@@ -59,6 +61,8 @@ export class Closer {
     this.timers.clear();
     for (const t of this.bidTimers.values()) t.cancel();
     this.bidTimers.clear();
+    for (const t of this.owedTimers.values()) t.cancel();
+    this.owedTimers.clear();
   }
 
   // ---------------------------------------------------------------- starting a close
@@ -546,6 +550,20 @@ export class Closer {
       return;
     }
     if (e.tracker.openOf(id).length > 0) return;
+    // An order reported filled whose executions are not all in yet: its fills are not in the holdings, and a re-plan
+    // now would close again what the broker already closed (a naked short from the guard's own double close).
+    const owedUntil = e.tracker.executionsOwedUntil(id, e.config.correlationWindowMs);
+    if (owedUntil !== null && owedUntil > e.clock.now()) {
+      this.owedTimers.get(id)?.cancel();
+      this.owedTimers.set(
+        id,
+        e.clock.setTimer(owedUntil, () => {
+          this.owedTimers.delete(id);
+          void e.enqueue(() => this.settle(rt));
+        }),
+      );
+      return;
+    }
     if (!rt.closing) return;
     if (rt.closing.mode === 'hedge' && !e.book.holdings(id).some((h) => h.contract.secType === 'STK')) {
       await this.giveUp(rt, 'stock hedged (policy: hedge); the options are left for a person to decide', 'warning');

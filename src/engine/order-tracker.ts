@@ -129,6 +129,26 @@ export class OrderTracker {
     return false;
   }
 
+  /**
+   * Until when the close of `strategyId` waits for executions still owed: an order the broker reported finished
+   * (filled, or cancelled after part-filling) for more than its executions so far brought into the book. IB often
+   * sends the order status before the executions; the wait ends when they arrive or, at the latest, when the
+   * correlation window after the order's last activity closes. Null when nothing is owed.
+   */
+  executionsOwedUntil(strategyId: StrategyId, windowMs: number): EpochMs | null {
+    let until: number | null = null;
+    for (const o of this.ofStrategy(strategyId)) {
+      if (isOpenStatus(o.status)) continue;
+      const owes = o.request.legs.some((leg) => {
+        const reported = legEffect(leg, o.filledUnits);
+        const applied = o.legFilled.get(contractKey(leg.contract)) ?? 0;
+        return Math.abs(applied) < Math.abs(reported);
+      });
+      if (owes) until = Math.max(until ?? 0, o.lastActivity + windowMs);
+    }
+    return until === null ? null : EpochMs.unsafe(until);
+  }
+
   /** When the correlation window on `key` ends, or null when no sent order touches it. */
   windowEnds(key: ContractKey, windowMs: number): EpochMs | null {
     const refs = this.byContract.get(key);
