@@ -1,4 +1,5 @@
-import { contractKey } from '../core/contract.js';
+import { nextOpen, type SessionKind } from '../core/calendar.js';
+import { contractKey, isOption } from '../core/contract.js';
 import { isTerminalOrderStatus } from '../core/events.js';
 import type { BrokerOrderId, ContractKey, ExecId, OrderRef, StrategyId } from '../core/ids.js';
 import { legEffect, type OrderRequest } from '../core/order.js';
@@ -176,8 +177,14 @@ export class OrderTracker {
     };
   }
 
-  /** Rebuilds a tracked order from the store after a restart. */
-  static fromRecord(r: OrderRecord, notBefore: EpochMs): TrackedOrder {
+  /**
+   * Rebuilds a tracked order from the store after a restart. The store does not keep when a planned order may go: it
+   * is the next open, from `now`, of the session its legs trade in, as the planner set it (options at 09:30, stock
+   * with `outsideRth` at 04:00), so a guard restarted at 03:00 does not send the open's orders at once.
+   */
+  static fromRecord(r: OrderRecord, now: EpochMs): TrackedOrder {
+    const session: SessionKind = r.request.legs.some((l) => isOption(l.contract)) ? 'option' : r.request.outsideRth ? 'stock-extended' : 'stock';
+    const notBefore = nextOpen(now, session);
     return {
       request: r.request,
       orderId: r.orderId,
