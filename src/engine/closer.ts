@@ -658,8 +658,24 @@ export class Closer {
     const e = this.engine;
     const notes: string[] = [];
     const atBroker = new Set<string>();
-    const executedRefs = new Set<string>();
-    for (const x of snap.executions) if (x.orderRef) executedRefs.add(x.orderRef);
+    // Each ref's executions in the snapshot (once per execution id): an order that filled while the guard was away
+    // has no status report to say so; its executions do.
+    const executedBy = new Map<string, Map<string, ExecutionReport>>();
+    for (const x of snap.executions) {
+      if (!x.orderRef) continue;
+      const m = executedBy.get(x.orderRef) ?? new Map<string, ExecutionReport>();
+      m.set(x.execId, x);
+      executedBy.set(x.orderRef, m);
+    }
+    const executedUnits = (o: TrackedOrder): number => {
+      const leg = o.request.legs[0];
+      const xs = executedBy.get(o.request.ref);
+      if (!leg || !xs) return 0;
+      const key = contractKey(leg.contract);
+      let qty = 0;
+      for (const x of xs.values()) if (contractKey(x.contract) === key) qty += x.qty;
+      return Math.floor(qty / leg.ratio);
+    };
     for (const b of snap.openOrders) {
       if (!b.orderRef) continue;
       atBroker.add(b.orderRef);
@@ -683,9 +699,10 @@ export class Closer {
     for (const o of e.tracker.all()) {
       if (!isOpenStatus(o.status) || atBroker.has(o.request.ref)) continue;
       if (o.status === 'planned') {
-        if (executedRefs.has(o.request.ref)) {
+        if (executedBy.has(o.request.ref)) {
           notes.push(`order ${o.request.ref} filled at the broker before the crash: not re-sent`);
           o.status = 'filled';
+          o.filledUnits = Math.max(o.filledUnits, executedUnits(o));
           this.markDirty(o);
         }
         continue;
@@ -693,8 +710,10 @@ export class Closer {
       // Sent, but not among the broker's working orders. Executed: it is done. Otherwise a snapshot may simply
       // have missed it, and re-planning while it still works could close twice: ask the broker to cancel it, and
       // count it cancelled only when a second reconciliation misses it too.
-      if (executedRefs.has(o.request.ref) && o.filledUnits >= o.request.quantity) {
+      const executed = Math.max(o.filledUnits, executedUnits(o));
+      if (executed >= o.request.quantity) {
         o.status = 'filled';
+        o.filledUnits = executed;
         notes.push(`order ${o.request.ref} filled at the broker`);
         this.markDirty(o);
         continue;
