@@ -3,6 +3,7 @@ import { alertTestCommand } from './alert-test-command.js';
 import type { Command } from './command.js';
 import { demoCommand } from './demo-command.js';
 import { replayCommand } from './replay-command.js';
+import { runCommand } from './run-command.js';
 import { simGatewayCommand } from './sim-gateway-command.js';
 
 /** Every command, in the order `legguard help` lists them. Each lives in its own file. */
@@ -10,6 +11,7 @@ export function commands(): readonly Command[] {
   return [
     demoCommand(),
     replayCommand(),
+    runCommand(),
     alertTestCommand(),
     ackCommand(),
     simGatewayCommand(),

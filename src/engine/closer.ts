@@ -114,6 +114,7 @@ export class Closer {
       alerts: [alert],
     });
     e.raise([alert]);
+    e.deps.crashPoint?.('decision-committed');
     const now = e.clock.now();
     if (rt.closing.latencyFrom && !planned.orders.some((o) => o.notBefore <= now)) {
       // Nothing may trade now (the market is closed): the reaction ends with the plan committed; the orders go at
@@ -360,6 +361,7 @@ export class Closer {
       return;
     }
     o.placedPerf = e.clock.perf();
+    e.deps.crashPoint?.('order-sent');
     e.emit({ kind: 'order-sent', at: now, order: o });
     const closing = rt.closing;
     if (closing?.latencyFrom) {
@@ -483,6 +485,7 @@ export class Closer {
       alerts,
     });
     e.raise(alerts);
+    e.deps.crashPoint?.('fill-applied');
     e.emit({ kind: 'order-update', at: e.clock.now(), order: o, status: o.status, reason: `fill ${x.side} ${x.qty} ${describeContract(x.contract)} @ ${x.price}` });
     await this.settle(rt);
   }

@@ -41,7 +41,19 @@ export interface GuardEngineDeps {
   readonly log?: Logger;
   /** Rules for open strategies; the time exit from `config.timeExitDte` when not given. */
   readonly rules?: readonly Rule[];
+  /** Called when a broken invariant stops the engine (crash-only: the caller exits; a restart reconciles). */
+  readonly onFatal?: (e: unknown) => void;
+  /**
+   * Fault injection for crash drills: called at the moments a crash matters most. The daemon kills itself there when
+   * `LEGGUARD_CRASH_AT` names the point; nothing else uses it.
+   */
+  readonly crashPoint?: (point: CrashPoint) => void;
+  /** Pick up strategies added to (or removed from) the store by the CLI while running, at every reconciliation. */
+  readonly watchStore?: boolean;
 }
+
+/** Where a crash drill may stop the guard: after the write-ahead commit, after an order went out, after a fill. */
+export type CrashPoint = 'decision-committed' | 'order-sent' | 'fill-applied';
 
 /** One guarded strategy at run time. */
 export interface StrategyRuntime {
@@ -195,8 +207,10 @@ export class GuardEngine {
     });
     if (LegguardError.is(e, 'INVARIANT_BROKEN') || LegguardError.is(e, 'INVALID_TRANSITION') || !LegguardError.is(e)) {
       // Crash-only: a broken invariant stops the guard; a restart reconciles from the store and the broker.
+      const first = this.fatal === null;
       this.fatal ??= e;
       this.running = false;
+      if (first) this.deps.onFatal?.(e);
     }
   }
 
@@ -217,7 +231,14 @@ export class GuardEngine {
       };
       arm();
     };
-    every(this.config.reconcileIntervalMs, () => this.reconcileNow('interval'), 1_237);
+    every(
+      this.config.reconcileIntervalMs,
+      async () => {
+        if (this.deps.watchStore) await this.syncStrategies();
+        await this.reconcileNow('interval');
+      },
+      1_237,
+    );
     if (this.rules.length > 0) every(this.config.ruleIntervalMs, () => this.evaluateRules(), 0);
   }
 
@@ -257,6 +278,34 @@ export class GuardEngine {
       });
       this.emit({ kind: 'state', at: now, strategyId: def.id, from: null, to: 'OPEN', reason: 'guarded' });
     });
+  }
+
+  /**
+   * Strategies added to the store by `legguard strategies add` while the guard runs are adopted (their legs checked
+   * against the broker by the reconciliation that follows); strategies removed from it are dropped, their holdings
+   * passing to the outside so the book still adds up to the broker. A strategy in an incident is never dropped.
+   */
+  async syncStrategies(): Promise<void> {
+    const records = await this.deps.store.listStrategies(this.account);
+    const inStore = new Set<string>();
+    for (const r of records) {
+      inStore.add(r.definition.id);
+      if (!this.strategies.has(r.definition.id) && r.state !== 'CLOSED') {
+        this.adopt(r);
+        this.emit({ kind: 'note', at: this.clock.now(), strategyId: r.definition.id, text: 'now guarded (added to the store)' });
+      }
+    }
+    for (const [id, rt] of this.strategies) {
+      if (inStore.has(id) || rt.state === 'BROKEN' || rt.state === 'EMERGENCY_CLOSING' || rt.state === 'CLOSING') continue;
+      for (const h of this.book.holdings(id)) {
+        this.book.apply(id, h.contract, 0 - h.qty);
+        this.book.apply(null, h.contract, h.qty);
+      }
+      this.book.removeStrategy(id);
+      this.strategies.delete(id);
+      this.emit({ kind: 'note', at: this.clock.now(), strategyId: id, text: 'no longer guarded (removed from the store); its positions count as outside any strategy' });
+      await this.commit({ outside: this.book.holdings(null) });
+    }
   }
 
   record(rt: StrategyRuntime): StrategyRecord {
@@ -321,12 +370,21 @@ export class GuardEngine {
 
   /** Handles one broker event; `perf` is the real time it reached the guard. */
   async handle(e: BrokerEvent, perf: number): Promise<void> {
-    if (e.kind !== 'quote') this.emit({ kind: 'broker-event', at: this.clock.now(), event: e });
+    if (e.kind === 'position') {
+      const known = this.brokerPositions.get(contractKey(e.contract));
+      // A report older than what a reconciliation already saw (it waited in the queue behind the snapshot) would
+      // put back a position that is gone: skip it.
+      if (known && e.tsEvent < known.at) return;
+      if (known?.qty !== e.qty) this.emit({ kind: 'broker-event', at: this.clock.now(), event: e });
+    } else if (e.kind !== 'quote') {
+      this.emit({ kind: 'broker-event', at: this.clock.now(), event: e });
+    }
     switch (e.kind) {
-      case 'position':
+      case 'position': {
         this.notePosition(e);
         await this.examine([contractKey(e.contract)], perf);
         return;
+      }
       case 'execution':
         await this.onExecution(e, perf);
         return;

@@ -33,6 +33,12 @@ export interface IbBrokerOptions {
   readonly clientId: number;
   readonly account: AccountId;
   readonly clock: Clock;
+  /**
+   * The clock that stamps events and snapshots, when it differs from the one that runs timers: a guard drilling
+   * against the sim gateway in scenario time (`legguard run --clock broker`) stamps in scenario time while its
+   * timeouts and reconnect backoff stay in real time. Default: `clock`.
+   */
+  readonly eventClock?: Clock;
   readonly name?: string;
   /** Outgoing messages per second; IB's limit is about 50. Default 40. */
   readonly maxMessagesPerSecond?: number;
@@ -120,6 +126,7 @@ export class IbBroker implements BrokerPort {
   readonly name: string;
   readonly account: AccountId;
   private readonly clock: Clock;
+  private readonly stamp: Clock;
   private readonly log: (line: string) => void;
   private readonly pacer: RequestPacer;
   private readonly backoff: Backoff;
@@ -156,6 +163,7 @@ export class IbBroker implements BrokerPort {
     this.name = opts.name ?? 'ib';
     this.account = opts.account;
     this.clock = opts.clock;
+    this.stamp = opts.eventClock ?? opts.clock;
     this.log = opts.log ?? (() => undefined);
     this.pacer = new RequestPacer(opts.clock, opts.maxMessagesPerSecond ?? 40);
     this.backoff = new Backoff(opts.backoff);
@@ -337,7 +345,7 @@ export class IbBroker implements BrokerPort {
   }
 
   private emitConnection(state: 'connected' | 'disconnected', dataLost: boolean, reason: string | null): void {
-    const t = this.clock.now();
+    const t = this.stamp.now();
     this.emit({ kind: 'connection', state, dataLost, reason, tsEvent: t, tsInit: t });
   }
 
@@ -353,7 +361,7 @@ export class IbBroker implements BrokerPort {
   }
 
   private notice(code: number, message: string, orderId: string | null): void {
-    const t = this.clock.now();
+    const t = this.stamp.now();
     this.emit({ kind: 'notice', code, message, orderId: orderId === null ? null : BrokerOrderId.unsafe(orderId), tsEvent: t, tsInit: t });
   }
 
@@ -541,7 +549,7 @@ export class IbBroker implements BrokerPort {
     if (own.terminal) return;
     own.terminal = true;
     own.status = 'rejected';
-    const t = this.clock.now();
+    const t = this.stamp.now();
     this.emit({
       kind: 'order-status',
       orderId: BrokerOrderId.unsafe(orderId),
@@ -593,7 +601,7 @@ export class IbBroker implements BrokerPort {
     if (acct !== this.account) return;
     const contract = this.toContract(c, 'position');
     if (!contract) return;
-    const t = this.clock.now();
+    const t = this.stamp.now();
     const report: PositionReport = {
       kind: 'position',
       account: this.account,
@@ -646,7 +654,7 @@ export class IbBroker implements BrokerPort {
     try {
       at = parseIbTime(x.time ?? '', this.opts.twsTimeZone);
     } catch {
-      at = this.clock.now();
+      at = this.stamp.now();
     }
     const own = x.orderId !== undefined && x.orderId > 0 && (x.clientId === undefined || x.clientId === this.opts.clientId);
     const report: ExecutionReport = {
@@ -661,7 +669,7 @@ export class IbBroker implements BrokerPort {
       price: Price.unsafe(Number(x.price)),
       liquidation: Number(x.liquidation ?? 0) !== 0,
       tsEvent: at,
-      tsInit: this.clock.now(),
+      tsInit: this.stamp.now(),
     };
     if (reqId !== -1) {
       const req = this.requests.get(reqId);
@@ -685,7 +693,7 @@ export class IbBroker implements BrokerPort {
     if (cr.execId === undefined || !ExecId.is(cr.execId) || cr.commission === undefined || !Number.isFinite(cr.commission)) return;
     if (this.seenCommissions.has(cr.execId)) return;
     this.remember(this.seenCommissions, cr.execId);
-    const t = this.clock.now();
+    const t = this.stamp.now();
     this.emit({ kind: 'commission', execId: ExecId.unsafe(cr.execId), commission: cr.commission, currency: cr.currency ?? 'USD', tsEvent: t, tsInit: t });
   }
 
@@ -704,7 +712,7 @@ export class IbBroker implements BrokerPort {
     own.filled = f;
     own.remaining = rem;
     if (mapped === 'filled' || mapped === 'cancelled' || mapped === 'rejected') own.terminal = true;
-    const t = this.clock.now();
+    const t = this.stamp.now();
     this.emit({
       kind: 'order-status',
       orderId: BrokerOrderId.unsafe(id),
@@ -759,7 +767,7 @@ export class IbBroker implements BrokerPort {
     own.terminal = true;
     own.status = mapped;
     own.filled = filled;
-    const t = this.clock.now();
+    const t = this.stamp.now();
     this.emit({
       kind: 'order-status',
       orderId: BrokerOrderId.unsafe(id),
@@ -841,7 +849,7 @@ export class IbBroker implements BrokerPort {
           ask: req.ask === null ? null : Price.unsafe(req.ask),
           last: last === null ? null : Price.unsafe(last),
           underlying: req.und === null ? null : Price.unsafe(req.und),
-          at: this.clock.now(),
+          at: this.stamp.now(),
         });
         return;
       }
@@ -1042,7 +1050,7 @@ export class IbBroker implements BrokerPort {
       this.requestOpenOrders(),
       this.requestExecutions(opts.executionsSince),
     ]);
-    return { account: this.account, at: this.clock.now(), positions, openOrders, executions };
+    return { account: this.account, at: this.stamp.now(), positions, openOrders, executions };
   }
 
   async placeOrder(order: OrderRequest): Promise<PlaceAck> {
@@ -1071,6 +1079,31 @@ export class IbBroker implements BrokerPort {
     this.requireReady('cancelOrder');
     const id = Number(orderId);
     await this.send(CANCEL_PRIORITY, (api) => api.cancelOrder(id));
+  }
+
+  /**
+   * The broker's own time, to the second (IB's reqCurrentTime): TWS's clock, or the scenario time of the sim gateway.
+   * `legguard run --clock broker` sets its clock from it.
+   */
+  async currentTime(): Promise<EpochMs> {
+    const api = this.requireReady('currentTime');
+    const timeoutMs = this.opts.requestTimeoutMs ?? 15_000;
+    return new Promise<EpochMs>((resolve, reject) => {
+      const onTime = (seconds: number): void => {
+        timer.cancel();
+        resolve(EpochMs.unsafe(seconds * 1000));
+      };
+      const timer = this.clock.setTimer(EpochMs.unsafe(this.clock.now() + timeoutMs), () => {
+        api.off(EventName.currentTime, onTime);
+        reject(new LegguardError('BROKER_DISCONNECTED', `${this.name}: TWS did not answer the current time within ${timeoutMs / 1000} s`));
+      });
+      api.once(EventName.currentTime, onTime);
+      this.send(DATA_PRIORITY, (a) => a.reqCurrentTime()).catch((e: unknown) => {
+        timer.cancel();
+        api.off(EventName.currentTime, onTime);
+        reject(e instanceof Error ? e : new LegguardError('INTERNAL', String(e)));
+      });
+    });
   }
 
   async quote(contract: Contract): Promise<Quote | null> {

@@ -12,7 +12,7 @@ import type { StrategyDefinition, StrategyKind } from '../../core/strategy.js';
 import type { ClearingSettings } from './clearing-house.js';
 import type { FillModel } from './fill-model.js';
 import type { MarketSettings, UnderlyingSpec } from './sim-market.js';
-import { isOptionFields, scenarioSchema, type ScenarioInput } from './scenario-schema.js';
+import { isOptionFields, scenarioSchema, type ScenarioInput, type StrategyInput } from './scenario-schema.js';
 
 /** One scripted change, at the time the broker shows it on the account. `index` is its place in the file's `events`. */
 export type ScenarioEvent = { readonly index: number; readonly at: EpochMs } & (
@@ -110,31 +110,10 @@ function build(s: ScenarioInput, file: string): Scenario {
     };
   });
 
-  const contract = (c: { symbol: string; secType?: 'STK' | 'OPT' | undefined; right?: 'C' | 'P' | undefined; strike?: number | undefined; expiry?: string | undefined; multiplier?: number | undefined }): Contract => {
-    if (!isOptionFields(c)) return stock(c.symbol);
-    return option({
-      symbol: c.symbol,
-      right: c.right!,
-      strike: c.strike!,
-      expiry: c.expiry!,
-      index: kinds.get(c.symbol.toUpperCase()) === 'index',
-      ...(c.multiplier !== undefined ? { multiplier: c.multiplier } : {}),
-    });
-  };
-  const leg = (l: Parameters<typeof contract>[0] & { qty: number }): Leg => ({ contract: contract(l), qty: Qty.unsafe(l.qty) });
-
-  const strategies: StrategyDefinition[] = s.strategies.map((st, i) => {
-    const legs = st.legs.map(leg);
-    const kind: StrategyKind = st.kind ?? inferKind(legs);
-    return {
-      id: StrategyId.parse(st.id),
-      account,
-      kind,
-      legs,
-      ...(st.policy !== undefined ? { policy: st.policy } : {}),
-      createdAt: EpochMs.unsafe(start + i),
-    };
-  });
+  const isIndex = (symbol: string): boolean => kinds.get(symbol.toUpperCase()) === 'index';
+  const contract = (c: ContractInput): Contract => contractFrom(c, isIndex);
+  const leg = (l: ContractInput & { qty: number }): Leg => ({ contract: contract(l), qty: Qty.unsafe(l.qty) });
+  const strategies = buildStrategies(s.strategies, account, start, isIndex);
 
   const events: ScenarioEvent[] = s.events.map((e, index): ScenarioEvent => {
     const at = EpochMs.unsafe(Date.parse(e.at));
@@ -187,6 +166,45 @@ function build(s: ScenarioInput, file: string): Scenario {
     market,
     clearing,
   };
+}
+
+type ContractInput = { symbol: string; secType?: 'STK' | 'OPT' | undefined; right?: 'C' | 'P' | undefined; strike?: number | undefined; expiry?: string | undefined; multiplier?: number | undefined };
+
+function contractFrom(c: ContractInput, isIndex: (symbol: string) => boolean): Contract {
+  if (!isOptionFields(c)) return stock(c.symbol);
+  return option({
+    symbol: c.symbol,
+    right: c.right!,
+    strike: c.strike!,
+    expiry: c.expiry!,
+    index: isIndex(c.symbol) || INDEX_SYMBOLS.has(c.symbol.toUpperCase()),
+    ...(c.multiplier !== undefined ? { multiplier: c.multiplier } : {}),
+  });
+}
+
+/**
+ * Strategy definitions from validated `strategies:` entries (scenario files, the config file, `strategies import`):
+ * legs built with `option()`/`stock()`, the kind inferred when not given, `createdAt` = `createdFrom` plus the index
+ * (file order is attribution order).
+ */
+export function buildStrategies(
+  entries: readonly StrategyInput[],
+  account: AccountId,
+  createdFrom: number,
+  isIndex: (symbol: string) => boolean = (s) => INDEX_SYMBOLS.has(s.toUpperCase()),
+): StrategyDefinition[] {
+  return entries.map((st, i) => {
+    const legs = st.legs.map((l): Leg => ({ contract: contractFrom(l, isIndex), qty: Qty.unsafe(l.qty) }));
+    const kind: StrategyKind = st.kind ?? inferKind(legs);
+    return {
+      id: StrategyId.parse(st.id),
+      account,
+      kind,
+      legs,
+      ...(st.policy !== undefined ? { policy: st.policy } : {}),
+      createdAt: EpochMs.unsafe(createdFrom + i),
+    };
+  });
 }
 
 function upper(r: Record<string, number>): Record<string, number> {

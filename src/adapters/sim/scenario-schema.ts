@@ -68,7 +68,9 @@ function checkContract(c: ContractFields, ctx: z.RefinementCtx): void {
   }
 }
 
-const leg = z.strictObject({ ...contractShape, qty: nonZero }).superRefine(checkContract);
+/** A leg, as scenario files, config files and `strategies import` write it. */
+export const legSchema = z.strictObject({ ...contractShape, qty: nonZero }).superRefine(checkContract);
+const leg = legSchema;
 
 const optionRef = (qty: z.ZodType<number>) =>
   z.strictObject({ ...contractShape, qty }).superRefine((c, ctx) => {
@@ -87,12 +89,15 @@ const underlying = z.strictObject({
   dividendYield: z.number().min(0).max(1).optional(),
 });
 
-const strategy = z.strictObject({
+/** A strategy, as scenario files, config files and `strategies import` write it. */
+export const strategySchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit'),
   kind: z.enum(STRATEGY_KINDS).optional(),
   policy: z.enum(['close', 'hedge', 'alert']).optional(),
   legs: z.array(leg).min(1, 'a strategy needs at least one leg'),
 });
+const strategy = strategySchema;
+export type StrategyInput = z.infer<typeof strategySchema>;
 
 const ACTIONS = ['price', 'volatility', 'assign', 'exercise', 'trade', 'liquidate', 'disconnect', 'fills'] as const;
 export type ScenarioAction = (typeof ACTIONS)[number];

@@ -1,0 +1,130 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { alertsConfigSchema, type AlertsConfig } from '../adapters/alerts/alerts-config.js';
+import { buildStrategies } from '../adapters/sim/load-scenario.js';
+import { strategySchema } from '../adapters/sim/scenario-schema.js';
+import { LegguardError } from '../core/errors.js';
+import { AccountId } from '../core/ids.js';
+import type { StrategyDefinition } from '../core/strategy.js';
+import type { GuardConfig } from '../engine/guard-config.js';
+import { guardConfigSchema, parseGuardConfig } from './guard-config-schema.js';
+import { zodToError } from './zod-errors.js';
+
+/** The config file legguard looks for in the working directory when none is named. */
+export const DEFAULT_CONFIG_FILE = 'legguard.yaml';
+
+const brokerSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('ib'),
+    host: z.string().min(1).default('127.0.0.1'),
+    /** TWS 7497 paper / 7496 live; IB Gateway 4002 paper / 4001 live. */
+    port: z.number().int().min(1).max(65535).default(7497),
+    /** Fixed: IB binds orders to the client id that placed them; a restarted guard must see its own. */
+    clientId: z.number().int().min(0).max(2 ** 31 - 1).default(17),
+    marketDataType: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]).default(1),
+  }),
+  z.strictObject({
+    type: z.literal('sim'),
+    /** A scenario file played on the real clock: the simulated account the guard watches. */
+    scenario: z.string().min(1),
+  }),
+]);
+
+export const configSchema = z.strictObject({
+  /** The IB account the guard acts for (DU... paper, U... live). */
+  account: z.string().regex(/^[A-Za-z0-9]{1,32}$/, 'must be an IB account id like DU1234567'),
+  /** Where the SQLite file (and the lock) live; relative to the config file. */
+  dataDir: z.string().min(1).default('data'),
+  database: z
+    .strictObject({
+      /** The environment variable holding a Postgres URL (kept out of the file: it may carry a password). */
+      urlEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name').default('DATABASE_URL'),
+      schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).optional(),
+    })
+    .prefault({}),
+  broker: brokerSchema.default({ type: 'ib', host: '127.0.0.1', port: 7497, clientId: 17, marketDataType: 1 }),
+  guard: guardConfigSchema.optional(),
+  alerts: alertsConfigSchema.prefault({}),
+  /** Strategies to guard, in the scenario's `strategies:` shape; added at start when the store does not have them. */
+  strategies: z.array(strategySchema).default([]),
+  log: z.strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info'), format: z.enum(['text', 'json']).default('text') }).prefault({}),
+});
+
+export type BrokerConfig = z.output<typeof brokerSchema>;
+
+export interface LegguardConfig {
+  /** The file it came from, or null for the built-in defaults. */
+  readonly file: string | null;
+  readonly account: AccountId;
+  readonly dataDir: string;
+  /** From the environment variable `database.urlEnv`; null: SQLite in `dataDir`. */
+  readonly databaseUrl: string | null;
+  readonly pgSchema: string | null;
+  readonly broker: BrokerConfig;
+  readonly guard: GuardConfig;
+  readonly alerts: AlertsConfig;
+  readonly strategies: readonly StrategyDefinition[];
+  readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly format: 'text' | 'json' };
+}
+
+/**
+ * Validates config text (YAML). Every problem is CONFIG_INVALID naming the file and the key, e.g.
+ * `legguard.yaml: guard.onAssignment: Invalid option: expected one of "close"|"hedge"|"alert"`.
+ * Relative paths (dataDir, a sim scenario) are resolved against the file's directory.
+ */
+export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv, now: number): LegguardConfig {
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0]!;
+    const where = first.linePos?.[0] ? `line ${first.linePos[0].line}, column ${first.linePos[0].col}` : 'unknown position';
+    throw new LegguardError('CONFIG_INVALID', `${file}: not valid YAML at ${where}: ${first.message.split('\n')[0]}`, { file, field: '(yaml)' });
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new LegguardError('CONFIG_INVALID', `${file}: a config file is a mapping of keys (account, broker, guard, alerts ...)`, { file, field: '(top level)' });
+  }
+  const r = configSchema.safeParse(raw);
+  if (!r.success) throw zodToError('CONFIG_INVALID', file, r.error);
+  const c = r.data;
+  const base = dirname(resolve(file));
+  const account = AccountId.parse(c.account);
+  const url = env[c.database.urlEnv];
+  const broker: BrokerConfig = c.broker.type === 'sim' ? { ...c.broker, scenario: abs(base, c.broker.scenario) } : c.broker;
+  const strategies = buildStrategies(c.strategies, account, now);
+  const ids = new Set<string>();
+  strategies.forEach((s, i) => {
+    if (ids.has(s.id)) throw new LegguardError('CONFIG_INVALID', `${file}: strategies[${i}].id: "${s.id}" is used twice`, { file, field: `strategies[${i}].id` });
+    ids.add(s.id);
+  });
+  return {
+    file,
+    account,
+    dataDir: abs(base, c.dataDir),
+    databaseUrl: url !== undefined && url !== '' ? url : null,
+    pgSchema: c.database.schema ?? null,
+    broker,
+    guard: parseGuardConfig(c.guard, file),
+    alerts: c.alerts,
+    strategies,
+    log: c.log,
+  };
+}
+
+function abs(base: string, p: string): string {
+  return isAbsolute(p) ? p : resolve(base, p);
+}
+
+/** Reads and validates a config file; a missing or unreadable file is CONFIG_INVALID naming it. */
+export async function loadConfig(file: string, env: NodeJS.ProcessEnv, now: number): Promise<LegguardConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    throw new LegguardError('CONFIG_INVALID', `${file}: cannot read the config file: ${why}`, { file }, { cause: e });
+  }
+  return parseConfig(text, file, env, now);
+}

@@ -1,0 +1,52 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DEFAULT_CONFIG_FILE, loadConfig, parseConfig, type LegguardConfig } from '../app/config.js';
+import { LegguardError } from '../core/errors.js';
+import type { CommandIo } from './command.js';
+
+export interface ConfigFlags {
+  readonly config?: string | undefined;
+  readonly account?: string | undefined;
+  readonly dataDir?: string | undefined;
+  readonly ib?: string | undefined;
+  readonly clientId?: string | undefined;
+}
+
+/**
+ * The configuration a command runs with: `--config FILE`, else `legguard.yaml` in the working directory when there
+ * is one, else the built-in defaults (then `--account` is needed); command-line flags override the file.
+ */
+export async function resolveConfig(flags: ConfigFlags, io: CommandIo, now: number): Promise<LegguardConfig> {
+  const named = flags.config !== undefined ? resolve(io.cwd, flags.config) : null;
+  const found = named ?? (existsSync(resolve(io.cwd, DEFAULT_CONFIG_FILE)) ? resolve(io.cwd, DEFAULT_CONFIG_FILE) : null);
+  let c: LegguardConfig;
+  if (found !== null) {
+    c = await loadConfig(found, io.env, now);
+  } else {
+    if (flags.account === undefined) {
+      throw new LegguardError('INVALID_INPUT', `no ${DEFAULT_CONFIG_FILE} here and no --config: give --account (and --ib host:port), or write a config file`);
+    }
+    c = parseConfig(`account: ${JSON.stringify(flags.account)}\ndataDir: ${JSON.stringify(resolve(io.cwd, 'data'))}\n`, '(command line)', io.env, now);
+  }
+  if (flags.account !== undefined && found !== null) {
+    c = { ...c, account: parseConfig(`account: ${JSON.stringify(flags.account)}`, '--account', io.env, now).account };
+  }
+  if (flags.dataDir !== undefined) c = { ...c, dataDir: resolve(io.cwd, flags.dataDir) };
+  if (flags.ib !== undefined || flags.clientId !== undefined) {
+    const base = c.broker.type === 'ib' ? c.broker : { type: 'ib' as const, host: '127.0.0.1', port: 7497, clientId: 17, marketDataType: 1 as const };
+    let { host, port } = base;
+    if (flags.ib !== undefined) {
+      const m = /^([^:]+):(\d{1,5})$/.exec(flags.ib);
+      if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new LegguardError('INVALID_INPUT', `--ib must be host:port, like 127.0.0.1:7497; got ${JSON.stringify(flags.ib)}`);
+      host = m[1]!;
+      port = Number(m[2]);
+    }
+    let clientId = base.clientId;
+    if (flags.clientId !== undefined) {
+      if (!/^\d{1,9}$/.test(flags.clientId)) throw new LegguardError('INVALID_INPUT', `--client-id must be a whole number; got ${JSON.stringify(flags.clientId)}`);
+      clientId = Number(flags.clientId);
+    }
+    c = { ...c, broker: { ...base, host, port, clientId } };
+  }
+  return c;
+}

@@ -1,0 +1,75 @@
+import { startDaemon } from '../app/daemon.js';
+import { LegguardError } from '../core/errors.js';
+import type { Command } from './command.js';
+import { resolveConfig } from './config-source.js';
+import { parseCommandArgs } from './parse-args.js';
+import { useColor } from './replay-command.js';
+import { TimelineFormatter } from './timeline-format.js';
+
+function parseClock(spec: string | undefined): { kind: 'system' } | { kind: 'broker'; speed: number } {
+  if (spec === undefined || spec === 'system') return { kind: 'system' };
+  const m = /^broker(?::(\d+(?:\.\d+)?))?$/.exec(spec);
+  if (!m) throw new LegguardError('INVALID_INPUT', `--clock must be system, broker or broker:<speed> (broker:3600 runs an hour a second); got ${JSON.stringify(spec)}`);
+  const speed = m[1] === undefined ? 1 : Number(m[1]);
+  if (!(speed > 0 && speed <= 1_000_000)) throw new LegguardError('INVALID_INPUT', `--clock speed must be above 0 and at most 1000000; got ${m[1]}`);
+  return { kind: 'broker', speed };
+}
+
+/**
+ * `legguard run`: the long-running guard. Stops gracefully on SIGINT/SIGTERM (exit 0); exits 70 when a broken
+ * invariant stops it (a restart reconciles and resumes), 5 when another guard holds the account's lock.
+ */
+export function runCommand(): Command {
+  return {
+    name: 'run',
+    summary: 'guard the strategies in the store against assignment, connected to TWS or IB Gateway',
+    usage:
+      'legguard run [--config legguard.yaml] [--ib host:port] [--client-id N] [--account ID] [--data-dir DIR] ' +
+      '[--clock system|broker[:speed]] [--json]   (Postgres: set DATABASE_URL)',
+    async run(args, io) {
+      const { values } = parseCommandArgs('run', args, {
+        config: { type: 'string' },
+        ib: { type: 'string' },
+        'client-id': { type: 'string' },
+        account: { type: 'string' },
+        'data-dir': { type: 'string' },
+        clock: { type: 'string' },
+        json: { type: 'boolean' },
+      });
+      const str = (k: string): string | undefined => (typeof values[k] === 'string' ? values[k] : undefined);
+      const config = await resolveConfig(
+        { config: str('config'), account: str('account'), dataDir: str('data-dir'), ib: str('ib'), clientId: str('client-id') },
+        io,
+        Date.now(),
+      );
+      const clock = parseClock(str('clock'));
+      const json = values.json === true;
+      const fmt = new TimelineFormatter(!json && useColor(io));
+      const daemon = await startDaemon({
+        config,
+        clock,
+        env: io.env,
+        crashAt: io.env.LEGGUARD_CRASH_AT,
+        out: ({ level, text, timeline }) => {
+          if (json) {
+            io.stdout.write(`${JSON.stringify(timeline ? { level, ...timeline } : { level, text, at: new Date().toISOString() })}\n`);
+            return;
+          }
+          const line = timeline ? fmt.format(timeline) : `${fmt.time(Date.now())}  ${level.toUpperCase().padEnd(9)} ${text}`;
+          if (line !== null) io.stdout.write(`${line}\n`);
+        },
+      });
+      const onSignal = (sig: string): void => {
+        void daemon.stop(sig);
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        return await daemon.done;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    },
+  };
+}
