@@ -13,7 +13,8 @@ import { nextLimitPrice } from '../core/price-walk.js';
 import { EpochMs, Qty } from '../core/quantity.js';
 import type { BreakPolicy } from '../core/strategy.js';
 import type { Alert } from '../ports/alerts.js';
-import type { BrokerSnapshot, Quote } from '../ports/broker.js';
+import type { Quote } from '../ports/broker.js';
+import type { ReconcileResult } from '../core/reconcile.js';
 import type { TimerHandle } from '../ports/clock.js';
 import type { JournalEntry, OrderRecord, StateChange } from '../ports/store.js';
 import type { ClosingState, GuardEngine, StrategyRuntime } from './guard-engine.js';
@@ -481,7 +482,6 @@ export class Closer {
     await e.commit({
       strategies: [e.record(rt)],
       journal: [e.journal('fill', `exec:${x.execId}`, x, id, rt.incidentId)],
-      cursor: { lastExecutionAt: x.tsEvent, lastExecId: x.execId },
       alerts,
     });
     e.raise(alerts);
@@ -657,79 +657,61 @@ export class Closer {
    * but the broker does not have, with no fill, is marked cancelled so the close is re-planned; an `lg/` order the
    * store does not know is an orphan: cancelled and reported.
    */
-  async reconcileOrders(snap: BrokerSnapshot): Promise<string[]> {
+  async reconcileOrders(r: ReconcileResult): Promise<string[]> {
     const e = this.engine;
     const notes: string[] = [];
-    const atBroker = new Set<string>();
-    // Each ref's executions in the snapshot (once per execution id): an order that filled while the guard was away
-    // has no status report to say so; its executions do.
-    const executedBy = new Map<string, Map<string, ExecutionReport>>();
-    for (const x of snap.executions) {
-      if (!x.orderRef) continue;
-      const m = executedBy.get(x.orderRef) ?? new Map<string, ExecutionReport>();
-      m.set(x.execId, x);
-      executedBy.set(x.orderRef, m);
-    }
-    const executedUnits = (o: TrackedOrder): number => {
-      const leg = o.request.legs[0];
-      const xs = executedBy.get(o.request.ref);
-      if (!leg || !xs) return 0;
-      const key = contractKey(leg.contract);
-      let qty = 0;
-      for (const x of xs.values()) if (contractKey(x.contract) === key) qty += x.qty;
-      return Math.floor(qty / leg.ratio);
-    };
-    for (const b of snap.openOrders) {
-      if (!b.orderRef) continue;
-      atBroker.add(b.orderRef);
-      const o = e.tracker.get(b.orderRef);
-      if (!o) {
-        if (b.orderRef.startsWith('lg/')) {
-          notes.push(`orphan order ${b.orderRef} (${b.orderId}) at the broker: cancelling`);
-          await e.deps.broker.cancelOrder(b.orderId).catch(() => undefined);
-        }
-        continue;
-      }
+    for (const m of r.matchedOrders) {
+      const o = e.tracker.get(m.ref);
+      if (!o) continue;
       this.missing.delete(o.request.ref);
-      if (o.orderId === null) e.tracker.setOrderId(o, b.orderId);
-      if (o.status === 'planned') notes.push(`order ${b.orderRef} was already at the broker: adopted, not re-sent`);
-      o.status = b.status;
-      o.filledUnits = Math.max(o.filledUnits, b.filledQty);
+      if (o.orderId === null) e.tracker.setOrderId(o, m.orderId);
+      if (o.status === 'planned') notes.push(`order ${m.ref} was already at the broker: adopted, not re-sent`);
+      o.status = m.broker.status;
+      o.filledUnits = Math.max(o.filledUnits, m.broker.filledQty);
       o.lastActivity = e.clock.now();
       this.markDirty(o);
       if (!this.timers.has(o.request.ref)) this.armFillTimeout(o);
     }
-    for (const o of e.tracker.all()) {
-      if (!isOpenStatus(o.status) || atBroker.has(o.request.ref)) continue;
-      if (o.status === 'planned') {
-        if (executedBy.has(o.request.ref)) {
-          notes.push(`order ${o.request.ref} filled at the broker before the crash: not re-sent`);
-          o.status = 'filled';
-          o.filledUnits = Math.max(o.filledUnits, executedUnits(o));
-          this.markDirty(o);
+    for (const d of r.discrepancies) {
+      if (d.kind !== 'orphan-order' || d.orderRef === null) continue;
+      if (d.where === 'broker') {
+        // Working at the broker under a legguard ref the guard does not know: cancel it, it was not planned here.
+        if (d.orderId !== null && !d.key.endsWith(':executed')) {
+          notes.push(`cancelling orphan order ${d.orderRef} (${d.orderId})`);
+          await e.deps.broker.cancelOrder(d.orderId).catch(() => undefined);
         }
         continue;
       }
-      // Sent, but not among the broker's working orders. Executed: it is done. Otherwise a snapshot may simply
+      const o = e.tracker.get(d.orderRef);
+      if (!o || !isOpenStatus(o.status)) continue;
+      const executed = Math.max(o.filledUnits, d.executedUnits ?? 0);
+      if (o.status === 'planned') {
+        // Written ahead and executed before the guard knew it went out (a crash right after sending): never again.
+        notes.push(`order ${o.request.ref} went out before the crash and executed ${executed} unit(s): not re-sent`);
+        o.status = 'filled';
+        o.filledUnits = executed;
+        this.markDirty(o);
+        continue;
+      }
+      // Sent, but not among the broker's working orders. Executed in full: done. Otherwise a snapshot may simply
       // have missed it, and re-planning while it still works could close twice: ask the broker to cancel it, and
       // count it cancelled only when a second reconciliation misses it too.
-      const executed = Math.max(o.filledUnits, executedUnits(o));
       if (executed >= o.request.quantity) {
         o.status = 'filled';
         o.filledUnits = executed;
-        notes.push(`order ${o.request.ref} filled at the broker`);
         this.markDirty(o);
         continue;
       }
       const misses = (this.missing.get(o.request.ref) ?? 0) + 1;
       this.missing.set(o.request.ref, misses);
       if (misses < 2) {
-        notes.push(`order ${o.request.ref} not among the broker's working orders: cancel requested, confirming at the next reconciliation`);
+        notes.push(`order ${o.request.ref}: cancel requested, confirming at the next reconciliation`);
         await this.requestCancel(o);
         continue;
       }
       this.missing.delete(o.request.ref);
       o.status = 'cancelled';
+      o.filledUnits = executed;
       o.reason = o.reason ?? 'not working at the broker at two reconciliations';
       notes.push(`order ${o.request.ref} no longer working at the broker: cancelled`);
       this.markDirty(o);

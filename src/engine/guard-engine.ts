@@ -7,6 +7,7 @@ import { LegguardError } from '../core/errors.js';
 import type { BrokerEvent, ExecutionReport, OrderStatusReport, PositionReport } from '../core/events.js';
 import type { AccountId, ContractKey, IncidentId, StrategyId } from '../core/ids.js';
 import { isLegguardRef } from '../core/order.js';
+import { reconcile } from '../core/reconcile.js';
 import { EpochMs, Qty, type Price } from '../core/quantity.js';
 import type { BreakPolicy, BrokenInfo, StrategyDefinition } from '../core/strategy.js';
 import { transition, type StrategyState, type StrategyTransition } from '../core/strategy-state.js';
@@ -438,14 +439,7 @@ export class GuardEngine {
       this.foreign.set(key, list);
       await this.commit({ journal: [this.journal('broker-event', `exec:${e.execId}`, e)] });
     }
-    this.advanceCursor(e);
     await this.examine([key], perf);
-  }
-
-  private advanceCursor(e: ExecutionReport): void {
-    if (this.cursor.lastExecutionAt === null || e.tsEvent >= this.cursor.lastExecutionAt) {
-      this.cursor = { ...this.cursor, lastExecutionAt: e.tsEvent, lastExecId: e.execId };
-    }
   }
 
   private async onOrderStatus(e: OrderStatusReport): Promise<void> {
@@ -845,11 +839,19 @@ export class GuardEngine {
       throw e;
     }
     const perf = this.clock.perf();
-    const notes: string[] = [];
+    // The diff itself is pure and property-tested (core/reconcile.ts); here its results are applied.
+    const r = reconcile({
+      snapshot: snap,
+      book: this.book,
+      storeOrders: [...this.tracker.all()].filter((o) => isOpenStatus(o.status)).map((o) => this.tracker.toRecord(o)),
+      isKnownExecution: (id) => this.tracker.hasSeen(id),
+      executionsSince: this.cursor.lastExecutionAt,
+      now: this.clock.now(),
+    });
+    const notes: string[] = r.discrepancies.map((d) => d.message);
     // Orders first: an execution of an order sent just before a crash must find its tracked order.
-    notes.push(...(await this.closer.reconcileOrders(snap)));
-    const execs = [...snap.executions].sort((a, b) => a.tsEvent - b.tsEvent);
-    for (const e of execs) {
+    notes.push(...(await this.closer.reconcileOrders(r)));
+    for (const e of r.executions) {
       if (!this.tracker.firstSight(e.execId)) continue;
       const own = isLegguardRef(e.orderRef) ? this.tracker.get(e.orderRef!) : undefined;
       if (own) {
@@ -860,41 +862,42 @@ export class GuardEngine {
         this.foreign.set(key, [...(this.foreign.get(key) ?? []), e]);
         notes.push(`execution outside legguard: ${e.side} ${e.qty} ${describeContract(e.contract)}${e.liquidation ? ' (liquidation)' : ''}`);
       }
-      this.advanceCursor(e);
     }
+    // Every position the broker shows (and 0 for what the book has and the broker does not) becomes the broker's
+    // known position, then goes through the same detector path as a live report.
     const keys = new Set<ContractKey>();
-    const reported = new Set<ContractKey>();
     for (const p of snap.positions) {
       const key = contractKey(p.contract);
-      reported.add(key);
       keys.add(key);
-      const known = this.brokerPositions.get(key);
-      if (known && known.qty !== p.qty) notes.push(`position ${key}: ${known.qty} -> ${p.qty}`);
       this.brokerPositions.set(key, { contract: p.contract, qty: p.qty, at: p.tsEvent });
     }
     for (const key of this.book.contractKeys()) {
+      if (keys.has(key)) continue;
       keys.add(key);
-      if (!reported.has(key)) {
-        const had = this.brokerPositions.get(key);
-        if (had && had.qty !== 0) notes.push(`position ${key}: ${had.qty} -> 0 (missing at the broker)`);
-        const contract = had?.contract ?? this.book.contract(key)!;
-        this.brokerPositions.set(key, { contract, qty: Qty.zero, at: snap.at });
-      }
-    }
-    for (const key of keys) {
-      const d = this.brokerQty(key) - this.book.net(key);
-      if (d !== 0) notes.push(`book differs in ${key} by ${signed(d)}`);
+      const contract = this.brokerPositions.get(key)?.contract ?? this.book.contract(key)!;
+      this.brokerPositions.set(key, { contract, qty: Qty.zero, at: snap.at });
     }
     await this.examine(keys, perf);
     const at = this.clock.now();
-    this.cursor = { ...this.cursor, lastReconciledAt: at };
+    // The next snapshot asks for executions from a lookback before this one: a report lost in this snapshot is
+    // found in the next, and the ids already seen are skipped.
+    this.cursor = { lastExecutionAt: r.cursor.executionsSince, lastExecId: r.cursor.lastExecId ?? this.cursor.lastExecId, lastReconciledAt: at };
     // A quiet periodic pass writes nothing (an fsync a minute for nothing); one that found something, or the first
     // after start or a reconnect, or one a quarter of an hour after the last recorded, is journaled.
     const quiet = notes.length === 0 && reason === 'interval' && at - this.lastRecordedReconcile < 15 * 60_000;
     if (!quiet) {
       this.lastRecordedReconcile = at;
       await this.commit({
-        journal: [this.journal('reconciliation', `recon:${at}:${reason}`, { reason, notes, positions: snap.positions.length, executions: snap.executions.length, openOrders: snap.openOrders.length })],
+        journal: [
+          this.journal('reconciliation', `recon:${at}:${reason}`, {
+            reason,
+            discrepancies: r.discrepancies.map((d) => ({ key: d.key, kind: d.kind, message: d.message })),
+            notes,
+            positions: snap.positions.length,
+            executions: snap.executions.length,
+            openOrders: snap.openOrders.length,
+          }),
+        ],
         cursor: this.cursor,
         outside: this.book.holdings(null),
       });

@@ -92,6 +92,10 @@ export class OrderTracker {
     return true;
   }
 
+  hasSeen(execId: ExecId): boolean {
+    return this.execIds.has(execId);
+  }
+
   /** Execution ids applied or journaled before a restart: `firstSight` is false for them from now on. */
   markSeen(execIds: Iterable<ExecId>): void {
     for (const id of execIds) this.execIds.add(id);

@@ -103,7 +103,7 @@ describe('disconnects', () => {
     const reconnect = h.entries('reconciled').find((r) => r.reason === 'reconnect');
     assert.ok(reconnect, 'a reconciliation at the reconnect');
     assert.equal(new Date(reconnect.at).toISOString(), '2026-01-28T08:00:00.000Z', 'at 03:00 New York');
-    assert.ok(reconnect.discrepancies.some((d) => d.includes('OPT:SPY:2026-01-30:P:440')), `found the put: ${reconnect.discrepancies.join('; ')}`);
+    assert.ok(reconnect.discrepancies.some((d) => d.includes('SPY 2026-01-30 440 P is missing at the broker')), `found the put: ${reconnect.discrepancies.join('; ')}`);
     const detections = h.entries('detection').filter((d) => d.detection.cause === 'assignment');
     assert.deepEqual(
       detections.map((d) => [d.detection.strategyId, contractKey(d.detection.contract), d.detection.change, d.at]),
