@@ -45,6 +45,7 @@ export class Closer {
   private readonly cancelling = new Set<OrderRef>();
   private readonly dirty = new Set<TrackedOrder>();
   private readonly bidTimers = new Map<StrategyId, TimerHandle>();
+  private readonly retryTimers = new Map<StrategyId, TimerHandle>();
   /** Per strategy: the settle due when the wait for executions owed by finished orders runs out. */
   private readonly owedTimers = new Map<StrategyId, TimerHandle>();
   private readonly warned = new Set<string>();
@@ -62,6 +63,8 @@ export class Closer {
     this.timers.clear();
     for (const t of this.bidTimers.values()) t.cancel();
     this.bidTimers.clear();
+    for (const t of this.retryTimers.values()) t.cancel();
+    this.retryTimers.clear();
     for (const t of this.owedTimers.values()) t.cancel();
     this.owedTimers.clear();
   }
@@ -526,9 +529,14 @@ export class Closer {
     }
     // Try again after a pause that grows with each reject.
     const at = EpochMs.unsafe(e.clock.now() + 1000 * rt.closing.rejects);
-    e.clock.setTimer(at, () => {
-      void e.enqueue(() => this.settle(rt));
-    });
+    this.retryTimers.get(rt.def.id)?.cancel();
+    this.retryTimers.set(
+      rt.def.id,
+      e.clock.setTimer(at, () => {
+        this.retryTimers.delete(rt.def.id);
+        void e.enqueue(() => this.settle(rt));
+      }),
+    );
   }
 
   /**

@@ -5,8 +5,8 @@ import type { BreakCause, Detection } from '../core/detection.js';
 import { detect } from '../core/detector.js';
 import { LegguardError } from '../core/errors.js';
 import type { BrokerEvent, ExecutionReport, OrderStatusReport, PositionReport } from '../core/events.js';
-import type { AccountId, ContractKey, IncidentId, StrategyId } from '../core/ids.js';
-import { isLegguardRef } from '../core/order.js';
+import type { AccountId, ContractKey, IncidentId, OrderRef, StrategyId } from '../core/ids.js';
+import { isLegguardRef, legEffect, parseOrderRef } from '../core/order.js';
 import { reconcile } from '../core/reconcile.js';
 import { EpochMs, Qty, type Price } from '../core/quantity.js';
 import type { BreakPolicy, BrokenInfo, StrategyDefinition } from '../core/strategy.js';
@@ -22,7 +22,7 @@ import type { Cursor, JournalEntry, StateChange, StoreBatch, StorePort, Strategy
 import { Closer } from './closer.js';
 import { policyFor, type GuardConfig } from './guard-config.js';
 import { CAUSE_TITLE, describeHoldings, incidentIdFor, legFacts, primaryDetection, signed } from './incident.js';
-import { OrderTracker, isOpenStatus } from './order-tracker.js';
+import { OrderTracker, isOpenStatus, type TrackedOrder } from './order-tracker.js';
 import { SerialQueue } from './serial-queue.js';
 import type { TimelineEntry, TimelineListener } from './timeline.js';
 
@@ -427,12 +427,12 @@ export class GuardEngine {
   private async onExecution(e: ExecutionReport, perf: number): Promise<void> {
     if (!this.tracker.firstSight(e.execId)) return;
     const key = contractKey(e.contract);
-    const own = isLegguardRef(e.orderRef) ? this.tracker.get(e.orderRef!) : undefined;
+    const own = isLegguardRef(e.orderRef) ? (this.tracker.get(e.orderRef!) ?? (await this.orderFromStore(e.orderRef!))) : undefined;
     if (own) {
       await this.closer.applyOwnFill(own, e);
     } else {
       if (isLegguardRef(e.orderRef)) {
-        this.log('warn', `execution ${e.execId} carries legguard ref ${e.orderRef} that this guard does not know`);
+        this.log('warn', `execution ${e.execId} carries legguard ref ${e.orderRef} that neither this guard nor its store knows`);
       }
       const list = this.foreign.get(key) ?? [];
       list.push(e);
@@ -440,6 +440,23 @@ export class GuardEngine {
       await this.commit({ journal: [this.journal('broker-event', `exec:${e.execId}`, e)] });
     }
     await this.examine([key], perf);
+  }
+
+  /**
+   * An order the store has but the tracker does not: one that ended (filled, say) before a restart, whose last
+   * executions arrive only now. Loaded so the fill is applied as the guard's own, never taken for a manual trade.
+   */
+  private async orderFromStore(ref: OrderRef): Promise<TrackedOrder | undefined> {
+    const parsed = parseOrderRef(ref);
+    if (!parsed || !this.strategies.has(parsed.strategyId as StrategyId)) return undefined;
+    const rows = await this.deps.store.orders({ account: this.account, strategyId: parsed.strategyId as StrategyId });
+    const row = rows.find((r) => r.request.ref === ref);
+    if (!row) return undefined;
+    const o = OrderTracker.fromRecord(row, this.clock.now());
+    // Its earlier fills are in the book already: count them as applied, so only the new execution moves it.
+    for (const leg of o.request.legs) o.legFilled.set(contractKey(leg.contract), legEffect(leg, o.filledUnits));
+    this.tracker.add(o);
+    return o;
   }
 
   private async onOrderStatus(e: OrderStatusReport): Promise<void> {
@@ -853,7 +870,7 @@ export class GuardEngine {
     notes.push(...(await this.closer.reconcileOrders(r)));
     for (const e of r.executions) {
       if (!this.tracker.firstSight(e.execId)) continue;
-      const own = isLegguardRef(e.orderRef) ? this.tracker.get(e.orderRef!) : undefined;
+      const own = isLegguardRef(e.orderRef) ? (this.tracker.get(e.orderRef!) ?? (await this.orderFromStore(e.orderRef!))) : undefined;
       if (own) {
         await this.closer.applyOwnFill(own, e);
         notes.push(`applied missed fill ${e.execId} of ${e.orderRef}`);
