@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/app/config.js';
+import { buildChannels } from '../../src/adapters/alerts/build-channels.js';
+import { LegguardError } from '../../src/core/errors.js';
+
+const EXAMPLE = join(import.meta.dirname, '..', '..', 'examples', 'legguard.yaml');
+
+test('the example config in examples/legguard.yaml validates, and its channels build with their secrets set', async () => {
+  const c = await loadConfig(EXAMPLE, {}, Date.parse('2026-11-24T12:00:00Z'));
+  assert.equal(c.account, 'DU1234567');
+  assert.equal(c.broker.type, 'ib');
+  assert.deepEqual(c.strategies.map((s) => [s.id, s.kind]), [['ic-spy-feb', 'iron-condor'], ['cc-aapl', 'covered-call']]);
+  assert.equal(c.guard.limits.maxContractsPerOrder, 50);
+  assert.equal(c.databaseUrl, null, 'no DATABASE_URL: SQLite');
+  const built = buildChannels(c.alerts, { env: { TELEGRAM_BOT_TOKEN: '123456:ABCdefGhIJKlmNoPQRsTUVwxyz0123456789', NTFY_TOPIC: 'secret-topic', SMTP_PASSWORD: 'pw' } });
+  assert.deepEqual(built.channels.map((ch) => ch.channel.name), ['console', 'phone', 'telegram', 'mail']);
+});
+
+test('the example config without its secrets fails at start-up naming the channel and the variable', async () => {
+  const c = await loadConfig(EXAMPLE, {}, Date.parse('2026-11-24T12:00:00Z'));
+  assert.throws(
+    () => buildChannels(c.alerts, { env: {} }),
+    (e: unknown) => LegguardError.is(e, 'ALERT_CHANNEL_INVALID') && /TELEGRAM_BOT_TOKEN/.test(e.message) && /telegram/.test(e.message),
+  );
+});
