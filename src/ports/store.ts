@@ -5,7 +5,7 @@ import type { OrderRequest } from '../core/order.js';
 import type { EpochMs, Price, Qty } from '../core/quantity.js';
 import type { BrokenInfo, StrategyDefinition } from '../core/strategy.js';
 import type { StrategyState } from '../core/strategy-state.js';
-import type { Alert } from './alerts.js';
+import type { Alert, Severity } from './alerts.js';
 
 /** A guarded strategy as stored: its definition, where it is in its life, and what it holds now. */
 export interface StrategyRecord {
@@ -125,6 +125,47 @@ export interface DeliveryResult {
   readonly nextAttemptAt: EpochMs | null;
 }
 
+/** How the outbox dispatcher records a delivery it decided not to make (below the channel's minimum, stale ...). */
+export const SKIPPED_DELIVERY_PREFIX = 'skipped: ';
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
+
+/** One alert's delivery on one channel once an attempt (or a skip) was recorded, for `legguard status`. */
+export interface DeliveryRecord {
+  readonly alert: Alert;
+  readonly channel: string;
+  /** `pending`: waits for a retry at `nextAttemptAt`; `dead`: given up (or skipped; see SKIPPED_DELIVERY_PREFIX). */
+  readonly status: DeliveryStatus;
+  readonly attempts: number;
+  readonly nextAttemptAt: EpochMs | null;
+  readonly lastError: string | null;
+  readonly updatedAt: EpochMs;
+}
+
+/** Counts over the whole outbox (every account: alerts are not kept per account). */
+export interface OutboxSummary {
+  /** Alerts in the outbox, delivered or not. */
+  readonly alerts: number;
+  /**
+   * Per channel that has any recorded delivery, by channel name: how many pairs are delivered, pending a retry, or
+   * dead; `skipped` counts the dead ones recorded as skips. An alert with no row for a channel was never tried on it.
+   */
+  readonly channels: readonly { readonly channel: string; readonly delivered: number; readonly pending: number; readonly dead: number; readonly skipped: number }[];
+}
+
+export interface Acknowledgement {
+  readonly incidentId: IncidentId;
+  readonly at: EpochMs;
+  readonly by: string;
+}
+
+export interface LockInfo {
+  readonly owner: string;
+  readonly acquiredAt: EpochMs;
+  /** The lock is live while `now < expiresAt`; an expired one is taken over by the next guard. */
+  readonly expiresAt: EpochMs;
+}
+
 /**
  * Durable state. SQLite (default) and Postgres both implement it and pass `test/contract/store.contract.ts` (so does
  * the in-memory store for tests). Errors are `LegguardError`s: STORE_CORRUPT, STORE_NEWER_VERSION, STORE_UNWRITABLE,
@@ -194,4 +235,17 @@ export interface StorePort {
     types?: readonly JournalType[];
     limit?: number;
   }): Promise<readonly JournalEntry[]>;
+  /**
+   * Read-only views for `legguard status`. The newest `limit` alerts (of the given severities, all when omitted),
+   * oldest first (alert `at`, then commit order).
+   */
+  recentAlerts(filter: { severities?: readonly Severity[]; limit: number }): Promise<readonly Alert[]>;
+  /** The acknowledgements recorded for these incidents (those never acknowledged are left out), in the order given. */
+  acknowledgements(incidentIds: readonly IncidentId[]): Promise<readonly Acknowledgement[]>;
+  /** Counts of the outbox's alerts and of recorded deliveries per channel, channels by name. */
+  outboxSummary(): Promise<OutboxSummary>;
+  /** Recorded deliveries in the given statuses, the most recently updated first (ties: alert `at`, key, channel). */
+  deliveries(filter: { statuses: readonly DeliveryStatus[]; limit: number }): Promise<readonly DeliveryRecord[]>;
+  /** The account's lock as stored, live or expired; null when no guard holds or held it. */
+  lockHolder(account: AccountId): Promise<LockInfo | null>;
 }

@@ -397,6 +397,80 @@ export function runStoreContract(name: string, make: MakeStore, opts: { skip?: s
       assert.deepEqual((await store.unackedCritical()).map((u) => u.incidentId), ['inc-3']);
     });
 
+    test('status views: recent alerts, acknowledgements, outbox counts, undelivered deliveries, the lock holder', async () => {
+      const { store } = await fresh();
+      assert.deepEqual(await store.outboxSummary(), { alerts: 0, channels: [] });
+      assert.deepEqual(await store.recentAlerts({ limit: 5 }), []);
+      assert.equal(await store.lockHolder(ACCT), null);
+      await store.enqueueAlerts([
+        alert('c2', 'critical', 40, 'inc-2'),
+        alert('i1', 'info', 10),
+        alert('c1', 'critical', 20, 'inc-1'),
+        alert('w1', 'warning', 30, 'inc-1'),
+      ]);
+      const keys = (xs: readonly { key: string }[]): string[] => xs.map((x) => x.key);
+      assert.deepEqual(keys(await store.recentAlerts({ limit: 10 })), ['i1', 'c1', 'w1', 'c2']);
+      assert.deepEqual(keys(await store.recentAlerts({ limit: 2 })), ['w1', 'c2']);
+      assert.deepEqual(keys(await store.recentAlerts({ severities: ['critical'], limit: 1 })), ['c2']);
+      assert.deepEqual(keys(await store.recentAlerts({ severities: ['critical', 'info'], limit: 10 })), ['i1', 'c1', 'c2']);
+      assert.deepEqual(await store.recentAlerts({ severities: [], limit: 10 }), []);
+      assert.deepEqual((await store.recentAlerts({ limit: 1 }))[0], alert('c2', 'critical', 40, 'inc-2'));
+
+      await store.ackIncident(IncidentId.unsafe('inc-2'), at(500), 'cli:alice');
+      assert.deepEqual(await store.acknowledgements([IncidentId.unsafe('inc-1'), IncidentId.unsafe('inc-2'), IncidentId.unsafe('inc-2')]), [
+        { incidentId: 'inc-2', at: at(500), by: 'cli:alice' },
+      ]);
+      assert.deepEqual(await store.acknowledgements([]), []);
+
+      const rec = (key: string, channel: string, ms: number, delivered: boolean, error: string | null, next: number | null): Promise<void> =>
+        store.recordDelivery({ alertKey: key, channel, at: at(ms), delivered, error, nextAttemptAt: next === null ? null : at(next) });
+      await rec('c1', 'phone', 100, true, null, null);
+      await rec('c1', 'hook', 100, false, 'HTTP 503', 1000);
+      await rec('i1', 'phone', 110, false, 'skipped: info is below this channel\'s minimum (critical)', null);
+      await rec('c2', 'hook', 120, false, 'HTTP 410 gone', null);
+      await rec('w1', 'hook', 120, false, 'HTTP 400', null);
+      assert.deepEqual(await store.outboxSummary(), {
+        alerts: 4,
+        channels: [
+          { channel: 'hook', delivered: 0, pending: 1, dead: 2, skipped: 0 },
+          { channel: 'phone', delivered: 1, pending: 0, dead: 1, skipped: 1 },
+        ],
+      });
+      const list = await store.deliveries({ statuses: ['pending', 'dead'], limit: 10 });
+      assert.deepEqual(
+        list.map((d) => `${d.alert.key}/${d.channel}/${d.status}/${d.attempts}/${d.lastError ?? '-'}`),
+        [
+          'w1/hook/dead/1/HTTP 400',
+          'c2/hook/dead/1/HTTP 410 gone',
+          "i1/phone/dead/1/skipped: info is below this channel's minimum (critical)",
+          'c1/hook/pending/1/HTTP 503',
+        ],
+        'the most recently updated first; ties by alert time',
+      );
+      assert.deepEqual(list[3], {
+        alert: alert('c1', 'critical', 20, 'inc-1'),
+        channel: 'hook',
+        status: 'pending',
+        attempts: 1,
+        nextAttemptAt: at(1000),
+        lastError: 'HTTP 503',
+        updatedAt: at(100),
+      });
+      assert.deepEqual(
+        (await store.deliveries({ statuses: ['dead'], limit: 1 })).map((d) => d.alert.key),
+        ['w1'],
+        'ties on the update time go by alert time: w1 (30) before c2 (40)',
+      );
+      assert.deepEqual((await store.deliveries({ statuses: ['delivered'], limit: 10 })).map((d) => `${d.alert.key}/${d.channel}`), ['c1/phone']);
+      assert.deepEqual(await store.deliveries({ statuses: [], limit: 10 }), []);
+
+      await store.acquireLock(ACCT, 'host-a:100', at(0), 30_000);
+      assert.deepEqual(await store.lockHolder(ACCT), { owner: 'host-a:100', acquiredAt: at(0), expiresAt: at(30_000) });
+      assert.equal(await store.lockHolder(ACCT2), null);
+      await store.releaseLock(ACCT, 'host-a:100');
+      assert.equal(await store.lockHolder(ACCT), null);
+    });
+
     test('lock: one live owner per account; expired locks are taken over; refresh and release', async () => {
       const { store } = await fresh();
       const A = 'host-a:100';

@@ -2,7 +2,7 @@ import { LegguardError } from '../../core/errors.js';
 import type { IncidentId } from '../../core/ids.js';
 import { EpochMs } from '../../core/quantity.js';
 import type { Clock, TimerHandle } from '../../ports/clock.js';
-import type { DeliveryResult, OutboxDelivery, StorePort } from '../../ports/store.js';
+import { SKIPPED_DELIVERY_PREFIX, type DeliveryResult, type OutboxDelivery, type StorePort } from '../../ports/store.js';
 import type { ConfiguredChannel } from './alert-channel.js';
 import { retryDelayMs } from './backoff.js';
 import { formatNyTime, severityRank } from './format-alert.js';
@@ -221,7 +221,7 @@ export class OutboxDispatcher {
         if (this.closed) return;
         const skip = await this.skipReason(c, row, now, unacked);
         if (skip !== null) {
-          if (!(await this.record(c, { alertKey: row.alert.key, channel: c.name, at: this.opts.clock.now(), delivered: false, error: `skipped: ${skip}`, nextAttemptAt: null }))) return;
+          if (!(await this.record(c, { alertKey: row.alert.key, channel: c.name, at: this.opts.clock.now(), delivered: false, error: `${SKIPPED_DELIVERY_PREFIX}${skip}`, nextAttemptAt: null }))) return;
           this.log({ kind: 'skipped', channel: c.name, key: row.alert.key, reason: skip });
           progressed = true;
           continue;

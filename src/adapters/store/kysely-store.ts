@@ -2,38 +2,50 @@ import { sql, type Kysely } from 'kysely';
 import { LegguardError } from '../../core/errors.js';
 import { AccountId, type ExecId, type IncidentId, type StrategyId } from '../../core/ids.js';
 import { EpochMs } from '../../core/quantity.js';
-import type { Alert } from '../../ports/alerts.js';
-import type {
-  DeliveryResult,
-  JournalEntry,
-  JournalType,
-  LoadedState,
-  OrderRecord,
-  OutboxDelivery,
-  StateChange,
-  StoreBatch,
-  StorePort,
-  StrategyRecord,
+import type { Alert, Severity } from '../../ports/alerts.js';
+import {
+  SKIPPED_DELIVERY_PREFIX,
+  type Acknowledgement,
+  type DeliveryRecord,
+  type DeliveryResult,
+  type DeliveryStatus,
+  type JournalEntry,
+  type JournalType,
+  type LoadedState,
+  type LockInfo,
+  type OrderRecord,
+  type OutboxDelivery,
+  type OutboxSummary,
+  type StateChange,
+  type StoreBatch,
+  type StorePort,
+  type StrategyRecord,
 } from '../../ports/store.js';
 import { migrate } from './migrations.js';
 import type { SqlDialect, StoreOp } from './sql-dialect.js';
-import { checkInt, checkText, storedOneOf } from './store-codec.js';
+import { checkInt, checkOneOf, checkText, storedOneOf } from './store-codec.js';
 import {
   EXEC_JOURNAL_TYPES,
   EXEC_KEY_PREFIX,
   OPEN_ORDER_STATUSES,
+  SEVERITIES,
+  ackFromRow,
   alertFromRow,
   alertRow,
   checkDeliveryResult,
   checkLimit,
   checkLockArgs,
+  checkStatuses,
+  compareDeliveries,
   cursorFromRow,
   cursorPatch,
+  deliveryFromRow,
   execIdOfKey,
   historyFromRow,
   historyRow,
   journalFromRow,
   journalRow,
+  lockFromRow,
   lockHeldError,
   nextDelivery,
   orderFromRow,
@@ -44,6 +56,7 @@ import {
   prepareBatch,
   strategyFromRows,
   strategyRows,
+  summarise,
   type PreparedBatch,
 } from './store-rows.js';
 import { DELIVERY_STATUSES, type HoldingTable, type StoreTables, type StrategyTable } from './store-tables.js';
@@ -263,7 +276,7 @@ export class KyselyStore implements StorePort {
         .execute(),
     );
     if (taken.length > 0) return;
-    throw lockHeldError(account, owner, await this.lockHolder(db, account), this.where, false);
+    throw lockHeldError(account, owner, await this.readLock(db, account), this.where, false);
   }
 
   async refreshLock(account: AccountId, owner: string, now: EpochMs, ttlMs: number): Promise<void> {
@@ -278,7 +291,7 @@ export class KyselyStore implements StorePort {
         .executeTakeFirst(),
     );
     if (Number(r.numUpdatedRows) > 0) return;
-    throw lockHeldError(account, owner, await this.lockHolder(db, account), this.where, true);
+    throw lockHeldError(account, owner, await this.readLock(db, account), this.where, true);
   }
 
   async releaseLock(account: AccountId, owner: string): Promise<void> {
@@ -287,7 +300,7 @@ export class KyselyStore implements StorePort {
     await this.run('release lock', () => db.deleteFrom('legguard_locks').where('account', '=', account).where('owner', '=', owner).execute());
   }
 
-  private lockHolder(db: Db, account: AccountId): Promise<{ owner: string; expires_at: number } | undefined> {
+  private readLock(db: Db, account: AccountId): Promise<{ owner: string; expires_at: number } | undefined> {
     return this.run('read lock', () =>
       db.selectFrom('legguard_locks').select(['owner', 'expires_at']).where('account', '=', account).executeTakeFirst(),
     );
@@ -403,6 +416,91 @@ export class KyselyStore implements StorePort {
       }
       return [...by.values()];
     });
+  }
+
+  // ---------------------------------------------------------------- views for status
+
+  async recentAlerts(filter: { severities?: readonly Severity[]; limit: number }): Promise<readonly Alert[]> {
+    const db = this.live();
+    const limit = checkLimit(filter.limit, 'alerts limit') ?? 0;
+    const severities = filter.severities?.map((s) => checkOneOf(s, SEVERITIES, 'alert severity'));
+    if (limit === 0 || severities?.length === 0) return [];
+    return this.run('read alerts', async () => {
+      let q = db.selectFrom('legguard_alerts').select(['key', 'alert']);
+      if (severities !== undefined) q = q.where('severity', 'in', severities);
+      const rows = await q.orderBy('at', 'desc').orderBy('seq', 'desc').limit(limit).execute();
+      return rows.reverse().map((r) => alertFromRow(r, this.where));
+    });
+  }
+
+  async acknowledgements(incidentIds: readonly IncidentId[]): Promise<readonly Acknowledgement[]> {
+    const db = this.live();
+    const ids = [...new Set(incidentIds.map((id, i) => checkText(id, `incident id ${i}`, { nonEmpty: true })))];
+    if (ids.length === 0) return [];
+    return this.run('read acknowledgements', async () => {
+      const found = new Map<string, Acknowledgement>();
+      for (const group of chunks(ids)) {
+        for (const r of await db.selectFrom('legguard_acks').selectAll().where('incident_id', 'in', group).execute()) {
+          found.set(r.incident_id, ackFromRow(r, this.where));
+        }
+      }
+      return ids.flatMap((id) => found.get(id) ?? []);
+    });
+  }
+
+  async outboxSummary(): Promise<OutboxSummary> {
+    const db = this.live();
+    return this.tx(db, 'read', 'read outbox summary', async (t) => {
+      const total = await t.selectFrom('legguard_alerts').select((eb) => eb.fn.countAll<number | string | bigint>().as('n')).executeTakeFirst();
+      const rows = await t
+        .selectFrom('legguard_deliveries')
+        .select((eb) => [
+          'channel',
+          'status',
+          eb.fn.countAll<number | string | bigint>().as('n'),
+          eb.fn
+            .sum<number | string | bigint | null>(
+              eb.case().when(sql<string>`substr(last_error, 1, ${SKIPPED_DELIVERY_PREFIX.length})`, '=', SKIPPED_DELIVERY_PREFIX).then(1).else(0).end(),
+            )
+            .as('skipped'),
+        ])
+        .groupBy(['channel', 'status'])
+        .execute();
+      return summarise(
+        Number(total?.n ?? 0),
+        rows.map((r) => ({ channel: r.channel, status: storedOneOf(r.status, DELIVERY_STATUSES, `${this.where}: legguard_deliveries status`), n: Number(r.n), skipped: Number(r.skipped ?? 0) })),
+      );
+    });
+  }
+
+  async deliveries(filter: { statuses: readonly DeliveryStatus[]; limit: number }): Promise<readonly DeliveryRecord[]> {
+    const db = this.live();
+    const statuses = checkStatuses(filter.statuses);
+    const limit = checkLimit(filter.limit, 'deliveries limit') ?? 0;
+    if (statuses.length === 0 || limit === 0) return [];
+    return this.tx(db, 'read', 'read deliveries', async (t) => {
+      const base = t
+        .selectFrom('legguard_deliveries as d')
+        .innerJoin('legguard_alerts as a', 'a.key', 'd.alert_key')
+        .where('d.status', 'in', statuses);
+      // Ties are broken in code, not SQL (Postgres sorts text by the database's collation): every row updated at or
+      // after the limit-th newest update time is read, then sorted and cut.
+      const cutoff = await base.select('d.updated_at').orderBy('d.updated_at', 'desc').offset(limit - 1).limit(1).executeTakeFirst();
+      let q = base.select(['d.alert_key', 'd.channel', 'd.status', 'd.attempts', 'd.next_attempt_at', 'd.last_error', 'd.updated_at', 'a.key', 'a.alert']);
+      if (cutoff !== undefined) q = q.where('d.updated_at', '>=', cutoff.updated_at);
+      const rows = await q.execute();
+      return rows
+        .map((r) => deliveryFromRow(alertFromRow(r, this.where), r, this.where))
+        .sort(compareDeliveries)
+        .slice(0, limit);
+    });
+  }
+
+  async lockHolder(account: AccountId): Promise<LockInfo | null> {
+    const db = this.live();
+    AccountId.parse(account);
+    const r = await this.run('read lock', () => db.selectFrom('legguard_locks').selectAll().where('account', '=', account).executeTakeFirst());
+    return r === undefined ? null : lockFromRow(r, this.where);
   }
 
   // ---------------------------------------------------------------- plumbing

@@ -1,35 +1,47 @@
 import { LegguardError } from '../../core/errors.js';
 import { AccountId, type ExecId, type IncidentId, type StrategyId } from '../../core/ids.js';
 import { EpochMs } from '../../core/quantity.js';
-import type { Alert } from '../../ports/alerts.js';
-import type {
-  DeliveryResult,
-  JournalEntry,
-  JournalType,
-  LoadedState,
-  OrderRecord,
-  OutboxDelivery,
-  StateChange,
-  StoreBatch,
-  StorePort,
-  StrategyRecord,
+import type { Alert, Severity } from '../../ports/alerts.js';
+import {
+  SKIPPED_DELIVERY_PREFIX,
+  type Acknowledgement,
+  type DeliveryRecord,
+  type DeliveryResult,
+  type DeliveryStatus,
+  type JournalEntry,
+  type JournalType,
+  type LoadedState,
+  type LockInfo,
+  type OrderRecord,
+  type OutboxDelivery,
+  type OutboxSummary,
+  type StateChange,
+  type StoreBatch,
+  type StorePort,
+  type StrategyRecord,
 } from '../../ports/store.js';
-import { checkInt, checkText } from './store-codec.js';
+import { checkInt, checkOneOf, checkText } from './store-codec.js';
 import {
   EXEC_JOURNAL_TYPES,
   OPEN_ORDER_STATUSES,
+  SEVERITIES,
+  ackFromRow,
   alertFromRow,
   alertRow,
   checkDeliveryResult,
   checkLimit,
   checkLockArgs,
+  checkStatuses,
+  compareDeliveries,
   cursorFromRow,
   cursorPatch,
+  deliveryFromRow,
   execIdOfKey,
   historyFromRow,
   historyRow,
   journalFromRow,
   journalRow,
+  lockFromRow,
   lockHeldError,
   nextDelivery,
   orderFromRow,
@@ -40,6 +52,7 @@ import {
   prepareBatch,
   strategyFromRows,
   strategyRows,
+  summarise,
   type NoSeq,
 } from './store-rows.js';
 import type {
@@ -75,7 +88,7 @@ export class MemoryStore implements StorePort {
   private readonly journalKeys = new Set<string>();
   private readonly orderRows = new Map<string, Seq<OrderTable>>();
   private readonly alerts = new Map<string, Seq<AlertTable>>();
-  private readonly deliveries = new Map<string, DeliveryTable>();
+  private readonly deliveryRows = new Map<string, DeliveryTable>();
   private readonly acks = new Map<string, AckTable>();
   private readonly cursors = new Map<string, CursorTable>();
   private readonly outside = new Map<string, OutsideTable[]>();
@@ -236,7 +249,7 @@ export class MemoryStore implements StorePort {
       if (wanted.length === 0 || limit === 0) return out;
       for (const a of this.alertsInOrder()) {
         for (const channel of wanted) {
-          const d = this.deliveries.get(deliveryKey(a.key, channel));
+          const d = this.deliveryRows.get(deliveryKey(a.key, channel));
           if (d && !(d.status === 'pending' && d.next_attempt_at !== null && d.next_attempt_at <= now)) continue;
           out.push(outboxDelivery(alertFromRow(a, this.where), channel, d ?? null));
           if (out.length >= limit) return out;
@@ -255,7 +268,7 @@ export class MemoryStore implements StorePort {
         });
       }
       const k = deliveryKey(result.alertKey, result.channel);
-      this.deliveries.set(k, nextDelivery(this.deliveries.get(k), result));
+      this.deliveryRows.set(k, nextDelivery(this.deliveryRows.get(k), result));
     });
   }
 
@@ -293,6 +306,64 @@ export class MemoryStore implements StorePort {
         else by.set(a.incident_id, { incidentId: a.incident_id as IncidentId, first: alertFromRow(a, this.where), lastAt: EpochMs.unsafe(a.at) });
       }
       return [...by.values()];
+    });
+  }
+
+  // ---------------------------------------------------------------- views for status
+
+  recentAlerts(filter: { severities?: readonly Severity[]; limit: number }): Promise<readonly Alert[]> {
+    return this.op(() => {
+      const limit = checkLimit(filter.limit, 'alerts limit') ?? 0;
+      const severities = filter.severities?.map((s) => checkOneOf(s, SEVERITIES, 'alert severity'));
+      if (limit === 0) return [];
+      const rows = this.alertsInOrder().filter((a) => severities === undefined || (severities as readonly string[]).includes(a.severity));
+      return newest(rows, limit).map((a) => alertFromRow(a, this.where));
+    });
+  }
+
+  acknowledgements(incidentIds: readonly IncidentId[]): Promise<readonly Acknowledgement[]> {
+    return this.op(() => {
+      const ids = [...new Set(incidentIds.map((id, i) => checkText(id, `incident id ${i}`, { nonEmpty: true })))];
+      return ids.flatMap((id) => {
+        const r = this.acks.get(id);
+        return r ? [ackFromRow(r, this.where)] : [];
+      });
+    });
+  }
+
+  outboxSummary(): Promise<OutboxSummary> {
+    return this.op(() => {
+      const groups = new Map<string, { channel: string; status: DeliveryTable['status']; n: number; skipped: number }>();
+      for (const d of this.deliveryRows.values()) {
+        const k = `${d.channel}\u0000${d.status}`;
+        let g = groups.get(k);
+        if (!g) groups.set(k, (g = { channel: d.channel, status: d.status, n: 0, skipped: 0 }));
+        g.n++;
+        if (d.last_error?.startsWith(SKIPPED_DELIVERY_PREFIX)) g.skipped++;
+      }
+      return summarise(this.alerts.size, [...groups.values()]);
+    });
+  }
+
+  deliveries(filter: { statuses: readonly DeliveryStatus[]; limit: number }): Promise<readonly DeliveryRecord[]> {
+    return this.op(() => {
+      const statuses: readonly string[] = checkStatuses(filter.statuses);
+      const limit = checkLimit(filter.limit, 'deliveries limit') ?? 0;
+      const out: DeliveryRecord[] = [];
+      for (const d of this.deliveryRows.values()) {
+        if (!statuses.includes(d.status)) continue;
+        const a = this.alerts.get(d.alert_key);
+        if (a) out.push(deliveryFromRow(alertFromRow(a, this.where), d, this.where));
+      }
+      return out.sort(compareDeliveries).slice(0, limit);
+    });
+  }
+
+  lockHolder(account: AccountId): Promise<LockInfo | null> {
+    return this.op(() => {
+      AccountId.parse(account);
+      const r = this.locks.get(account);
+      return r ? lockFromRow(r, this.where) : null;
     });
   }
 

@@ -11,10 +11,15 @@ import type { Alert, Severity } from '../../ports/alerts.js';
 import {
   JOURNAL_TYPES,
   type Cursor,
+  type Acknowledgement,
+  type DeliveryRecord,
   type DeliveryResult,
+  type DeliveryStatus,
   type JournalEntry,
+  type LockInfo,
   type OrderRecord,
   type OutboxDelivery,
+  type OutboxSummary,
   type StateChange,
   type StoreBatch,
   type StoredOrderStatus,
@@ -33,16 +38,19 @@ import {
   storedNullableInt,
   storedOneOf,
 } from './store-codec.js';
-import type {
-  AlertTable,
-  CursorTable,
-  DeliveryTable,
-  HoldingTable,
-  JournalTable,
-  OrderTable,
-  OutsideTable,
-  StateHistoryTable,
-  StrategyTable,
+import {
+  DELIVERY_STATUSES,
+  type AckTable,
+  type AlertTable,
+  type CursorTable,
+  type DeliveryTable,
+  type HoldingTable,
+  type JournalTable,
+  type LockTable,
+  type OrderTable,
+  type OutsideTable,
+  type StateHistoryTable,
+  type StrategyTable,
 } from './store-tables.js';
 
 /**
@@ -360,6 +368,62 @@ export function nextDelivery(existing: DeliveryTable | undefined, r: DeliveryRes
 
 export function outboxDelivery(alert: Alert, channel: string, d: Pick<DeliveryTable, 'attempts' | 'last_error'> | null): OutboxDelivery {
   return { alert, channel, attempts: d?.attempts ?? 0, lastError: d?.last_error ?? null };
+}
+
+/** A delivery row with its alert, as `deliveries()` returns it. */
+export function deliveryFromRow(alert: Alert, d: DeliveryTable, where: string): DeliveryRecord {
+  const at = `${where}: legguard_deliveries ${d.alert_key}/${d.channel}`;
+  return {
+    alert,
+    channel: d.channel,
+    status: storedOneOf(d.status, DELIVERY_STATUSES, `${at} status`),
+    attempts: storedInt(d.attempts, `${at} attempts`),
+    nextAttemptAt: storedNullableInt(d.next_attempt_at, `${at} next_attempt_at`) as EpochMs | null,
+    lastError: d.last_error,
+    updatedAt: storedInt(d.updated_at, `${at} updated_at`) as EpochMs,
+  };
+}
+
+/** Most recently updated first; ties by alert time, key and channel, so every store lists the same order. */
+export function compareDeliveries(x: DeliveryRecord, y: DeliveryRecord): number {
+  return y.updatedAt - x.updatedAt || x.alert.at - y.alert.at || cmpText(x.alert.key, y.alert.key) || cmpText(x.channel, y.channel);
+}
+
+export function checkStatuses(statuses: readonly DeliveryStatus[]): DeliveryStatus[] {
+  return statuses.map((s) => checkOneOf(s, DELIVERY_STATUSES, 'delivery status'));
+}
+
+/** Per-channel counts from (channel, status, count, skipped) groups, channels by name. */
+export function summarise(alerts: number, groups: readonly { channel: string; status: DeliveryStatus; n: number; skipped: number }[]): OutboxSummary {
+  const by = new Map<string, { channel: string; delivered: number; pending: number; dead: number; skipped: number }>();
+  for (const g of groups) {
+    let c = by.get(g.channel);
+    if (!c) by.set(g.channel, (c = { channel: g.channel, delivered: 0, pending: 0, dead: 0, skipped: 0 }));
+    c[g.status] += g.n;
+    if (g.status === 'dead') c.skipped += g.skipped;
+  }
+  return { alerts, channels: [...by.values()].sort((x, y) => cmpText(x.channel, y.channel)) };
+}
+
+export function ackFromRow(r: AckTable, where: string): Acknowledgement {
+  return {
+    incidentId: r.incident_id as IncidentId,
+    at: storedInt(r.at, `${where}: legguard_acks ${r.incident_id} at`) as EpochMs,
+    by: r.acked_by,
+  };
+}
+
+export function lockFromRow(r: LockTable, where: string): LockInfo {
+  const at = `${where}: legguard_locks ${r.account}`;
+  return {
+    owner: r.owner,
+    acquiredAt: storedInt(r.acquired_at, `${at} acquired_at`) as EpochMs,
+    expiresAt: storedInt(r.expires_at, `${at} expires_at`) as EpochMs,
+  };
+}
+
+function cmpText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 // ------------------------------------------------------------------ cursor
