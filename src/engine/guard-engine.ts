@@ -218,17 +218,27 @@ export class GuardEngine {
   private armIntervals(): void {
     // The first run is offset from the round interval: broker events (and scenario scripts) tend to fall on whole
     // seconds, and a periodic reconciliation landing on the same instant would find a change before its live event.
+    // A run still waiting in the queue when the next is due absorbs it: when a pass takes longer than its interval
+    // (a slow broker, 40 messages a second, or a drill's clock at x7200 where a minute is 8 ms) queued passes would
+    // otherwise grow without end, and every broker event and order behind them would wait longer and longer.
     const every = (ms: number, fn: () => Promise<void>, phaseMs: number): void => {
       let next = this.clock.now() + ms + phaseMs;
+      let queued = false;
+      const slot = this.timers.length;
       const arm = (): void => {
         const at = EpochMs.unsafe(next);
         next += ms;
-        const t = this.clock.setTimer(at, () => {
+        this.timers[slot] = this.clock.setTimer(at, () => {
           if (!this.running) return;
-          void this.queue.push(fn);
+          if (!queued) {
+            queued = true;
+            void this.queue.push(async () => {
+              queued = false;
+              await fn();
+            });
+          }
           arm();
         });
-        this.timers.push(t);
       };
       arm();
     };
