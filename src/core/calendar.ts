@@ -9,16 +9,59 @@ import { EpochMs } from './quantity.js';
  */
 const NY = 'America/New_York';
 
-const partsFormat = new Intl.DateTimeFormat('en-US', {
-  timeZone: NY,
-  hourCycle: 'h23',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-});
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** A memoized wall-clock formatter for an IANA zone; RangeError for a zone ICU does not know. */
+function formatterFor(zone: string): Intl.DateTimeFormat {
+  let f = formatters.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(zone, f);
+  }
+  return f;
+}
+
+/** Wall-clock fields of instant `t` in `zone`. */
+export interface WallTime {
+  readonly year: number;
+  readonly month: number;
+  readonly day: number;
+  readonly hour: number;
+  readonly minute: number;
+  readonly second: number;
+}
+
+/** What a wall clock in `zone` shows at instant `t`. */
+export function wallTimeIn(t: number, zone: string): WallTime {
+  const p: Record<string, string> = {};
+  for (const x of formatterFor(zone).formatToParts(new Date(t))) p[x.type] = x.value;
+  return { year: Number(p.year), month: Number(p.month), day: Number(p.day), hour: Number(p.hour), minute: Number(p.minute), second: Number(p.second) };
+}
+
+/**
+ * The instant at which a wall clock in `zone` shows `w`. A first guess is corrected by the offset observed there,
+ * up to three times, which settles every offset, daylight-saving edges included.
+ */
+export function instantOfWallTime(w: WallTime, zone: string): EpochMs {
+  const target = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
+  let guess = target;
+  for (let i = 0; i < 3; i++) {
+    const seen = wallTimeIn(guess, zone);
+    const diff = target - Date.UTC(seen.year, seen.month - 1, seen.day, seen.hour, seen.minute, seen.second);
+    if (diff === 0) break;
+    guess += diff;
+  }
+  return EpochMs.unsafe(guess);
+}
 
 export interface NyParts {
   readonly date: IsoDate;
@@ -33,16 +76,9 @@ export interface NyParts {
 }
 
 export function nyParts(t: number): NyParts {
-  const p: Record<string, string> = {};
-  for (const x of partsFormat.formatToParts(new Date(t))) p[x.type] = x.value;
-  const year = Number(p.year);
-  const month = Number(p.month);
-  const day = Number(p.day);
-  const hour = Number(p.hour);
-  const minute = Number(p.minute);
-  const second = Number(p.second);
-  const date = IsoDate.unsafe(`${p.year}-${p.month}-${p.day}`);
-  return { date, year, month, day, hour, minute, second, minuteOfDay: hour * 60 + minute };
+  const w = wallTimeIn(t, NY);
+  const date = IsoDate.unsafe(`${w.year}-${String(w.month).padStart(2, '0')}-${String(w.day).padStart(2, '0')}`);
+  return { ...w, date, minuteOfDay: w.hour * 60 + w.minute };
 }
 
 /** The New York calendar date at instant `t`. */
@@ -59,17 +95,8 @@ function ymd(date: string): [number, number, number] {
  * @example nyInstant('2026-01-28', 9, 30) // 2026-01-28T14:30:00Z (EST, UTC-5)
  */
 export function nyInstant(date: string, hour: number, minute = 0): EpochMs {
-  const [y, m, d] = ymd(date);
-  const wall = Date.UTC(y, m - 1, d, hour, minute);
-  // New York is UTC-5 or UTC-4; correct a first guess by the offset observed there, twice for DST edges.
-  let guess = wall + 5 * 3_600_000;
-  for (let i = 0; i < 2; i++) {
-    const p = nyParts(guess);
-    const [py, pm, pd] = ymd(p.date);
-    const seen = Date.UTC(py, pm - 1, pd, p.hour, p.minute, p.second);
-    guess += wall - seen;
-  }
-  return EpochMs.unsafe(guess);
+  const [year, month, day] = ymd(date);
+  return instantOfWallTime({ year, month, day, hour, minute, second: 0 }, NY);
 }
 
 export function addDays(date: string, n: number): IsoDate {

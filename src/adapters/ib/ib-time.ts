@@ -1,5 +1,6 @@
 import { LegguardError } from '../../core/errors.js';
 import { EpochMs } from '../../core/quantity.js';
+import { instantOfWallTime, wallTimeIn, type WallTime } from '../../core/calendar.js';
 
 /**
  * Times on the TWS wire. TWS writes execution times as `YYYYMMDD HH:MM:SS` in its own time zone, newer versions
@@ -28,61 +29,22 @@ const ABBREVIATIONS: Readonly<Record<string, string>> = {
   JST: 'Asia/Tokyo',
 };
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(zone: string): Intl.DateTimeFormat {
-  let f = formatters.get(zone);
-  if (!f) {
-    try {
-      f = new Intl.DateTimeFormat('en-US', {
-        timeZone: zone,
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: '2-digit',
-        day: '2-digit',
-        hour: '2-digit',
-        minute: '2-digit',
-        second: '2-digit',
-      });
-    } catch {
-      throw new LegguardError('INVALID_INPUT', `unknown time zone ${JSON.stringify(zone)}`);
-    }
-    formatters.set(zone, f);
-  }
-  return f;
-}
-
-interface Wall {
-  y: number;
-  mo: number;
-  d: number;
-  h: number;
-  mi: number;
-  s: number;
-}
-
-function wallAt(t: number, zone: string): Wall {
-  const p: Record<string, string> = {};
-  for (const x of formatter(zone).formatToParts(new Date(t))) p[x.type] = x.value;
-  return { y: Number(p.year), mo: Number(p.month), d: Number(p.day), h: Number(p.hour), mi: Number(p.minute), s: Number(p.second) };
-}
-
 function resolveZone(zone: string): string {
   return ABBREVIATIONS[zone.toUpperCase()] ?? zone;
 }
 
-/** The instant at which wall-clock time `w` is shown in `zone`. */
-function wallToEpoch(w: Wall, zone: string): number {
-  const target = Date.UTC(w.y, w.mo - 1, w.d, w.h, w.mi, w.s);
-  let guess = target;
-  // Two corrections settle every offset, DST edges included (as calendar.ts does for New York).
-  for (let i = 0; i < 3; i++) {
-    const seen = wallAt(guess, zone);
-    const diff = target - Date.UTC(seen.y, seen.mo - 1, seen.d, seen.h, seen.mi, seen.s);
-    if (diff === 0) break;
-    guess += diff;
+/** What a wall clock in `zone` shows; INVALID_INPUT for a zone ICU does not know. */
+function wallAt(t: number, zone: string): WallTime {
+  try {
+    return wallTimeIn(t, zone);
+  } catch {
+    throw new LegguardError('INVALID_INPUT', `unknown time zone ${JSON.stringify(zone)}`);
   }
-  return guess;
+}
+
+function wallToEpoch(w: WallTime, zone: string): number {
+  wallAt(0, zone);
+  return instantOfWallTime(w, zone);
 }
 
 function pad(n: number, w = 2): string {
@@ -102,8 +64,8 @@ export function parseIbTime(text: string, defaultZone = 'America/New_York'): Epo
   if (/^\d{9,11}$/.test(s)) return EpochMs.unsafe(Number(s) * 1000);
   const m = /^(\d{4})(\d{2})(\d{2})(?:(-)|\s+)(\d{2}):(\d{2})(?::(\d{2}))?(?:\s+(\S+))?$/.exec(s);
   if (!m) throw new LegguardError('INVALID_INPUT', `not a TWS time: ${JSON.stringify(text)} (expected YYYYMMDD HH:MM:SS [zone])`);
-  const w: Wall = { y: Number(m[1]), mo: Number(m[2]), d: Number(m[3]), h: Number(m[5]), mi: Number(m[6]), s: Number(m[7] ?? '0') };
-  if (w.mo < 1 || w.mo > 12 || w.d < 1 || w.d > 31 || w.h > 23 || w.mi > 59 || w.s > 59) {
+  const w: WallTime = { year: Number(m[1]), month: Number(m[2]), day: Number(m[3]), hour: Number(m[5]), minute: Number(m[6]), second: Number(m[7] ?? '0') };
+  if (w.month < 1 || w.month > 12 || w.day < 1 || w.day > 31 || w.hour > 23 || w.minute > 59 || w.second > 59) {
     throw new LegguardError('INVALID_INPUT', `not a valid TWS time: ${JSON.stringify(text)}`);
   }
   const zone = m[4] === '-' ? 'UTC' : resolveZone(m[8] ?? defaultZone);
@@ -113,7 +75,7 @@ export function parseIbTime(text: string, defaultZone = 'America/New_York'): Epo
 /** `YYYYMMDD HH:MM:SS <zone>`, as TWS writes execution times. */
 export function formatIbTime(t: number, zone = 'US/Eastern'): string {
   const w = wallAt(t, resolveZone(zone));
-  return `${w.y}${pad(w.mo)}${pad(w.d)} ${pad(w.h)}:${pad(w.mi)}:${pad(w.s)} ${zone}`;
+  return `${w.year}${pad(w.month)}${pad(w.day)} ${pad(w.hour)}:${pad(w.minute)}:${pad(w.second)} ${zone}`;
 }
 
 /** `YYYYMMDD-HH:MM:SS` in UTC, as an execution filter's time. */
@@ -125,5 +87,5 @@ export function formatIbUtc(t: number): string {
 /** `HH:MM` in `zone`, as account update times are written. */
 export function formatIbHourMinute(t: number, zone = 'America/New_York'): string {
   const w = wallAt(t, resolveZone(zone));
-  return `${pad(w.h)}:${pad(w.mi)}`;
+  return `${pad(w.hour)}:${pad(w.minute)}`;
 }

@@ -12,7 +12,12 @@ export function seededRandom(key: string): () => number {
     h ^= key.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  let a = h >>> 0;
+  return mulberry32(h);
+}
+
+/** mulberry32: a small, fast, seeded generator of numbers in [0, 1); good enough to pick simulated choices and faults. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;

@@ -1,3 +1,4 @@
+import { mulberry32 } from '../sim/seeded-random.js';
 import { LegguardError } from '../../core/errors.js';
 import { EpochMs } from '../../core/quantity.js';
 import type { Clock, TimerHandle } from '../../ports/clock.js';
@@ -20,18 +21,6 @@ export interface ShapeOptions {
   readonly seed?: number;
 }
 
-/** mulberry32: small, seeded, good enough to pick faults. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function checkShapeOptions(o: ShapeOptions): void {
   const bad = (what: string): never => {
     throw new LegguardError('INVALID_INPUT', `fault shaping: ${what}`);
@@ -48,7 +37,7 @@ export function checkShapeOptions(o: ShapeOptions): void {
 
 export class OutgoingShaper {
   private opts: ShapeOptions | null = null;
-  private random: () => number = seededRandom(1);
+  private random: () => number = mulberry32(1);
   private window: Buffer[] = [];
   private windowTimer: TimerHandle | null = null;
   private readonly delayed: { at: number; frame: Buffer }[] = [];
@@ -64,7 +53,7 @@ export class OutgoingShaper {
     if (opts) checkShapeOptions(opts);
     this.flushWindow();
     this.opts = opts;
-    this.random = seededRandom(opts?.seed ?? 1);
+    this.random = mulberry32(opts?.seed ?? 1);
   }
 
   push(frame: Buffer): void {
