@@ -20,7 +20,7 @@ import type { JournalEntry, OrderRecord, StateChange } from '../ports/store.js';
 import type { ClosingState, GuardEngine, StrategyRuntime } from './guard-engine.js';
 import { CAUSE_TITLE, describeHoldings, legFacts } from './incident.js';
 import { isOpenStatus, type TrackedOrder } from './order-tracker.js';
-import { Pacer } from './pacer.js';
+import { PriorityPacer } from '../lib/priority-pacer.js';
 
 export interface BreakContext {
   readonly policy: BreakPolicy;
@@ -40,7 +40,7 @@ export interface BreakContext {
  * gives up to NEEDS_ATTENTION with a critical alert when a close cannot complete.
  */
 export class Closer {
-  private readonly pacer: Pacer;
+  private readonly pacer: PriorityPacer;
   private readonly timers = new Map<OrderRef, TimerHandle>();
   private readonly cancelling = new Set<OrderRef>();
   private readonly dirty = new Set<TrackedOrder>();
@@ -54,11 +54,11 @@ export class Closer {
   private flushQueued = false;
 
   constructor(private readonly engine: GuardEngine) {
-    this.pacer = new Pacer(engine.clock, engine.config.maxMessagesPerSecond);
+    this.pacer = new PriorityPacer(engine.clock, engine.config.maxMessagesPerSecond);
   }
 
   stop(): void {
-    this.pacer.stop();
+    this.pacer.rejectAll(new LegguardError('BROKER_DISCONNECTED', 'the guard stopped'));
     for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
     for (const t of this.bidTimers.values()) t.cancel();
@@ -288,9 +288,12 @@ export class Closer {
     const e = this.engine;
     for (const o of orders) {
       const go = (): void => {
-        this.pacer.submit(o.request.tier, () => {
-          void e.enqueue(() => this.send(o));
-        });
+        // A stopped pacer rejects what it still held: those orders stay planned and resume at the next start.
+        this.pacer
+          .submit(o.request.tier, () => {
+            void e.enqueue(() => this.send(o));
+          })
+          .catch(() => undefined);
       };
       if (o.notBefore <= e.clock.now()) go();
       else {

@@ -23,7 +23,7 @@ import { IbCode, isOrderReject, NO_MARKET_DATA } from './ib-codes.js';
 import { fromIbContract, parseDividendTick, termsFromUnderlying, toIbContract, underlyingContract, type OptionTerms } from './ib-contracts.js';
 import { buildIbOrder, checkOrder } from './ib-order.js';
 import { formatIbUtc, parseIbTime } from './ib-time.js';
-import { RequestPacer } from './request-pacer.js';
+import { PriorityPacer } from '../../lib/priority-pacer.js';
 
 export interface IbBrokerOptions {
   readonly host: string;
@@ -128,7 +128,7 @@ export class IbBroker implements BrokerPort {
   private readonly clock: Clock;
   private readonly stamp: Clock;
   private readonly log: (line: string) => void;
-  private readonly pacer: RequestPacer;
+  private readonly pacer: PriorityPacer;
   private readonly backoff: Backoff;
   private readonly listeners = new Set<(e: BrokerEvent) => void>();
 
@@ -165,7 +165,7 @@ export class IbBroker implements BrokerPort {
     this.clock = opts.clock;
     this.stamp = opts.eventClock ?? opts.clock;
     this.log = opts.log ?? (() => undefined);
-    this.pacer = new RequestPacer(opts.clock, opts.maxMessagesPerSecond ?? 40);
+    this.pacer = new PriorityPacer(opts.clock, opts.maxMessagesPerSecond ?? 40);
     this.backoff = new Backoff(opts.backoff);
     this.indexSymbols = new Set([...INDEX_SYMBOLS, ...(opts.indexSymbols ?? []).map((s) => s.toUpperCase())]);
     if (!Number.isInteger(opts.clientId) || opts.clientId < 0) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import { Backoff } from '../../src/adapters/ib/backoff.js';
-import { RequestPacer } from '../../src/adapters/ib/request-pacer.js';
+import { PriorityPacer } from '../../src/lib/priority-pacer.js';
 import { LegguardError } from '../../src/core/errors.js';
 
 describe('request pacer', () => {
@@ -11,7 +11,7 @@ describe('request pacer', () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 10 }), fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 1500 })), { maxLength: 60 }), async (limit, jobs) => {
         const clock = new VirtualClock(0);
-        const pacer = new RequestPacer(clock, limit);
+        const pacer = new PriorityPacer(clock, limit);
         const ran: number[] = [];
         const done: Promise<void>[] = [];
         for (const [prio, at] of [...jobs].sort((a, b) => a[1] - b[1])) {
@@ -29,7 +29,7 @@ describe('request pacer', () => {
 
   test('queued work leaves most dangerous first (lower tier first), ties in submission order', async () => {
     const clock = new VirtualClock(0);
-    const pacer = new RequestPacer(clock, 2);
+    const pacer = new PriorityPacer(clock, 2);
     const order: string[] = [];
     const all = [
       pacer.submit(3, () => order.push('fill-1')),
@@ -50,13 +50,13 @@ describe('request pacer', () => {
 
   test('a job that throws rejects its own promise only; rejectAll rejects what is queued', async () => {
     const clock = new VirtualClock(0);
-    const pacer = new RequestPacer(clock, 1);
+    const pacer = new PriorityPacer(clock, 1);
     await assert.rejects(pacer.submit(0, () => { throw new LegguardError('BROKER_DISCONNECTED', 'gone'); }), /gone/);
     const queued = pacer.submit(0, () => undefined);
     assert.equal(pacer.pending, 1);
     pacer.rejectAll(new LegguardError('BROKER_DISCONNECTED', 'connection lost'));
     await assert.rejects(queued, /connection lost/);
-    assert.throws(() => new RequestPacer(clock, 0), /whole number >= 1/);
+    assert.throws(() => new PriorityPacer(clock, 0), /whole number >= 1/);
   });
 });
 

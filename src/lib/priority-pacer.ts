@@ -1,6 +1,6 @@
-import { LegguardError } from '../../core/errors.js';
-import { EpochMs } from '../../core/quantity.js';
-import type { Clock, TimerHandle } from '../../ports/clock.js';
+import { LegguardError } from '../core/errors.js';
+import { EpochMs } from '../core/quantity.js';
+import type { Clock, TimerHandle } from '../ports/clock.js';
 
 interface Job {
   readonly priority: number;
@@ -11,17 +11,18 @@ interface Job {
 }
 
 /**
- * Messages to TWS, at most `perSecond` in any sliding second, most urgent first. IB disconnects a client that sends
- * more than about 50 messages a second; when many strategies break at once the orders closing naked short options
- * (tier 0) must leave before stock (tier 1), spreads (2) and long options (3), and before data requests. A job runs
- * at once when a slot is free; `submit` resolves once it ran (the message went to the socket) and rejects when the
- * job threw or the pacer was stopped first.
+ * Jobs at most `perSecond` in any sliding second, most urgent first, on the injected clock. IB disconnects a client
+ * that sends more than about 50 messages a second; when many strategies break at once the orders closing naked short
+ * options (tier 0) must leave before stock (tier 1), spreads (2) and long options (3), and before data requests. The
+ * IB adapter paces what goes to the socket with it; the engine paces the orders it hands to any broker, so that a
+ * burst of closes never blocks its event queue. A job runs at once when a slot is free; `submit` resolves once it ran
+ * and rejects when the job threw or the pacer was stopped first.
  *
  * @example
- *   const pacer = new RequestPacer(clock, 40);
+ *   const pacer = new PriorityPacer(clock, 40);
  *   await pacer.submit(order.tier, () => api.placeOrder(id, contract, ibOrder));
  */
-export class RequestPacer {
+export class PriorityPacer {
   private readonly queue: Job[] = [];
   private readonly sent: number[] = [];
   private seq = 0;
