@@ -158,6 +158,14 @@ export class IbBroker implements BrokerPort {
   private readonly indexSymbols: Set<string>;
   private readonly accountValues = new Map<string, string>();
   private readonly warned = new Set<string>();
+  /**
+   * The last quantity passed on per contract. TWS answers every reqPositions (each snapshot asks) with the whole
+   * list again, on the same stream as live updates; passed on as events, each echo would be a report of a level as
+   * it was when sent, queued behind whatever the engine is doing, and a reconciliation that reads the broker afresh
+   * can overtake it (a short put reported -2 again after the assignment had made it 0). Only changes go on; the
+   * snapshot keeps every report. Cleared at each (re)connect, so the first report of each contract goes on.
+   */
+  private readonly lastPosition = new Map<ContractKey, number>();
 
   constructor(private readonly opts: IbBrokerOptions) {
     this.name = opts.name ?? 'ib';
@@ -325,6 +333,7 @@ export class IbBroker implements BrokerPort {
     this.lastError = null;
     const reconnect = this.everConnected;
     this.everConnected = true;
+    this.lastPosition.clear();
     this.log(`connected to TWS at ${this.where()} as client ${this.opts.clientId} (server version ${conn.api.serverVersion})`);
     this.startSubscriptions(conn, reconnect);
     this.emitConnection('connected', reconnect, reconnect ? 'reconnected: events while disconnected were not received' : null);
@@ -460,7 +469,10 @@ export class IbBroker implements BrokerPort {
         const lost = code === IbCode.RESTORED_DATA_LOST;
         this.phase = 'ready';
         // Data lost: TWS dropped every subscription; make them again before telling the engine to reconcile.
-        if (lost) this.startSubscriptions(conn, true);
+        if (lost) {
+          this.lastPosition.clear();
+          this.startSubscriptions(conn, true);
+        }
         this.emitConnection('connected', lost, `IB ${code}: ${message}`);
         return;
       }
@@ -611,7 +623,10 @@ export class IbBroker implements BrokerPort {
       tsEvent: t,
       tsInit: t,
     };
-    this.positionsRound?.seen.set(contractKey(contract), report);
+    const key = contractKey(contract);
+    this.positionsRound?.seen.set(key, report);
+    if (this.lastPosition.get(key) === report.qty) return;
+    this.lastPosition.set(key, report.qty);
     this.emit(report);
   }
 
