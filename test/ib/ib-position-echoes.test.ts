@@ -23,7 +23,7 @@ describe('position reports from the IB adapter', () => {
         b.setPosition(put435, 2, 60);
       },
     });
-    await r.rec.waitFor('position', (p) => p.contract.strike === 435);
+    await r.rec.waitFor('position', (p) => p.contract.secType === 'OPT' && p.contract.strike === 435);
     const m = r.rec.mark();
     for (let i = 0; i < 3; i++) {
       const snap = await r.ib.snapshot({ executionsSince: EpochMs.unsafe(t0) });
