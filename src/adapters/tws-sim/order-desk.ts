@@ -58,6 +58,9 @@ export class OrderDesk {
   async place(session: ClientSession, o: WireOrder): Promise<void> {
     const clientId = session.clientId ?? 0;
     const reject = (code: number, why: string): void => session.error(o.orderId, code, why);
+    // One line per order a client sends, before any check: an operator (or a crash drill) can count what reached the
+    // broker, by the client's own ref, whatever became of it.
+    this.log(`client ${clientId} placed order ${o.orderId} ${o.orderRef === '' ? '(no ref)' : o.orderRef}: ${o.action} ${o.totalQuantity} ${o.contract.symbol} ${o.contract.secType}`);
     if (o.orderId <= 0) {
       reject(TwsCode.ORDER_REJECTED, `Order rejected - reason: order id ${o.orderId} must be positive`);
       return;
