@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { AlertService } from '../adapters/alerts/alert-service.js';
 import { buildChannels } from '../adapters/alerts/build-channels.js';
 import { ScaledClock } from '../adapters/clock/scaled-clock.js';
@@ -12,6 +11,8 @@ import type { StorePort } from '../ports/store.js';
 import { GuardEngine, type CrashPoint, type LogLevel } from '../engine/guard-engine.js';
 import type { TimelineEntry } from '../engine/timeline.js';
 import type { LegguardConfig } from './config.js';
+import { drillTiming } from './drill-timing.js';
+import { lockOwner, takeGuardLock } from './guard-lock.js';
 import { guardStrategies } from './replay.js';
 
 /** How long a guard's lock lives without a refresh, and how often it is refreshed. */
@@ -68,13 +69,17 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const real = new SystemClock();
   const clock: Clock & { sync?: (t: number) => void } = opts.clock.kind === 'broker' ? new ScaledClock(opts.clock.speed) : real;
   const log = (level: LogLevel, text: string): void => opts.out({ level, text });
+  // A drill runs the guard's clock at the broker's speed; waits that stand for real latencies are raised to match.
+  const timing = drillTiming(config.guard, opts.clock.kind === 'broker' ? opts.clock.speed : 1);
+  for (const line of timing.raised) log('info', `drill: ${line}`);
+  const guardConfig = timing.config;
 
   const store: StorePort = await openStore({
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
     ...(config.pgSchema !== null ? { pgSchema: config.pgSchema } : {}),
   });
-  const owner = `${hostname()}/${process.pid}`;
+  const owner = lockOwner();
   let alerts: AlertService | null = null;
   let broker: IbBroker | null = null;
   let lockTimer: NodeJS.Timeout | null = null;
@@ -86,7 +91,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     await store.close().catch(() => undefined);
   };
   try {
-    await store.acquireLock(config.account, owner, real.now(), LOCK_TTL_MS);
+    await takeGuardLock(store, config.account, owner, real.now(), LOCK_TTL_MS, (text) => log('warn', text));
     const built = buildChannels(config.alerts, { env: opts.env });
     alerts = new AlertService({
       store,
@@ -113,7 +118,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       clock: real,
       eventClock: clock,
       marketDataType: b.marketDataType,
-      maxMessagesPerSecond: config.guard.maxMessagesPerSecond,
+      maxMessagesPerSecond: guardConfig.maxMessagesPerSecond,
       log: (line) => log('info', `ib: ${line}`),
     });
     await broker.connect();
@@ -135,7 +140,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     store,
     alerts,
     clock,
-    config: config.guard,
+    config: guardConfig,
     log,
     watchStore: true,
     onFatal: (e) => {
