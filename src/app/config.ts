@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { alertsConfigSchema, type AlertsConfig } from '../adapters/alerts/alerts-config.js';
+import { alertsConfigSchema, parseAlertsConfig, type AlertsConfig } from '../adapters/alerts/alerts-config.js';
 import { buildStrategies } from '../adapters/sim/load-scenario.js';
 import { strategySchema } from '../adapters/sim/scenario-schema.js';
 import { LegguardError } from '../core/errors.js';
@@ -61,6 +61,8 @@ export interface LegguardConfig {
   readonly dataDir: string;
   /** From the environment variable `database.urlEnv`; null: SQLite in `dataDir`. */
   readonly databaseUrl: string | null;
+  /** The environment variable the URL is read from (`database.urlEnv`), for messages. */
+  readonly databaseUrlEnv: string;
   readonly pgSchema: string | null;
   readonly broker: BrokerConfig;
   readonly guard: GuardConfig;
@@ -85,6 +87,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv, 
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new LegguardError('CONFIG_INVALID', `${file}: a config file is a mapping of keys (account, broker, guard, alerts ...)`, { file, field: '(top level)' });
   }
+  checkChannels(raw as Record<string, unknown>, file);
   const r = configSchema.safeParse(raw);
   if (!r.success) throw zodToError('CONFIG_INVALID', file, r.error);
   const c = r.data;
@@ -103,6 +106,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv, 
     account,
     dataDir: abs(base, c.dataDir),
     databaseUrl: url !== undefined && url !== '' ? url : null,
+    databaseUrlEnv: c.database.urlEnv,
     pgSchema: c.database.schema ?? null,
     broker,
     guard: parseGuardConfig(c.guard, file),
@@ -110,6 +114,22 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv, 
     strategies,
     log: c.log,
   };
+}
+
+/**
+ * Alert channel entries are checked on their own first: the alerts schema names the channel and, for an unknown
+ * type, the known ones (`alerts.channels[0]: alert channel "oncall": unknown channel type "pager"; known: console,
+ * ...`), where the whole-file schema would only say the discriminator is invalid. Other problems of the `alerts:`
+ * section are left to the whole-file check, which names their key.
+ */
+function checkChannels(raw: Record<string, unknown>, file: string): void {
+  try {
+    parseAlertsConfig(raw.alerts);
+  } catch (e) {
+    if (!LegguardError.is(e, 'ALERT_CHANNEL_INVALID')) return;
+    const field = `alerts.channels[${String(e.details.index)}]`;
+    throw new LegguardError('ALERT_CHANNEL_INVALID', `${file}: ${field}: ${e.message}`, { ...e.details, file, field }, { cause: e });
+  }
 }
 
 function abs(base: string, p: string): string {
