@@ -57,7 +57,8 @@ export async function guardStrategies(store: StorePort, defs: readonly StrategyD
   });
 }
 
-function mergeLegs(d: StrategyDefinition): { contract: StrategyDefinition['legs'][number]['contract']; qty: StrategyDefinition['legs'][number]['qty'] }[] {
+/** A definition's legs as holdings: one per contract (legs on the same contract netted), none at zero. */
+export function mergeLegs(d: StrategyDefinition): { contract: StrategyDefinition['legs'][number]['contract']; qty: StrategyDefinition['legs'][number]['qty'] }[] {
   const byKey = new Map<string, { contract: StrategyDefinition['legs'][number]['contract']; qty: number }>();
   for (const leg of d.legs) {
     const key = contractKey(leg.contract);
