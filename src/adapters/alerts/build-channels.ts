@@ -171,12 +171,20 @@ function build(ch: ChannelConfig, opts: BuildChannelsOptions, redactor: Redactor
 }
 
 /**
+ * Every secret the configured channels read (those set in `env`), for redacting text shown to a person without
+ * building the channels: `legguard status` must not fail because a secret is missing from the reader's shell.
+ */
+export function channelSecrets(config: AlertsConfig, env: Env): (string | undefined)[] {
+  return config.channels.flatMap((ch) => secretsOf(ch, env));
+}
+
+/**
  * Builds every configured channel, reading secrets from the environment. Throws one ALERT_CHANNEL_INVALID naming
  * every channel with a problem (missing or empty secret variable, bad URL, bad address), so a guard does not start
  * with an alert path that cannot work. Nothing is sent and nothing is connected to here; `probe()` does that.
  */
 export function buildChannels(config: AlertsConfig, opts: BuildChannelsOptions): BuiltChannels {
-  const redactor = new Redactor(config.channels.flatMap((ch) => secretsOf(ch, opts.env)));
+  const redactor = new Redactor(channelSecrets(config, opts.env));
   const problems = new Problems();
   const channels: ConfiguredChannel[] = [];
   for (const ch of config.channels) {

@@ -1,0 +1,142 @@
+import { channelSecrets } from '../adapters/alerts/build-channels.js';
+import { formatNyTime } from '../adapters/alerts/format-alert.js';
+import { Redactor } from '../adapters/alerts/redactor.js';
+import { urlPassword } from '../adapters/store/redact-url.js';
+import { LegguardError } from '../core/errors.js';
+import type { Command } from './command.js';
+import { defaultStoreDeps, describeStore, openCommandStore, STORE_FLAGS, STORE_FLAGS_USAGE, storeCommandConfig, storeOptions, type StoreDeps } from './command-store.js';
+import { parseCommandArgs } from './parse-args.js';
+import { gatherStatus, type StatusReport } from './status-report.js';
+import { columns } from './strategy-format.js';
+
+function ny(isoTime: string): string {
+  return formatNyTime(Date.parse(isoTime));
+}
+
+/** `5 s ago`, `3 min ago`, `2 h ago`, `4 d ago`. */
+function ago(isoTime: string, now: string): string {
+  const s = Math.max(0, Math.round((Date.parse(now) - Date.parse(isoTime)) / 1000));
+  if (s < 120) return `${s} s ago`;
+  if (s < 7200) return `${Math.round(s / 60)} min ago`;
+  if (s < 172_800) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86_400)} d ago`;
+}
+
+function signed(h: { contract: string; qty: number }): string {
+  return `${h.qty > 0 ? '+' : ''}${h.qty} ${h.contract}`;
+}
+
+/** The report for a person, section by section; empty sections say so in one line. */
+export function formatStatus(r: StatusReport): string[] {
+  const out: string[] = [];
+  out.push(`legguard status for ${r.account}, ${r.store}, at ${ny(r.at)}`);
+  const l = r.lock;
+  out.push(
+    l === null
+      ? 'guard: not running (no guard holds the lock)'
+      : l.live
+        ? `guard: running as ${l.owner} (lock taken ${ny(l.acquiredAt)}, refreshed until ${ny(l.expiresAt)})`
+        : `guard: not running (the lock of ${l.owner} expired ${ny(l.expiresAt)}: it stopped without releasing it, or hangs)`,
+  );
+  out.push(
+    `last reconciled with the broker: ${r.lastReconciledAt === null ? 'never' : `${ny(r.lastReconciledAt)} (${ago(r.lastReconciledAt, r.at)})`}` +
+      `; last execution seen: ${r.lastExecutionAt === null ? 'none' : ny(r.lastExecutionAt)}`,
+  );
+
+  const counts = new Map<string, number>();
+  for (const s of r.strategies) counts.set(s.state, (counts.get(s.state) ?? 0) + 1);
+  out.push(`strategies: ${r.strategies.length}${counts.size > 0 ? ` (${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')})` : ''}`);
+  out.push(
+    ...columns(
+      r.strategies.map((s) => [
+        s.id,
+        s.kind,
+        s.state,
+        `${s.broken !== null ? `broken: ${s.broken.cause}${s.broken.kind !== null ? ` ${s.broken.kind}` : ''} of ${s.broken.leg} at ${ny(s.broken.at)} (${s.broken.reason}); ` : ''}` +
+          `${s.holdings.length === 0 ? 'flat' : `holds ${s.holdings.map(signed).join(', ')}`}`,
+      ]),
+    ),
+  );
+  out.push(`outside any strategy: ${r.outside.length === 0 ? 'nothing' : r.outside.map(signed).join(', ')}`);
+
+  out.push(`open orders: ${r.openOrders.length === 0 ? 'none' : r.openOrders.length}`);
+  out.push(
+    ...columns(
+      r.openOrders.map((o) => [
+        o.ref,
+        o.status,
+        `${o.legs.join(' / ')} ${o.orderType === 'LMT' ? `LMT ${String(o.limitPrice)}` : 'MKT'}${o.outsideRth ? ' (outside regular hours)' : ''}, ` +
+          `filled ${o.filledQty}/${o.quantity}${o.placedAt !== null ? `, placed ${ny(o.placedAt)}` : ', not sent yet'}${o.orderId !== null ? `, broker id ${o.orderId}` : ''}`,
+      ]),
+    ),
+  );
+
+  out.push(`recent incidents: ${r.incidents.length === 0 ? 'none' : `${r.incidents.length}, newest first`}`);
+  for (const i of r.incidents) {
+    const ack =
+      i.ack.state === 'acknowledged'
+        ? `acknowledged by ${i.ack.by} ${ny(i.ack.at)}`
+        : i.ack.state === 'waiting'
+          ? `NOT ACKNOWLEDGED: its critical alerts repeat until \`legguard ack ${i.incidentId}\``
+          : 'no critical alert';
+    out.push(`  ${i.incidentId}${i.strategyId !== null ? ` (${i.strategyId})` : ''}, ${ny(i.firstAt)}${i.lastAt !== i.firstAt ? ` to ${ny(i.lastAt)}` : ''}: ${ack}`);
+    if (i.title !== null) out.push(`    ${i.title}${i.criticalAlerts > 1 ? ` (${i.criticalAlerts} critical alerts)` : ''}`);
+    for (const t of i.transitions) out.push(`    ${t}`);
+  }
+
+  const ob = r.outbox;
+  out.push(`alerts outbox: ${ob.alerts} alert${ob.alerts === 1 ? '' : 's'}`);
+  out.push(
+    ...columns(
+      ob.channels.map((c) => [
+        c.channel,
+        c.type === null ? '(not in the config)' : `(${c.type})`,
+        `delivered ${c.delivered}, retrying ${c.retrying}, dead ${c.dead}, skipped ${c.skipped}, not yet tried ${c.notTried}`,
+      ]),
+    ),
+  );
+  out.push(`  undelivered: ${ob.undelivered.length === 0 ? 'none' : `${ob.undelivered.length}, most recent first`}`);
+  for (const d of ob.undelivered) {
+    out.push(
+      `    ${d.status} on ${d.channel}: [${d.severity.toUpperCase()}] ${d.title} (raised ${ny(d.raisedAt)}), ${d.attempts} attempt${d.attempts === 1 ? '' : 's'}` +
+        `${d.nextAttemptAt !== null ? `, next ${ny(d.nextAttemptAt)}` : ''}: ${d.lastError ?? 'no error recorded'}`,
+    );
+  }
+  out.push(`  unacknowledged critical incidents: ${ob.unacknowledged.length === 0 ? 'none' : ob.unacknowledged.length}`);
+  for (const u of ob.unacknowledged) {
+    out.push(`    ${u.incidentId}: ${u.title} (since ${ny(u.firstAt)}, last ${ny(u.lastAt)}); \`legguard ack ${u.incidentId}\``);
+  }
+  return out;
+}
+
+/**
+ * `legguard status [--json]`: what the store says, never the broker: each strategy's state, broken info and
+ * holdings, open orders, recent incidents and whether they are acknowledged, the alerts outbox, the guard's lock and
+ * the last reconciliation. Secrets the config names (channel tokens and URLs, the database password) are redacted
+ * from everything printed. `--json` prints one object.
+ */
+export function statusCommand(deps: StoreDeps = defaultStoreDeps): Command {
+  return {
+    name: 'status',
+    summary: 'show what the store says: strategies, orders, incidents, the alerts outbox, the guard lock',
+    usage: `legguard status [--json] ${STORE_FLAGS_USAGE}`,
+    async run(args, io) {
+      const { values, positionals } = parseCommandArgs('status', args, { ...STORE_FLAGS, json: { type: 'boolean' } });
+      if (positionals.length > 0) throw new LegguardError('INVALID_INPUT', `status takes no arguments; usage: ${this.usage}`);
+      const now = deps.clock.now();
+      const config = await storeCommandConfig(values, io, now);
+      const opts = storeOptions(config);
+      const redactor = new Redactor([...channelSecrets(config.alerts, io.env), config.databaseUrl !== null ? urlPassword(config.databaseUrl) : null]);
+      const store = await openCommandStore(opts, deps, false);
+      let report: StatusReport;
+      try {
+        report = await gatherStatus(store, config, describeStore(opts), now);
+      } finally {
+        await store.close();
+      }
+      const text = values.json === true ? JSON.stringify(report, null, 2) : formatStatus(report).join('\n');
+      io.stdout.write(`${redactor.redact(text)}\n`);
+      return 0;
+    },
+  };
+}

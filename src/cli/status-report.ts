@@ -1,0 +1,214 @@
+import { describeContract } from '../core/contract.js';
+import type { AccountId, IncidentId } from '../core/ids.js';
+import type { LegguardConfig } from '../app/config.js';
+import { SKIPPED_DELIVERY_PREFIX, type DeliveryRecord, type OrderRecord, type StorePort } from '../ports/store.js';
+import { holdingJson, iso, isoTime, strategyJson, type HoldingView, type StrategyView } from './strategy-format.js';
+
+/** How many incidents and undelivered deliveries status shows: the newest ones. */
+export const STATUS_INCIDENTS = 10;
+export const STATUS_UNDELIVERED = 10;
+/** How far back status looks for incidents: the newest state changes and critical alerts. */
+const LOOKBACK = 500;
+
+export interface IncidentStatus {
+  readonly incidentId: string;
+  readonly strategyId: string | null;
+  readonly firstAt: string;
+  readonly lastAt: string;
+  /** `OPEN -> BROKEN (assignment ...)`, in order. */
+  readonly transitions: readonly string[];
+  readonly criticalAlerts: number;
+  readonly title: string | null;
+  /** `acknowledged` (with when and by whom), `waiting` (its critical alerts repeat), `none needed` (no critical alert). */
+  readonly ack: { readonly state: 'acknowledged'; readonly at: string; readonly by: string } | { readonly state: 'waiting' | 'none needed' };
+}
+
+export interface ChannelStatus {
+  readonly channel: string;
+  /** The configured type, or null for a channel the outbox knows that the config no longer has. */
+  readonly type: string | null;
+  readonly delivered: number;
+  readonly retrying: number;
+  /** Given up after failing (skips not counted). */
+  readonly dead: number;
+  /** Not sent on purpose: below the channel's minimum severity, stale, acknowledged. */
+  readonly skipped: number;
+  /** Alerts with no attempt on this channel yet (a running guard sends them; a stopped one at its next start). */
+  readonly notTried: number;
+}
+
+export interface OrderView {
+  readonly ref: string;
+  readonly strategyId: string;
+  readonly incidentId: string | null;
+  readonly status: string;
+  readonly orderId: string | null;
+  /** `SELL 200 SPY`, one per leg, quantities in contracts or shares. */
+  readonly legs: readonly string[];
+  readonly quantity: number;
+  readonly orderType: 'LMT' | 'MKT';
+  readonly limitPrice: number | null;
+  readonly outsideRth: boolean;
+  readonly filledQty: number;
+  readonly avgFillPrice: number | null;
+  readonly placedAt: string | null;
+  readonly updatedAt: string;
+  readonly reason: string | null;
+}
+
+export interface DeliveryView {
+  readonly channel: string;
+  readonly status: 'retrying' | 'dead';
+  readonly alertKey: string;
+  readonly severity: string;
+  readonly title: string;
+  readonly raisedAt: string;
+  readonly attempts: number;
+  readonly lastError: string | null;
+  readonly nextAttemptAt: string | null;
+  readonly updatedAt: string;
+}
+
+export interface StatusReport {
+  readonly account: string;
+  readonly store: string;
+  readonly at: string;
+  readonly lock: { readonly owner: string; readonly acquiredAt: string; readonly expiresAt: string; readonly live: boolean } | null;
+  readonly lastReconciledAt: string | null;
+  readonly lastExecutionAt: string | null;
+  readonly strategies: readonly StrategyView[];
+  readonly outside: readonly HoldingView[];
+  readonly openOrders: readonly OrderView[];
+  readonly incidents: readonly IncidentStatus[];
+  readonly outbox: {
+    readonly alerts: number;
+    readonly channels: readonly ChannelStatus[];
+    readonly undelivered: readonly DeliveryView[];
+    readonly unacknowledged: readonly { incidentId: string; title: string; firstAt: string; lastAt: string }[];
+  };
+}
+
+function orderJson(o: OrderRecord): OrderView {
+  const r = o.request;
+  return {
+    ref: r.ref,
+    strategyId: r.strategyId,
+    incidentId: r.incidentId,
+    status: o.status,
+    orderId: o.orderId,
+    legs: r.legs.map((l) => `${l.action} ${l.ratio * r.quantity} ${describeContract(l.contract)}`),
+    quantity: r.quantity,
+    orderType: r.orderType,
+    limitPrice: r.limitPrice,
+    outsideRth: r.outsideRth,
+    filledQty: o.filledQty,
+    avgFillPrice: o.avgFillPrice,
+    placedAt: iso(o.placedAt),
+    updatedAt: isoTime(o.updatedAt),
+    reason: o.reason,
+  };
+}
+
+function deliveryJson(d: DeliveryRecord): DeliveryView {
+  return {
+    channel: d.channel,
+    status: d.status === 'pending' ? 'retrying' : 'dead',
+    alertKey: d.alert.key,
+    severity: d.alert.severity,
+    title: d.alert.title,
+    raisedAt: isoTime(d.alert.at),
+    attempts: d.attempts,
+    lastError: d.lastError,
+    nextAttemptAt: iso(d.nextAttemptAt),
+    updatedAt: isoTime(d.updatedAt),
+  };
+}
+
+/**
+ * Everything `legguard status` shows, read from the store alone (never the broker): strategies and what they hold,
+ * open orders, recent incidents with their acknowledgement, the alerts outbox, the lock and the reconciliation
+ * cursor. Text in it is as stored; the caller redacts secrets from what it prints.
+ */
+export async function gatherStatus(store: StorePort, config: LegguardConfig, storeName: string, now: number): Promise<StatusReport> {
+  const account: AccountId = config.account;
+  const loaded = await store.load(account);
+  const lock = await store.lockHolder(account);
+  const history = await store.stateHistory({ account, limit: LOOKBACK });
+  const ours = new Set<string>(loaded.strategies.map((s) => s.definition.id));
+  const historyIncidents = new Set(history.flatMap((h) => (h.incidentId !== null ? [h.incidentId] : [])));
+  // The outbox is shared by every account in the store: keep the alerts about this account's strategies and incidents.
+  const critical = (await store.recentAlerts({ severities: ['critical'], limit: LOOKBACK })).filter(
+    (a) => a.incidentId !== null && ((a.strategyId !== null && ours.has(a.strategyId)) || historyIncidents.has(a.incidentId)),
+  );
+
+  interface Acc { id: string; strategyId: string | null; first: number; last: number; transitions: string[]; critical: number; title: string | null }
+  const by = new Map<string, Acc>();
+  const get = (id: string, strategyId: string | null, at: number): Acc => {
+    let a = by.get(id);
+    if (!a) by.set(id, (a = { id, strategyId, first: at, last: at, transitions: [], critical: 0, title: null }));
+    a.first = Math.min(a.first, at);
+    a.last = Math.max(a.last, at);
+    return a;
+  };
+  for (const h of history) {
+    if (h.incidentId === null) continue;
+    get(h.incidentId, h.strategyId, h.at).transitions.push(`${h.from ?? '(new)'} -> ${h.to} (${h.reason})`);
+  }
+  for (const a of critical) {
+    const acc = get(a.incidentId!, a.strategyId, a.at);
+    acc.critical++;
+    acc.title ??= a.title;
+  }
+  const recent = [...by.values()].sort((x, y) => y.last - x.last || (x.id < y.id ? -1 : 1)).slice(0, STATUS_INCIDENTS);
+  const acks = new Map((await store.acknowledgements(recent.map((r) => r.id as IncidentId))).map((k) => [k.incidentId as string, k]));
+  const incidents: IncidentStatus[] = recent.map((r) => {
+    const k = acks.get(r.id);
+    return {
+      incidentId: r.id,
+      strategyId: r.strategyId,
+      firstAt: isoTime(r.first),
+      lastAt: isoTime(r.last),
+      transitions: r.transitions,
+      criticalAlerts: r.critical,
+      title: r.title,
+      ack: k ? { state: 'acknowledged', at: isoTime(k.at), by: k.by } : { state: r.critical > 0 ? 'waiting' : 'none needed' },
+    };
+  });
+
+  const summary = await store.outboxSummary();
+  const configured = new Map(config.alerts.channels.map((c) => [c.name, c.type as string]));
+  const counted = new Map(summary.channels.map((c) => [c.channel, c]));
+  const names = [...configured.keys(), ...summary.channels.map((c) => c.channel).filter((n) => !configured.has(n))];
+  const channels: ChannelStatus[] = names.map((channel) => {
+    const c = counted.get(channel) ?? { delivered: 0, pending: 0, dead: 0, skipped: 0 };
+    return {
+      channel,
+      type: configured.get(channel) ?? null,
+      delivered: c.delivered,
+      retrying: c.pending,
+      dead: c.dead - c.skipped,
+      skipped: c.skipped,
+      notTried: Math.max(0, summary.alerts - c.delivered - c.pending - c.dead),
+    };
+  });
+  // Skips are decisions, not failures: the list shows what could not be delivered.
+  const undelivered = (await store.deliveries({ statuses: ['pending', 'dead'], limit: LOOKBACK }))
+    .filter((d) => !(d.lastError ?? '').startsWith(SKIPPED_DELIVERY_PREFIX))
+    .slice(0, STATUS_UNDELIVERED)
+    .map(deliveryJson);
+  const unacknowledged = (await store.unackedCritical()).map((u) => ({ incidentId: u.incidentId, title: u.first.title, firstAt: isoTime(u.first.at), lastAt: isoTime(u.lastAt) }));
+
+  return {
+    account,
+    store: storeName,
+    at: isoTime(now),
+    lock: lock === null ? null : { owner: lock.owner, acquiredAt: isoTime(lock.acquiredAt), expiresAt: isoTime(lock.expiresAt), live: now < lock.expiresAt },
+    lastReconciledAt: iso(loaded.cursor.lastReconciledAt),
+    lastExecutionAt: iso(loaded.cursor.lastExecutionAt),
+    strategies: loaded.strategies.map(strategyJson),
+    outside: loaded.outside.map(holdingJson),
+    openOrders: loaded.openOrders.map(orderJson),
+    incidents,
+    outbox: { alerts: summary.alerts, channels, undelivered, unacknowledged },
+  };
+}
