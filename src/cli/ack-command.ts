@@ -1,34 +1,29 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
 import { formatNyTime } from '../adapters/alerts/format-alert.js';
-import { SystemClock } from '../adapters/clock/system-clock.js';
-import { openStore, SQLITE_FILE } from '../adapters/store/open-store.js';
+import type { OpenStoreOptions } from '../adapters/store/open-store.js';
+import { DEFAULT_CONFIG_FILE } from '../app/config.js';
 import { LegguardError } from '../core/errors.js';
 import { IncidentId } from '../core/ids.js';
-import type { Clock } from '../ports/clock.js';
-import type { StorePort } from '../ports/store.js';
 import type { Command, CommandIo } from './command.js';
+import { defaultStoreDeps, openCommandStore, storeOptions, type StoreDeps } from './command-store.js';
+import { resolveConfig } from './config-source.js';
+import { parseCommandArgs } from './parse-args.js';
 
-/** The data directory when `--data-dir` is not given (the SQLite file is `<dir>/legguard.db`). */
+/** The data directory when there is no config file and no `--data-dir` (the SQLite file is `<dir>/legguard.db`). */
 export const DEFAULT_DATA_DIR = 'data';
 
-export interface AckDeps {
-  readonly clock: Clock;
-  /** Opens the store: SQLite in `dataDir`, or Postgres when `DATABASE_URL` is set. */
-  readonly openStore: (dataDir: string, io: CommandIo) => Promise<StorePort>;
-}
-
-/** Opens the store without creating one: acknowledging into a fresh, empty database would only hide a wrong path. */
-async function openExistingStore(dataDir: string, io: CommandIo): Promise<StorePort> {
-  const url = io.env.DATABASE_URL ?? '';
-  if (url === '' && !existsSync(join(dataDir, SQLITE_FILE))) {
-    throw new LegguardError('NOT_FOUND', `no legguard database at ${join(dataDir, SQLITE_FILE)} (give the guard's --data-dir, or set DATABASE_URL)`);
+/**
+ * The store to acknowledge in: the config's (`--config`, or legguard.yaml here), as the guard opens it, with
+ * `--data-dir` on top; without a config file, `--data-dir` (default `data`) or DATABASE_URL. No account is needed:
+ * acknowledgements are kept per incident.
+ */
+async function ackStore(values: { config?: string | undefined; dataDir?: string | undefined }, io: CommandIo): Promise<OpenStoreOptions> {
+  if (values.config !== undefined || existsSync(resolve(io.cwd, DEFAULT_CONFIG_FILE))) {
+    return storeOptions(await resolveConfig({ config: values.config ?? DEFAULT_CONFIG_FILE, dataDir: values.dataDir }, io, Date.now()));
   }
-  return openStore({ dataDir, databaseUrl: url });
+  return { dataDir: resolve(io.cwd, values.dataDir ?? DEFAULT_DATA_DIR), databaseUrl: io.env.DATABASE_URL ?? '' };
 }
-
-const defaultDeps: AckDeps = { clock: new SystemClock(), openStore: openExistingStore };
 
 function checkBy(by: string): string {
   const t = by.trim();
@@ -44,30 +39,20 @@ function checkBy(by: string): string {
  * running guard reads acknowledgements from the store on its next escalation check). An incident no alert names is
  * NOT_FOUND, with the incidents still waiting listed.
  */
-export function ackCommand(deps: AckDeps = defaultDeps): Command {
+export function ackCommand(deps: StoreDeps = defaultStoreDeps): Command {
   return {
     name: 'ack',
     summary: 'acknowledge a critical incident: its alerts stop repeating',
-    usage: `legguard ack <incident> [--by name] [--data-dir ${DEFAULT_DATA_DIR}]   (Postgres: set DATABASE_URL)`,
+    usage: `legguard ack <incident> [--by name] [--config ${DEFAULT_CONFIG_FILE}] [--data-dir DIR]   (no config file: --data-dir, default ${DEFAULT_DATA_DIR}, or DATABASE_URL)`,
     async run(args: readonly string[], io: CommandIo): Promise<number> {
-      let values: { by?: string; 'data-dir'?: string };
-      let positionals: string[];
-      try {
-        ({ values, positionals } = parseArgs({
-          args: [...args],
-          options: { by: { type: 'string' }, 'data-dir': { type: 'string' } },
-          allowPositionals: true,
-          strict: true,
-        }));
-      } catch (e) {
-        throw new LegguardError('INVALID_INPUT', e instanceof Error ? e.message : String(e));
-      }
+      const { values, positionals } = parseCommandArgs('ack', args, { by: { type: 'string' }, config: { type: 'string' }, 'data-dir': { type: 'string' } });
+      const str = (k: string): string | undefined => (typeof values[k] === 'string' ? values[k] : undefined);
       if (positionals.length !== 1) {
         throw new LegguardError('INVALID_INPUT', `give exactly one incident id; usage: ${this.usage}`);
       }
       const id = IncidentId.parse(positionals[0]);
-      const by = checkBy(values.by ?? io.env.USER ?? io.env.LOGNAME ?? 'cli');
-      const store = await deps.openStore(resolve(io.cwd, values['data-dir'] ?? DEFAULT_DATA_DIR), io);
+      const by = checkBy(str('by') ?? io.env.USER ?? io.env.LOGNAME ?? 'cli');
+      const store = await openCommandStore(await ackStore({ config: str('config'), dataDir: str('data-dir') }, io), deps, false);
       try {
         const waiting = await store.unackedCritical();
         const wasWaiting = waiting.some((w) => w.incidentId === id);

@@ -1,10 +1,13 @@
 import { ackCommand } from './ack-command.js';
 import { alertTestCommand } from './alert-test-command.js';
 import type { Command } from './command.js';
+import { configCheckCommand } from './config-check-command.js';
 import { demoCommand } from './demo-command.js';
 import { replayCommand } from './replay-command.js';
 import { runCommand } from './run-command.js';
 import { simGatewayCommand } from './sim-gateway-command.js';
+import { statusCommand } from './status-command.js';
+import { strategiesCommand } from './strategies-command.js';
 
 /** Every command, in the order `legguard help` lists them. Each lives in its own file. */
 export function commands(): readonly Command[] {
@@ -12,8 +15,11 @@ export function commands(): readonly Command[] {
     demoCommand(),
     replayCommand(),
     runCommand(),
+    statusCommand(),
     alertTestCommand(),
     ackCommand(),
+    configCheckCommand(),
+    strategiesCommand(),
     simGatewayCommand(),
   ];
 }

@@ -1,6 +1,6 @@
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -59,6 +59,7 @@ describe('legguard alert test', () => {
     writeFileSync(
       join(dir, 'legguard.yaml'),
       stringify({
+        account: 'DU1234567',
         alerts: {
           channels: [
             { type: 'webhook', name: 'hook', urlEnv: 'HOOK_URL', format: 'slack' },
@@ -119,10 +120,10 @@ describe('legguard alert test', () => {
     assert.equal(r.code, 2);
     assert.equal(r.err, 'legguard alert: alert channel "phone" (telegram): environment variable TG_TOKEN (tokenEnv) is not set\n');
     assert.equal(hook.requests.length + ntfy.requests.length + smtp.mails.length, 0);
-    writeFileSync(join(dir, 'bad.yaml'), stringify({ alerts: { channels: [{ type: 'pager', name: 'oncall' }] } }));
+    writeFileSync(join(dir, 'bad.yaml'), stringify({ account: 'DU1234567', alerts: { channels: [{ type: 'pager', name: 'oncall' }] } }));
     const bad = await run(['alert', 'test', '--config', 'bad.yaml'], env, dir);
     assert.equal(bad.code, 2);
-    assert.match(bad.err, /bad\.yaml: alert channel "oncall": unknown channel type "pager"; known: console, webhook, ntfy, telegram, email\n$/);
+    assert.match(bad.err, /bad\.yaml: alerts\.channels\[0\]: alert channel "oncall": unknown channel type "pager"; known: console, webhook, ntfy, telegram, email\n$/);
   });
 
   test('bad usage and a missing config file are clear errors', async () => {
@@ -133,7 +134,12 @@ describe('legguard alert test', () => {
     assert.match(sev.err, /--severity must be one of info, warning, critical; got "loud"/);
     const missing = await run(['alert', 'test', '--config', 'nope.yaml'], env, dir);
     assert.equal(missing.code, 2);
-    assert.match(missing.err, /nope\.yaml: cannot read the config file \(ENOENT\)/);
+    assert.match(missing.err, /nope\.yaml: cannot read the config file: no such file/);
+    // Without --config the command reads legguard.yaml here, as `legguard run` does; with none, it says so.
+    rmSync(join(dir, 'legguard.yaml'));
+    const none = await run(['alert', 'test'], env, dir);
+    assert.equal(none.code, 2);
+    assert.match(none.err, /legguard\.yaml: cannot read the config file: no such file/);
     const opt = await run(['alert', 'test', '--bogus'], env, dir);
     assert.equal(opt.code, 2);
   });
@@ -169,6 +175,30 @@ describe('legguard ack', () => {
     assert.equal(again.out, 'ic-spy:assign:1 was already acknowledged or is not critical: nothing repeats for it\n');
   });
 
+  test('takes the store from the config file (legguard.yaml here or --config); --data-dir still overrides', async () => {
+    // The database lives where the config says, not in ./data: move it there.
+    renameSync(join(dir, 'data'), join(dir, 'state'));
+    writeFileSync(join(dir, 'legguard.yaml'), stringify({ account: 'DU1234567', dataDir: 'state' }));
+    const r = await run(['ack', 'ic-spy:assign:1', '--by', 'alice'], {}, dir);
+    assert.equal(r.err, '');
+    assert.equal(r.code, 0);
+    const store = await openStore({ dataDir: join(dir, 'state') });
+    assert.deepEqual((await store.unackedCritical()).map((u) => u.incidentId), ['cc-aapl:assign:2']);
+    await store.close();
+    const other = await run(['ack', 'cc-aapl:assign:2', '--data-dir', 'nowhere'], {}, dir);
+    assert.equal(other.code, 3);
+    assert.match(other.err, /no legguard database at .*\/nowhere\/legguard\.db/);
+    mkdirSync(join(dir, 'conf'));
+    writeFileSync(join(dir, 'conf', 'guard.yaml'), stringify({ account: 'DU1234567', dataDir: '../state' }));
+    rmSync(join(dir, 'legguard.yaml'));
+    const named = await run(['ack', 'cc-aapl:assign:2', '--config', 'conf/guard.yaml'], { USER: 'bob' }, dir);
+    assert.equal(named.err, '');
+    assert.match(named.out, /^acknowledged cc-aapl:assign:2 \(by bob, /);
+    const bad = await run(['ack', 'cc-aapl:assign:2', '--config', 'missing.yaml'], {}, dir);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /missing\.yaml: cannot read the config file: no such file/);
+  });
+
   test('an unknown incident is NOT_FOUND listing those waiting; a malformed id is INVALID_INPUT', async () => {
     const r = await run(['ack', 'nope:1', '--data-dir', 'data'], {}, dir);
     assert.equal(r.code, 3);
@@ -185,7 +215,7 @@ describe('legguard ack', () => {
     assert.equal(none.code, 2);
     const wrongDir = await run(['ack', 'ic-spy:assign:1', '--data-dir', 'elsewhere'], {}, dir);
     assert.equal(wrongDir.code, 3);
-    assert.match(wrongDir.err, /no legguard database at .*elsewhere\/legguard\.db \(give the guard's --data-dir, or set DATABASE_URL\)/);
+    assert.match(wrongDir.err, /no legguard database at .*elsewhere\/legguard\.db \(give the guard's --config or --data-dir, or set DATABASE_URL\)/);
     assert.ok(!existsSync(join(dir, 'elsewhere')), 'nothing created at a wrong path');
     const by = await run(['ack', 'ic-spy:assign:1', '--by', ' '], {}, dir);
     assert.equal(by.code, 2);
