@@ -10,10 +10,12 @@ function help(io: CommandIo, list: readonly Command[]): void {
   io.stdout.write('\n`legguard <command> --help` shows a command\'s options.\n');
 }
 
-/** Runs one command; returns the exit code. Errors with a code become that code's exit status, with one clear line. */
-export async function main(argv: readonly string[], io: CommandIo = defaultIo()): Promise<number> {
+/**
+ * Runs one command; returns the exit code. Errors with a code become that code's exit status, with one clear line.
+ * `list` is the command list (tests pass commands built with their own dependencies).
+ */
+export async function main(argv: readonly string[], io: CommandIo = defaultIo(), list: readonly Command[] = commands()): Promise<number> {
   const [name, ...rest] = argv;
-  const list = commands();
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     help(io, list);
     return name === undefined ? 2 : 0;
