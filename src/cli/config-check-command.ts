@@ -18,7 +18,8 @@ function checkChannels(config: LegguardConfig, io: CommandIo): ConfiguredChannel
   const problems: string[] = [];
   config.alerts.channels.forEach((ch, i) => {
     try {
-      built.push(...buildChannels({ ...config.alerts, channels: [ch] }, { env: io.env, stdout: io.stdout, stderr: io.stderr }).channels);
+      // The process's own streams, so a console channel is described as the guard will use it (stdout or stderr).
+      built.push(...buildChannels({ ...config.alerts, channels: [ch] }, { env: io.env }).channels);
     } catch (e) {
       if (!LegguardError.is(e)) throw e;
       problems.push(`alerts.channels[${i}]: ${e.message}`);

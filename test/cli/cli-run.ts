@@ -1,0 +1,54 @@
+// Running `legguard` in tests: in this process through `main` (fast; a test may pass commands built with its own
+// dependencies), or as a real child process (`node bin/legguard.mjs ...`), so that exit codes and stderr are what a
+// person sees. A child can run as user `nobody` when the tests run as root, since root writes through read-only
+// permissions.
+import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { Command, CommandIo } from '../../src/cli/command.js';
+import { main } from '../../src/cli/main.js';
+
+export interface Ran {
+  readonly code: number | null;
+  readonly out: string;
+  readonly err: string;
+}
+
+const BIN = fileURLToPath(new URL('../../bin/legguard.mjs', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export async function runLegguard(argv: readonly string[], opts: { env?: Record<string, string>; cwd: string; commands?: readonly Command[] }): Promise<Ran> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const io: CommandIo = { stdout, stderr, env: opts.env ?? {}, cwd: opts.cwd };
+  const code = await main(argv, io, ...(opts.commands ? [opts.commands] : []));
+  return { code, out, err };
+}
+
+/** True when child processes can be run as `nobody` to meet file permissions as an ordinary user would. */
+export const AS_ROOT = process.getuid?.() === 0;
+
+export function runLegguardProcess(argv: readonly string[], opts: { env?: Record<string, string>; cwd: string; unprivileged?: boolean }): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...argv], {
+      cwd: opts.cwd,
+      // Only what the command needs: PATH for node, HOME for tsx's cache, and the test's own variables.
+      env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), NO_COLOR: '1', ...(opts.env ?? {}) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(opts.unprivileged === true && AS_ROOT ? { uid: 65534, gid: 65534 } : {}),
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+export { ROOT };
