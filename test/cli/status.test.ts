@@ -1,0 +1,175 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { loadScenario } from '../../src/adapters/sim/load-scenario.js';
+import { openStore } from '../../src/adapters/store/open-store.js';
+import { replay } from '../../src/app/replay.js';
+import type { AccountId, IncidentId } from '../../src/core/ids.js';
+import { EpochMs } from '../../src/core/quantity.js';
+import type { StatusReport } from '../../src/cli/status-report.js';
+import type { StorePort } from '../../src/ports/store.js';
+import { order, request } from '../store/store-fixtures.js';
+import { runLegguard } from './cli-run.js';
+
+const SCENARIO = fileURLToPath(new URL('../../scenarios/iron-condor-put-assigned.yaml', import.meta.url));
+const HOOK_SECRET = 'T0AAA/B0BBB/hooksecret9876';
+const TOKEN = '7001234567:AAE_abcdefghijklmnopqrstuvwxyz012345';
+
+const root = mkdtempSync(join(tmpdir(), 'legguard-status-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+describe('legguard status', () => {
+  const dir = join(root, 'w');
+  const dataDir = join(dir, 'state');
+  const env = { HOOK_URL: `https://hooks.example.com/services/${HOOK_SECRET}`, TG_TOKEN: TOKEN };
+  let account: AccountId;
+  let incident: IncidentId;
+  const withStore = async <T>(fn: (s: StorePort) => Promise<T>): Promise<T> => {
+    const s = await openStore({ dataDir });
+    try {
+      return await fn(s);
+    } finally {
+      await s.close();
+    }
+  };
+
+  before(async () => {
+    // A real record: the seed scenario played through the engine (assignment overnight, emergency close, expiry).
+    mkdirSync(dir, { recursive: true });
+    const scenario = await loadScenario(SCENARIO);
+    account = scenario.account;
+    await withStore(async (store) => {
+      const r = await replay({ scenario, store });
+      assert.equal(r.report.strategies[0]!.state, 'CLOSED', 'the replay ends closed');
+    });
+    writeFileSync(
+      join(dir, 'legguard.yaml'),
+      stringify({
+        account,
+        dataDir: 'state',
+        alerts: {
+          channels: [
+            { type: 'console', name: 'console' },
+            { type: 'webhook', name: 'hook', urlEnv: 'HOOK_URL', format: 'slack' },
+            { type: 'telegram', name: 'phone', tokenEnv: 'TG_TOKEN', chatId: 42, minSeverity: 'critical' },
+          ],
+        },
+      }),
+    );
+  });
+
+  test('reads the record: strategies, incidents and their acknowledgement, the outbox, the lock, the cursor; no secret', async () => {
+    const now = Date.now();
+    const working = request('ic-spy', 't2.SPY.C460.260130_C465.260130', { account, limit: 0.35 });
+    await withStore(async (s) => {
+      const alerts = await s.recentAlerts({ limit: 10 });
+      const critical = alerts.find((a) => a.severity === 'critical' && a.incidentId !== null);
+      assert.ok(critical, 'the replay raised a critical alert for its incident');
+      incident = critical.incidentId!;
+      const info = alerts.find((a) => a.severity !== 'critical');
+      assert.ok(info, 'and a lesser one');
+      const t = (ms: number): EpochMs => EpochMs.unsafe(now - 60_000 + ms);
+      await s.recordDelivery({ alertKey: critical.key, channel: 'console', at: t(1), delivered: true, error: null, nextAttemptAt: null });
+      await s.recordDelivery({ alertKey: critical.key, channel: 'hook', at: t(2), delivered: false, error: `POST https://hooks.example.com/services/${HOOK_SECRET} answered 410`, nextAttemptAt: null });
+      await s.recordDelivery({ alertKey: info.key, channel: 'hook', at: t(3), delivered: false, error: 'HTTP 503', nextAttemptAt: t(600_000) });
+      await s.recordDelivery({ alertKey: info.key, channel: 'phone', at: t(4), delivered: false, error: `skipped: ${info.severity} is below this channel's minimum (critical)`, nextAttemptAt: null });
+      // A delivery on a channel the config no longer has.
+      await s.recordDelivery({ alertKey: info.key, channel: 'old-mail', at: t(5), delivered: true, error: null, nextAttemptAt: null });
+      await s.acquireLock(account, 'guard-host/4242', EpochMs.unsafe(now - 1000), 60_000);
+      await s.commit({ account, orders: [order(working, 'working', { filled: 1 })] });
+    });
+
+    const r = await runLegguard(['status', '--json'], { cwd: dir, env });
+    assert.equal(r.err, '');
+    assert.equal(r.code, 0);
+    for (const secret of [HOOK_SECRET, TOKEN]) assert.ok(!r.out.includes(secret), 'a secret is shown');
+    const s = JSON.parse(r.out) as StatusReport;
+    assert.equal(s.account, account);
+    assert.equal(s.store, `SQLite ${dataDir}/legguard.db`);
+    assert.deepEqual(s.lock && { owner: s.lock.owner, live: s.lock.live }, { owner: 'guard-host/4242', live: true });
+    assert.equal(s.lastReconciledAt?.slice(0, 10), '2026-01-31', 'the replay reconciled last on the Saturday');
+    assert.deepEqual(
+      s.strategies.map((x) => [x.id, x.state, x.broken?.cause, x.broken?.kind, x.holdings.length]),
+      [['ic-spy', 'CLOSED', 'assignment', 'EARLY', 0]],
+    );
+    assert.deepEqual(s.openOrders.map((o) => [o.ref, o.status, o.legs, o.filledQty, o.limitPrice]), [
+      [working.ref, 'working', ['BUY 2 SPY 2026-01-30 460 C', 'SELL 2 SPY 2026-01-30 465 C'], 1, 0.35],
+    ]);
+    assert.equal(s.incidents.length, 1);
+    const inc = s.incidents[0]!;
+    assert.equal(inc.incidentId, incident);
+    assert.equal(inc.strategyId, 'ic-spy');
+    assert.deepEqual(inc.ack, { state: 'waiting' });
+    assert.ok(inc.criticalAlerts >= 1, 'its critical alert is counted');
+    assert.match(inc.title ?? '', /^ASSIGNMENT: SPY 2026-01-30 440 P x2 on ic-spy$/);
+    assert.deepEqual(inc.transitions.map((t) => t.replace(/ \(.*$/, '')), ['OPEN -> BROKEN', 'BROKEN -> EMERGENCY_CLOSING', 'EMERGENCY_CLOSING -> CLOSED']);
+    const total = s.outbox.alerts;
+    assert.deepEqual(s.outbox.channels, [
+      { channel: 'console', type: 'console', delivered: 1, retrying: 0, dead: 0, skipped: 0, notTried: total - 1 },
+      { channel: 'hook', type: 'webhook', delivered: 0, retrying: 1, dead: 1, skipped: 0, notTried: total - 2 },
+      { channel: 'phone', type: 'telegram', delivered: 0, retrying: 0, dead: 0, skipped: 1, notTried: total - 1 },
+      { channel: 'old-mail', type: null, delivered: 1, retrying: 0, dead: 0, skipped: 0, notTried: total - 1 },
+    ]);
+    assert.deepEqual(
+      s.outbox.undelivered.map((d) => [d.channel, d.status, d.attempts, d.lastError]),
+      [
+        ['hook', 'retrying', 1, 'HTTP 503'],
+        ['hook', 'dead', 1, 'POST [redacted] answered 410'],
+      ],
+      'newest first; the skip is not listed as undelivered; the webhook URL, a secret, redacted',
+    );
+    assert.deepEqual(s.outbox.unacknowledged.map((u) => u.incidentId), [incident]);
+
+    const text = await runLegguard(['status'], { cwd: dir, env });
+    assert.equal(text.code, 0, text.err);
+    for (const secret of [HOOK_SECRET, TOKEN]) assert.ok(!text.out.includes(secret), 'a secret is shown');
+    const lines = text.out.split('\n');
+    assert.match(lines[0]!, new RegExp(`^legguard status for ${account}, SQLite ${dataDir}/legguard\\.db, at \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d ET$`));
+    assert.match(lines[1]!, /^guard: running as guard-host\/4242 \(lock taken .* ET, refreshed until .* ET\)$/);
+    assert.match(lines[2]!, /^last reconciled with the broker: 2026-01-31 \d\d:\d\d:\d\d ET \(\d+ d ago\); last execution seen: 2026-01-/);
+    assert.equal(lines[3], 'strategies: 1 (1 CLOSED)');
+    assert.match(lines[4]!, /^ {2}ic-spy {2}iron-condor {2}CLOSED {2}broken: assignment EARLY of SPY 2026-01-30 440 P at 2026-01-28 02:30:00 ET \(.*\); flat$/);
+    assert.equal(lines[5], 'outside any strategy: nothing');
+    assert.equal(lines[6], 'open orders: 1');
+    assert.match(lines[7]!, /^ {2}lg\/ic-spy\/.*\/t2\.SPY\.C460\.260130_C465\.260130\/1 {2}working {2}BUY 2 SPY 2026-01-30 460 C \/ SELL 2 SPY 2026-01-30 465 C LMT 0\.35, filled 1\/2, placed .* ET, broker id 1001$/);
+    assert.match(text.out, new RegExp(`\\n {2}${incident} \\(ic-spy\\), 2026-01-28 02:30:00 ET to .*: NOT ACKNOWLEDGED: its critical alerts repeat until \`legguard ack ${incident}\`\\n {4}ASSIGNMENT: SPY 2026-01-30 440 P x2 on ic-spy`));
+    assert.match(text.out, /\n {2}hook {6}\(webhook\) {12}delivered 0, retrying 1, dead 1, skipped 0, not yet tried \d+\n/);
+    assert.match(text.out, /\n {2}old-mail {2}\(not in the config\) {2}delivered 1,/);
+    assert.match(text.out, /\n {4}dead on hook: \[CRITICAL\] ASSIGNMENT: .*, 1 attempt: POST \[redacted\] answered 410\n/);
+    assert.match(text.out, new RegExp(`\\n {2}unacknowledged critical incidents: 1\\n {4}${incident}: ASSIGNMENT`));
+
+    // Acknowledged through the CLI: status says by whom; the outbox no longer lists it as waiting.
+    assert.equal((await runLegguard(['ack', incident, '--by', 'alice'], { cwd: dir, env })).code, 0);
+    const acked = JSON.parse((await runLegguard(['status', '--json'], { cwd: dir, env })).out) as StatusReport;
+    assert.equal(acked.incidents[0]!.ack.state, 'acknowledged');
+    assert.equal((acked.incidents[0]!.ack as { by: string }).by, 'alice');
+    assert.deepEqual(acked.outbox.unacknowledged, []);
+  });
+
+  test('a lock left by a guard that stopped is shown as expired; no lock as not running', async () => {
+    await withStore(async (s) => {
+      await s.releaseLock(account, 'guard-host/4242');
+      const r = await runLegguard(['status'], { cwd: dir, env });
+      assert.match(r.out.split('\n')[1]!, /^guard: not running \(no guard holds the lock\)$/);
+      await s.acquireLock(account, 'old-host/17', EpochMs.unsafe(Date.parse('2026-01-01T15:00:00Z')), 30_000);
+    });
+    const r = await runLegguard(['status'], { cwd: dir, env });
+    assert.equal(r.out.split('\n')[1], 'guard: not running (the lock of old-host/17 expired 2026-01-01 10:00:30 ET: it stopped without releasing it, or hangs)');
+  });
+
+  test('no database where the config points: NOT_FOUND (exit 3), and none is created', async () => {
+    const empty = join(root, 'empty');
+    mkdirSync(empty);
+    writeFileSync(join(empty, 'legguard.yaml'), stringify({ account: 'DU5' }));
+    const r = await runLegguard(['status'], { cwd: empty });
+    assert.equal(r.code, 3);
+    assert.equal(r.err, `legguard status: no legguard database at ${empty}/data/legguard.db (give the guard's --config or --data-dir, or set DATABASE_URL)\n`);
+    assert.ok(!existsSync(join(empty, 'data')), 'status created a data directory');
+    const usage = await runLegguard(['status', 'now'], { cwd: empty });
+    assert.equal(usage.code, 2);
+  });
+});
