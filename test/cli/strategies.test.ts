@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { openStore } from '../../src/adapters/store/open-store.js';
 import { option, stock } from '../../src/core/contract.js';
 import { AccountId } from '../../src/core/ids.js';
-import type { StorePort } from '../../src/ports/store.js';
+import type { StorePort, StrategyRecord } from '../../src/ports/store.js';
 import { condor } from '../store/store-fixtures.js';
 import { postgresForTests, testSchema } from '../support/postgres.js';
 import { runLegguard } from './cli-run.js';
@@ -231,7 +231,7 @@ describe('legguard strategies import', () => {
     assert.equal(replaced.code, 0, replaced.err);
     assert.match(replaced.out, /^imported 3 strategies .* \(2 replaced\), each OPEN:\n {2}ic-a +vertical +replaced \(was OPEN\) .*\n {2}cc-b +covered-call +replaced \(was CLOSED\) .*\n {2}new-one +custom +added +holds \+10 IWM\n/);
     await withStore(dir, async (s) => {
-      const byId = new Map((await s.listStrategies(ACCT)).map((x) => [x.definition.id, x]));
+      const byId = new Map<string, StrategyRecord>((await s.listStrategies(ACCT)).map((x) => [x.definition.id, x]));
       assert.equal(byId.get('cc-b')!.state, 'OPEN');
       assert.equal(byId.get('cc-b')!.definition.kind, 'covered-call');
       assert.equal(byId.get('busy')!.state, 'BROKEN', 'untouched');
