@@ -16,7 +16,6 @@ export interface Ran {
 }
 
 const BIN = fileURLToPath(new URL('../../bin/legguard.mjs', import.meta.url));
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export async function runLegguard(argv: readonly string[], opts: { env?: Record<string, string>; cwd: string; commands?: readonly Command[] }): Promise<Ran> {
   const stdout = new PassThrough();
@@ -30,8 +29,8 @@ export async function runLegguard(argv: readonly string[], opts: { env?: Record<
   return { code, out, err };
 }
 
-/** True when child processes can be run as `nobody` to meet file permissions as an ordinary user would. */
-export const AS_ROOT = process.getuid?.() === 0;
+/** Root ignores file permissions: a child that must meet them as an ordinary user would runs as `nobody` then. */
+const AS_ROOT = process.getuid?.() === 0;
 
 export function runLegguardProcess(argv: readonly string[], opts: { env?: Record<string, string>; cwd: string; unprivileged?: boolean }): Promise<Ran> {
   return new Promise((resolve, reject) => {
@@ -50,5 +49,3 @@ export function runLegguardProcess(argv: readonly string[], opts: { env?: Record
     child.on('close', (code) => resolve({ code, out, err }));
   });
 }
-
-export { ROOT };
