@@ -10,7 +10,7 @@ import { guardNewStrategies, pickupNote, refuseExpiredLegs } from './strategies-
 import { formatHoldings } from './strategy-format.js';
 
 export const ADD_USAGE =
-  'legguard strategies add <id> --leg "SPY 2026-01-30 P 440 -2" [--leg ...] [--kind iron-condor|vertical|...] [--policy close|hedge|alert] [--replace]';
+  'legguard strategies add <id> --leg "SPY 2027-01-15 P 440 -2" [--leg ...] [--kind iron-condor|vertical|...] [--policy close|hedge|alert] [--replace]';
 
 /** A schema problem in command-line terms: `legs[1].strike` is the second --leg, `kind` is --kind. */
 function flagFor(path: readonly PropertyKey[], legs: readonly string[]): string {
