@@ -28,6 +28,12 @@ export interface DaemonOptions {
   readonly out: (entry: { level: LogLevel; text: string; timeline?: TimelineEntry }) => void;
   /** `LEGGUARD_CRASH_AT=<point>[:<n>]`: kill this process (SIGKILL) the n-th time the engine reaches the point. */
   readonly crashAt?: string | undefined;
+  /**
+   * A stop asked for while the daemon starts (SIGTERM from a service manager during a slow connect): the connection
+   * attempt is abandoned and `startDaemon` rejects (BROKER_DISCONNECTED, saying so); once connected, start-up completes (its
+   * reconciliation is not cut short) and the daemon then stops as `stop()` would.
+   */
+  readonly abort?: AbortSignal;
 }
 
 export interface RunningDaemon {
@@ -121,7 +127,17 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       maxMessagesPerSecond: guardConfig.maxMessagesPerSecond,
       log: (line) => log('info', `ib: ${line}`),
     });
-    await broker.connect();
+    const ib = broker;
+    const onAbort = (): void => void ib.disconnect();
+    opts.abort?.addEventListener('abort', onAbort, { once: true });
+    try {
+      if (opts.abort?.aborted) throw stoppedDuringStart();
+      await broker.connect().catch((e: unknown) => {
+        throw opts.abort?.aborted ? stoppedDuringStart() : e;
+      });
+    } finally {
+      opts.abort?.removeEventListener('abort', onAbort);
+    }
     if (clock instanceof ScaledClock) {
       clock.sync(await broker.currentTime());
       log('info', `clock follows the broker's: ${new Date(clock.now()).toISOString()} at x${clock.speed}`);
@@ -177,5 +193,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     throw e;
   }
   log('info', `guarding ${engine.strategies.size} strateg${engine.strategies.size === 1 ? 'y' : 'ies'} for ${config.account} (${new Date(EpochMs.unsafe(clock.now())).toISOString()})`);
+  if (opts.abort?.aborted) void stop(String(opts.abort.reason ?? 'stop requested during start-up'));
   return { engine, stop: (reason) => stop(reason, 0), done };
+}
+
+function stoppedDuringStart(): LegguardError {
+  return new LegguardError('BROKER_DISCONNECTED', 'stopped while starting: the connection to TWS was abandoned; nothing was guarded');
 }

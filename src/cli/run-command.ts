@@ -1,4 +1,4 @@
-import { startDaemon } from '../app/daemon.js';
+import { startDaemon, type RunningDaemon } from '../app/daemon.js';
 import { LegguardError } from '../core/errors.js';
 import type { Command } from './command.js';
 import { resolveConfig } from './config-source.js';
@@ -45,26 +45,38 @@ export function runCommand(): Command {
       const clock = parseClock(str('clock'));
       const json = values.json === true;
       const fmt = new TimelineFormatter(!json && useColor(io));
-      const daemon = await startDaemon({
-        config,
-        clock,
-        env: io.env,
-        crashAt: io.env.LEGGUARD_CRASH_AT,
-        out: ({ level, text, timeline }) => {
-          if (json) {
-            io.stdout.write(`${JSON.stringify(timeline ? { level, ...timeline } : { level, text, at: new Date().toISOString() })}\n`);
-            return;
-          }
-          const line = timeline ? fmt.format(timeline) : `${fmt.time(Date.now())}  ${level.toUpperCase().padEnd(9)} ${text}`;
-          if (line !== null) io.stdout.write(`${line}\n`);
-        },
-      });
+      // Signals are heard from before start-up: a service manager's SIGTERM while the guard connects or reconciles
+      // must stop it cleanly (lock released, store closed), not kill it by the default action.
+      const abort = new AbortController();
+      let daemon: RunningDaemon | null = null;
       const onSignal = (sig: string): void => {
-        void daemon.stop(sig);
+        abort.abort(sig);
+        if (daemon) void daemon.stop(sig);
       };
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       try {
+        try {
+          daemon = await startDaemon({
+            config,
+            clock,
+            env: io.env,
+            crashAt: io.env.LEGGUARD_CRASH_AT,
+            abort: abort.signal,
+            out: ({ level, text, timeline }) => {
+              if (json) {
+                io.stdout.write(`${JSON.stringify(timeline ? { level, ...timeline } : { level, text, at: new Date().toISOString() })}\n`);
+                return;
+              }
+              const line = timeline ? fmt.format(timeline) : `${fmt.time(Date.now())}  ${level.toUpperCase().padEnd(9)} ${text}`;
+              if (line !== null) io.stdout.write(`${line}\n`);
+            },
+          });
+        } catch (e) {
+          if (!abort.signal.aborted) throw e;
+          io.stderr.write(`legguard run: stopped (${String(abort.signal.reason)}) while starting\n`);
+          return 0;
+        }
         return await daemon.done;
       } finally {
         process.off('SIGINT', onSignal);

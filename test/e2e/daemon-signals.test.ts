@@ -1,0 +1,39 @@
+// `legguard run` stops cleanly on SIGTERM at any time, start-up included: a service manager stopping a guard that
+// is still connecting must get exit 0 and a released lock, not a process killed by the signal's default action.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { GuardProcess, guardSetup, loadSeed, openGuardStore } from '../support/drill.js';
+import { killAll } from '../support/legguard-process.js';
+
+after(() => killAll());
+
+test('SIGTERM while the guard waits for TWS to answer: exit 0, the lock released', async (t) => {
+  // A "TWS" that accepts the connection and never answers the handshake.
+  const held: Socket[] = [];
+  const mute = createServer((s) => held.push(s));
+  await new Promise<void>((r) => mute.listen(0, '127.0.0.1', () => r()));
+  t.after(() => {
+    for (const s of held) s.destroy();
+    mute.close();
+  });
+  const { file } = await loadSeed('iron-condor-put-assigned.yaml');
+  const setup = guardSetup(file, (mute.address() as { port: number }).port);
+  t.after(() => rmSync(setup.dir, { recursive: true, force: true }));
+
+  const guard = GuardProcess.start(setup, 1);
+  await guard.proc.waitForLine((l) => l.includes('connecting to TWS'), 'saying it connects');
+  for (let i = 0; i < 100 && held.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(held.length, 1, 'the guard opened its connection');
+  const exit = await guard.proc.stop('SIGTERM', 5_000);
+  assert.deepEqual(exit, { code: 0, signal: null }, `a clean stop, not the signal's default\n${guard.proc.tail()}`);
+  assert.ok(guard.proc.stderr.some((l) => /stopped \(SIGTERM\) while starting/.test(l)), guard.proc.tail());
+
+  const store = await openGuardStore(setup);
+  try {
+    assert.equal(await store.lockHolder(setup.account), null, 'the lock is released');
+  } finally {
+    await store.close();
+  }
+});
