@@ -33,11 +33,14 @@ ${extra}until: "2026-01-28T12:00:00-05:00"
 
 /**
  * Seed scenario 1 cut to the night that matters: the condor's short puts are assigned at 02:30 (posted while the
- * guard cannot hear, when `disconnect` is given), the stock is hedged at 04:00, the options closed at the open.
+ * guard cannot hear, when `events` takes the connection down), the stock is hedged from 04:00, the options closed at
+ * the open. It starts the evening before (`start`, New York on the 27th), leaving real time for a guard process to
+ * start and connect.
  */
-export function condorAssignedOvernight(disconnect = ''): string {
+export function condorAssignedOvernight(opts: { start?: string; events?: string }): string {
+  const { start = '18:00', events = '' } = opts;
   return `name: condor assigned overnight (drill)
-start: "2026-01-28T01:30:00-05:00"
+start: "2026-01-27T${start}:00-05:00"
 account: DU0000001
 underlyings: { SPY: { price: 436.10, volatility: 0.18 } }
 strategies:
@@ -49,7 +52,7 @@ strategies:
       - { symbol: SPY, right: C, strike: 455, expiry: "2026-02-20", qty: 2 }
 guard: { onAssignment: close, timeExitDte: 1 }
 events:
-${disconnect}  - { at: "2026-01-28T02:30:00-05:00", assign: { symbol: SPY, right: P, strike: 440, expiry: "2026-02-20", qty: 2 } }
+${events}  - { at: "2026-01-28T02:30:00-05:00", assign: { symbol: SPY, right: P, strike: 440, expiry: "2026-02-20", qty: 2 } }
 until: "2026-01-28T10:30:00-05:00"
 `;
 }
