@@ -509,6 +509,7 @@ export class GuardEngine {
     const now = this.clock.now();
     const candidates: { contract: Contract; brokerQty: Qty; brokerAt: EpochMs; firstSeenAt: EpochMs }[] = [];
     const seen = new Set<ContractKey>();
+    const heldSymbols = new Set<string>();
     for (const key of [...keys, ...this.pending.keys()]) {
       if (seen.has(key)) continue;
       seen.add(key);
@@ -524,25 +525,34 @@ export class GuardEngine {
       if (!expired && this.tracker.recentlyActive(key, now, this.config.correlationWindowMs)) {
         // Our own order is working or just traded here: its executions explain the change. Look again when the
         // window closes, in case they do not.
+        // Kept pending, so that the look when the window closes includes it; an order still working past its window
+        // is looked at again a window later (not at once: the look would find it working and come straight back).
         const ends = this.tracker.windowEnds(key, this.config.correlationWindowMs);
-        if (ends !== null) this.recheckAt(ends);
+        if (ends !== null) this.recheckAt(ends > now ? ends : EpochMs.unsafe(now + this.config.correlationWindowMs));
+        if (!this.pending.has(key)) this.pending.set(key, now);
+        heldSymbols.add(contract.symbol);
         continue;
       }
       const firstSeenAt = this.pending.get(key) ?? now;
       this.pending.set(key, firstSeenAt);
       candidates.push({ contract, brokerQty: broker, brokerAt: this.brokerPositions.get(key)?.at ?? now, firstSeenAt });
     }
-    if (candidates.length === 0) return;
+    // An option and the stock it settles in are judged together: while a change of one contract of an underlying
+    // waits for the guard's own executions, changes of the others wait with it. The stock of an assignment posted
+    // seconds after the guard's own stock trade was held back while its option, judged alone after the pairing
+    // window, was taken for a manual trade (and the shares for an unknown change nobody closed).
+    const judged = candidates.filter((c) => !heldSymbols.has(c.contract.symbol));
+    if (judged.length === 0) return;
     // At or after an expiry, in or out of the money decides expiration against settlement: ask the broker for the
     // underlying's price now rather than trust one seen days ago.
     const expiring = new Set<string>();
-    for (const c of candidates) if (isOption(c.contract) && now >= expiryClose(c.contract.expiry)) expiring.add(c.contract.symbol);
+    for (const c of judged) if (isOption(c.contract) && now >= expiryClose(c.contract.expiry)) expiring.add(c.contract.symbol);
     for (const symbol of expiring) await this.refreshUnderlying(symbol);
     const foreign: ExecutionReport[] = [];
-    for (const c of candidates) foreign.push(...(this.foreign.get(contractKey(c.contract)) ?? []));
+    for (const c of judged) foreign.push(...(this.foreign.get(contractKey(c.contract)) ?? []));
     const out = detect({
       book: this.book,
-      changes: candidates,
+      changes: judged,
       foreignExecutions: foreign,
       now,
       pairingWindowMs: this.config.pairingWindowMs,
@@ -559,7 +569,7 @@ export class GuardEngine {
       if (d.strategyId === null) outside.push(d);
       else byStrategy.set(d.strategyId, [...(byStrategy.get(d.strategyId) ?? []), d]);
     }
-    for (const c of candidates) {
+    for (const c of judged) {
       const key = contractKey(c.contract);
       if (this.brokerQty(key) === this.book.net(key)) this.pending.delete(key);
     }
