@@ -262,6 +262,7 @@ export class IbBroker implements BrokerPort {
     });
     this.log(`connecting to TWS at ${this.where()} as client ${this.opts.clientId}`);
     api.connect(this.opts.clientId);
+    noDelay(api);
   }
 
   private teardown(conn: Conn): void {
@@ -1165,4 +1166,15 @@ export function mapStatus(status: string, filled: number): OrderStatus | null {
     default:
       return null;
   }
+}
+
+/**
+ * Turns Nagle's algorithm off on IBApi's socket (it leaves it on and offers no option): a closing order written right
+ * after the quote requests that priced it otherwise waits for their acknowledgement, which a receiver that delays
+ * its ACKs holds back for up to 40 ms. IBApi keeps the socket in `controller.socket.client`; when a later version
+ * moves it, this does nothing (and latency is what it was).
+ */
+function noDelay(api: IBApi): void {
+  const socket = (api as unknown as { controller?: { socket?: { client?: { setNoDelay?: (on: boolean) => unknown } } } }).controller?.socket?.client;
+  socket?.setNoDelay?.(true);
 }
