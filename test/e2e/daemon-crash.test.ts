@@ -62,14 +62,23 @@ interface CrashCase {
   /** Orders the gateway has read from the first guard when it dies. */
   readonly sentBeforeCrash: number;
   readonly yaml: string;
+  /** The dead guard's orders are still working, part-filled, when the new one starts: it hears the rest fill. */
+  readonly restFillsAfterRestart?: boolean;
 }
 
 const CASES: readonly CrashCase[] = [
   { at: 'decision-committed', sentBeforeCrash: 0, yaml: condorAssignedInHours({}) },
   { at: 'order-sent:1', sentBeforeCrash: 1, yaml: condorAssignedInHours({}) },
   { at: 'order-sent:2', sentBeforeCrash: 2, yaml: condorAssignedInHours({}) },
-  // Each order fills half at once and the rest rests until 10:04, when the broker fills what rests.
-  { at: 'fill-applied:1', sentBeforeCrash: 3, yaml: condorAssignedInHours({ fills: 'partial', extra: '  - { at: "2026-01-28T10:04:00-05:00", fills: { mode: immediate } }\n' }) },
+  // Each order fills half at once and the rest rests until 10:30, when the broker fills what rests: the restarted
+  // guard finds the orders part-filled and working, adopts them, and hears the rest fill (the fill timeout, 40
+  // minutes, does not cut in).
+  {
+    at: 'fill-applied:1',
+    sentBeforeCrash: 3,
+    yaml: condorAssignedInHours({ fills: 'partial', fillTimeoutMs: 2_400_000, extra: '  - { at: "2026-01-28T10:30:00-05:00", fills: { mode: immediate } }\n' }),
+    restFillsAfterRestart: true,
+  },
 ];
 
 async function crashAndRestart(t: TestContext, c: CrashCase, kind: StoreKind): Promise<void> {
@@ -89,6 +98,14 @@ async function crashAndRestart(t: TestContext, c: CrashCase, kind: StoreKind): P
   assert.deepEqual(outcome, expected, `ends as the uninterrupted replay\n${second.proc.tail(40)}`);
   assert.deepEqual(gw.refsSentTwice(), [], `no order ref sent twice:\n${gw.placedRefs().join('\n')}`);
   assert.ok(gw.placedRefs().length >= 3, `the close went out: ${gw.placedRefs().join(', ')}`);
+  if (c.restFillsAfterRestart) {
+    const sentFirst = new Set(gw.placedRefs().slice(0, c.sentBeforeCrash));
+    const heard = second.entries().flatMap((e) =>
+      e.kind === 'broker-event' && e.event.kind === 'execution' && e.event.orderRef !== null && sentFirst.has(e.event.orderRef) ? [e.event.orderRef] : [],
+    );
+    assert.equal(new Set(heard).size, c.sentBeforeCrash, `the restarted guard heard the rest of each adopted order fill: ${heard.join(', ')}`);
+    assert.equal(gw.placedRefs().length, c.sentBeforeCrash, 'and sent nothing of its own');
+  }
 }
 
 /** The guard is stopped before the 10:00 assignment (the scenario starts at 09:15: time to start and stop it) and started after it. */

@@ -8,10 +8,10 @@ import { join } from 'node:path';
  * An iron condor (all legs bid, expiring in three weeks) whose two short puts are assigned at 10:00, in regular
  * hours: the close goes out at once as three orders (the stock, the call spread as a combo, the long put). The time
  * from `start` (New York, default 09:40) leaves room for a guard process to start; `fills` sets the broker's fill
- * model, `extra` adds events (after the assignment).
+ * model, `extra` adds events (after the assignment), `fillTimeoutMs` how long a closing order may rest unfilled.
  */
-export function condorAssignedInHours(opts: { start?: string; fills?: string; extra?: string }): string {
-  const { start = '09:40', fills = 'immediate', extra = '' } = opts;
+export function condorAssignedInHours(opts: { start?: string; fills?: string; extra?: string; fillTimeoutMs?: number }): string {
+  const { start = '09:40', fills = 'immediate', extra = '', fillTimeoutMs = 120_000 } = opts;
   return `name: condor assigned in regular hours (drill)
 start: "2026-01-28T${start}:00-05:00"
 account: DU0000001
@@ -23,7 +23,7 @@ strategies:
       - { symbol: SPY, right: P, strike: 430, expiry: "2026-02-20", qty: 2 }
       - { symbol: SPY, right: C, strike: 450, expiry: "2026-02-20", qty: -2 }
       - { symbol: SPY, right: C, strike: 455, expiry: "2026-02-20", qty: 2 }
-guard: { onAssignment: close, timeExitDte: 1, fillTimeoutMs: 120000 }
+guard: { onAssignment: close, timeExitDte: 1, fillTimeoutMs: ${fillTimeoutMs} }
 fills: { mode: ${fills} }
 events:
   - { at: "2026-01-28T10:00:00-05:00", assign: { symbol: SPY, right: P, strike: 440, expiry: "2026-02-20", qty: 2 } }
