@@ -4,6 +4,7 @@
 // permissions.
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
+import { unprivileged } from '../support/unprivileged.js';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Command, CommandIo } from '../../src/cli/command.js';
@@ -30,16 +31,16 @@ export async function runLegguard(argv: readonly string[], opts: { env?: Record<
 }
 
 /** Root ignores file permissions: a child that must meet them as an ordinary user would runs as `nobody` then. */
-const AS_ROOT = process.getuid?.() === 0;
 
 export function runLegguardProcess(argv: readonly string[], opts: { env?: Record<string, string>; cwd: string; unprivileged?: boolean }): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...argv], {
+    const [cmd, args, extra] = opts.unprivileged === true ? unprivileged(process.execPath, [BIN, ...argv]) : [process.execPath, [BIN, ...argv], {}];
+    const child = spawn(cmd, args, {
       cwd: opts.cwd,
       // Only what the command needs: PATH for node, HOME for tsx's cache, and the test's own variables.
       env: { PATH: process.env.PATH ?? '', HOME: tmpdir(), NO_COLOR: '1', ...(opts.env ?? {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
-      ...(opts.unprivileged === true && AS_ROOT ? { uid: 65534, gid: 65534 } : {}),
+      ...extra,
     });
     let out = '';
     let err = '';

@@ -23,7 +23,7 @@ const EXP = '2031-01-17';
 const PASSWORD = 'pg-Pa55word';
 
 const root = mkdtempSync(join(tmpdir(), 'legguard-store-errors-'));
-// Traversable by `nobody`, who runs the read-only cases.
+// Traversable by others, in case the read-only cases run as `nobody` (see test/support/unprivileged.ts).
 chmodSync(root, 0o755);
 after(() => {
   chmodSync(root, 0o755);
@@ -138,7 +138,7 @@ describe('store errors through the CLI (child processes)', () => {
     assert.deepEqual(snapshot(dir), before);
   });
 
-  // Run as `nobody` when the tests run as root (root writes through read-only permissions), else as this user.
+  // Root writes through read-only permissions: the child gives that up (test/support/unprivileged.ts).
   test('a read-only data directory (as an unprivileged user): exit 4, nothing written', async () => {
     // A legguard database the reader may write, in a directory it may not (WAL needs files beside the database).
     const dir = join(root, `d${++n}`);

@@ -1,3 +1,4 @@
+import { unprivileged } from '../support/unprivileged.js';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -226,13 +227,13 @@ describe('sqlite store', () => {
   });
 });
 
-/** Runs the open-store child, as user `nobody` when this process is root (root ignores read-only permissions). */
+/** Runs the open-store child so that it obeys file permissions (see `unprivileged`). */
 function runChild(attempts: OpenStoreOptions[]): { ok: boolean; code: string | null; message: string }[] {
-  const asRoot = process.getuid?.() === 0;
-  const r = spawnSync(process.execPath, ['--import', 'tsx', new URL('./fixtures/open-store-child.ts', import.meta.url).pathname, JSON.stringify(attempts)], {
+  const [cmd, args, extra] = unprivileged(process.execPath, ['--import', 'tsx', new URL('./fixtures/open-store-child.ts', import.meta.url).pathname, JSON.stringify(attempts)]);
+  const r = spawnSync(cmd, args, {
     encoding: 'utf8',
     cwd: new URL('../..', import.meta.url).pathname,
-    ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
+    ...extra,
     env: { ...process.env, HOME: tmpdir() },
   });
   assert.equal(r.status, 0, `child failed: ${r.stderr}`);
