@@ -1,7 +1,7 @@
 // Running `legguard` in tests: in this process through `main` (fast; a test may pass commands built with its own
 // dependencies), or as a real child process (`node bin/legguard.mjs ...`), so that exit codes and stderr are what a
-// person sees. A child can run as user `nobody` when the tests run as root, since root writes through read-only
-// permissions.
+// person sees. A child can be made to obey file permissions (`unprivileged`), since root writes through read-only
+// ones.
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { unprivileged } from '../support/unprivileged.js';
@@ -30,7 +30,7 @@ export async function runLegguard(argv: readonly string[], opts: { env?: Record<
   return { code, out, err };
 }
 
-/** Root ignores file permissions: a child that must meet them as an ordinary user would runs as `nobody` then. */
+/** Root ignores file permissions: with `unprivileged`, the child meets them as an ordinary user would. */
 
 export function runLegguardProcess(argv: readonly string[], opts: { env?: Record<string, string>; cwd: string; unprivileged?: boolean }): Promise<Ran> {
   return new Promise((resolve, reject) => {
