@@ -15,22 +15,19 @@ import { zodToError } from './zod-errors.js';
 /** The config file legguard looks for in the working directory when none is named. */
 export const DEFAULT_CONFIG_FILE = 'legguard.yaml';
 
-const brokerSchema = z.discriminatedUnion('type', [
-  z.strictObject({
-    type: z.literal('ib'),
-    host: z.string().min(1).default('127.0.0.1'),
-    /** TWS 7497 paper / 7496 live; IB Gateway 4002 paper / 4001 live. */
-    port: z.number().int().min(1).max(65535).default(7497),
-    /** Fixed: IB binds orders to the client id that placed them; a restarted guard must see its own. */
-    clientId: z.number().int().min(0).max(2 ** 31 - 1).default(17),
-    marketDataType: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]).default(1),
-  }),
-  z.strictObject({
-    type: z.literal('sim'),
-    /** A scenario file played on the real clock: the simulated account the guard watches. */
-    scenario: z.string().min(1),
-  }),
-]);
+/**
+ * TWS or IB Gateway. (To try legguard without IB, run `legguard sim-gateway` and point this at it: the simulator speaks
+ * the same protocol.)
+ */
+const brokerSchema = z.strictObject({
+  type: z.literal('ib').default('ib'),
+  host: z.string().min(1).default('127.0.0.1'),
+  /** TWS 7497 paper / 7496 live; IB Gateway 4002 paper / 4001 live. */
+  port: z.number().int().min(1).max(65535).default(7497),
+  /** Fixed: IB binds orders to the client id that placed them; a restarted guard must see its own. */
+  clientId: z.number().int().min(0).max(2 ** 31 - 1).default(17),
+  marketDataType: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]).default(1),
+});
 
 export const configSchema = z.strictObject({
   /** The IB account the guard acts for (DU... paper, U... live). */
@@ -94,7 +91,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv, 
   const base = dirname(resolve(file));
   const account = AccountId.parse(c.account);
   const url = env[c.database.urlEnv];
-  const broker: BrokerConfig = c.broker.type === 'sim' ? { ...c.broker, scenario: abs(base, c.broker.scenario) } : c.broker;
+  const broker: BrokerConfig = c.broker;
   const strategies = buildStrategies(c.strategies, account, now);
   const ids = new Set<string>();
   strategies.forEach((s, i) => {

@@ -69,9 +69,6 @@ function crashHook(spec: string | undefined): ((p: CrashPoint) => void) | undefi
 export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const { config } = opts;
   const crashPoint = crashHook(opts.crashAt);
-  if (config.broker.type !== 'ib') {
-    throw new LegguardError('CONFIG_INVALID', `${config.file ?? 'config'}: broker.type ${config.broker.type}: legguard run talks to TWS or IB Gateway (type: ib); to try it without IB, run \`legguard sim-gateway\` and point broker at it`);
-  }
   const real = new SystemClock();
   const clock: Clock & { sync?: (t: number) => void } = opts.clock.kind === 'broker' ? new ScaledClock(opts.clock.speed) : real;
   const log = (level: LogLevel, text: string): void => opts.out({ level, text });

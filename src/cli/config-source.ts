@@ -33,7 +33,7 @@ export async function resolveConfig(flags: ConfigFlags, io: CommandIo, now: numb
   }
   if (flags.dataDir !== undefined) c = { ...c, dataDir: resolve(io.cwd, flags.dataDir) };
   if (flags.ib !== undefined || flags.clientId !== undefined) {
-    const base = c.broker.type === 'ib' ? c.broker : { type: 'ib' as const, host: '127.0.0.1', port: 7497, clientId: 17, marketDataType: 1 as const };
+    const base = c.broker;
     let { host, port } = base;
     if (flags.ib !== undefined) {
       const m = /^([^:]+):(\d{1,5})$/.exec(flags.ib);

@@ -49,11 +49,7 @@ export function summariseConfig(config: LegguardConfig, channels: readonly Confi
   lines.push(`  account: ${config.account}`);
   lines.push(`  state: ${describeDatabase(config)}`);
   const b = config.broker;
-  lines.push(
-    b.type === 'ib'
-      ? `  broker: TWS / IB Gateway at ${b.host}:${b.port}, client id ${b.clientId}, market data type ${b.marketDataType}`
-      : `  broker: simulated, scenario ${b.scenario} (legguard run needs type: ib; try the simulator through legguard sim-gateway)`,
-  );
+  lines.push(`  broker: TWS / IB Gateway at ${b.host}:${b.port}, client id ${b.clientId}, market data type ${b.marketDataType}`);
   const changes = guardChanges(config);
   lines.push(changes.length === 0 ? '  guard: all defaults' : `  guard (differs from the defaults):`);
   for (const c of changes) lines.push(`    ${c}`);
