@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { alertsConfigSchema, parseAlertsConfig, type AlertsConfig } from '../adapters/alerts/alerts-config.js';
 import { buildStrategies } from '../adapters/sim/load-scenario.js';
 import { strategySchema } from '../adapters/sim/scenario-schema.js';
+import type { OpenStoreOptions } from '../adapters/store/open-store.js';
 import { LegguardError } from '../core/errors.js';
 import { AccountId } from '../core/ids.js';
 import type { StrategyDefinition } from '../core/strategy.js';
@@ -144,4 +145,13 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv, now: numb
     throw new LegguardError('CONFIG_INVALID', `${file}: cannot read the config file: ${why}`, { file }, { cause: e });
   }
   return parseConfig(text, file, env, now);
+}
+
+/** Where a config keeps its state, as `legguard run` and the store commands open it. */
+export function storeOptions(config: Pick<LegguardConfig, 'dataDir' | 'databaseUrl' | 'pgSchema'>): OpenStoreOptions {
+  return {
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+    ...(config.pgSchema !== null ? { pgSchema: config.pgSchema } : {}),
+  };
 }

@@ -10,7 +10,7 @@ import type { Clock } from '../ports/clock.js';
 import type { StorePort } from '../ports/store.js';
 import { GuardEngine, type CrashPoint, type LogLevel } from '../engine/guard-engine.js';
 import type { TimelineEntry } from '../engine/timeline.js';
-import type { LegguardConfig } from './config.js';
+import { storeOptions, type LegguardConfig } from './config.js';
 import { drillTiming } from './drill-timing.js';
 import { lockOwner, takeGuardLock } from './guard-lock.js';
 import { guardStrategies } from './replay.js';
@@ -77,11 +77,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   for (const line of timing.raised) log('info', `drill: ${line}`);
   const guardConfig = timing.config;
 
-  const store: StorePort = await openStore({
-    dataDir: config.dataDir,
-    databaseUrl: config.databaseUrl,
-    ...(config.pgSchema !== null ? { pgSchema: config.pgSchema } : {}),
-  });
+  const store: StorePort = await openStore(storeOptions(config));
   const owner = lockOwner();
   let alerts: AlertService | null = null;
   let broker: IbBroker | null = null;

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { SystemClock } from '../adapters/clock/system-clock.js';
 import { openStore, SQLITE_FILE, type OpenStoreOptions } from '../adapters/store/open-store.js';
 import { redactUrl } from '../adapters/store/redact-url.js';
-import type { LegguardConfig } from '../app/config.js';
+import { storeOptions, type LegguardConfig } from '../app/config.js';
+
+export { storeOptions };
 import { LegguardError } from '../core/errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { StorePort } from '../ports/store.js';
@@ -32,15 +34,6 @@ export const STORE_FLAGS_USAGE = '[--config legguard.yaml] [--account ID] [--dat
 export function storeCommandConfig(values: Readonly<Record<string, unknown>>, io: CommandIo, now: number): Promise<LegguardConfig> {
   const str = (k: string): string | undefined => (typeof values[k] === 'string' ? values[k] : undefined);
   return resolveConfig({ config: str('config'), account: str('account'), dataDir: str('data-dir') }, io, now);
-}
-
-/** Where a config keeps its state, as `legguard run` opens it. */
-export function storeOptions(config: Pick<LegguardConfig, 'dataDir' | 'databaseUrl' | 'pgSchema'>): OpenStoreOptions {
-  return {
-    dataDir: config.dataDir,
-    databaseUrl: config.databaseUrl,
-    ...(config.pgSchema !== null ? { pgSchema: config.pgSchema } : {}),
-  };
 }
 
 /** The store for a person to read: the SQLite file, or the Postgres URL with its password hidden. */
