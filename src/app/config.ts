@@ -1,6 +1,4 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { alertsConfigSchema, parseAlertsConfig, type AlertsConfig } from '../adapters/alerts/alerts-config.js';
 import { buildStrategies } from '../adapters/sim/load-scenario.js';
@@ -11,7 +9,8 @@ import { AccountId } from '../core/ids.js';
 import type { StrategyDefinition } from '../core/strategy.js';
 import type { GuardConfig } from '../engine/guard-config.js';
 import { guardConfigSchema, parseGuardConfig } from './guard-config-schema.js';
-import { zodToError } from './zod-errors.js';
+import { parseYamlMapping, readUserFile } from '../lib/yaml-file.js';
+import { zodToError } from '../lib/zod-errors.js';
 
 /** The config file legguard looks for in the working directory when none is named. */
 export const DEFAULT_CONFIG_FILE = 'legguard.yaml';
@@ -75,17 +74,8 @@ export interface LegguardConfig {
  * Relative paths (dataDir, a sim scenario) are resolved against the file's directory.
  */
 export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv, now: number): LegguardConfig {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const first = doc.errors[0]!;
-    const where = first.linePos?.[0] ? `line ${first.linePos[0].line}, column ${first.linePos[0].col}` : 'unknown position';
-    throw new LegguardError('CONFIG_INVALID', `${file}: not valid YAML at ${where}: ${first.message.split('\n')[0]}`, { file, field: '(yaml)' });
-  }
-  const raw: unknown = doc.toJS() ?? {};
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new LegguardError('CONFIG_INVALID', `${file}: a config file is a mapping of keys (account, broker, guard, alerts ...)`, { file, field: '(top level)' });
-  }
-  checkChannels(raw as Record<string, unknown>, file);
+  const raw = text.trim() === '' ? {} : parseYamlMapping(text, file, 'CONFIG_INVALID', 'a config file is a mapping of keys (account, broker, guard, alerts ...)');
+  checkChannels(raw, file);
   const r = configSchema.safeParse(raw);
   if (!r.success) throw zodToError('CONFIG_INVALID', file, r.error);
   const c = r.data;
@@ -136,14 +126,7 @@ function abs(base: string, p: string): string {
 
 /** Reads and validates a config file; a missing or unreadable file is CONFIG_INVALID naming it. */
 export async function loadConfig(file: string, env: NodeJS.ProcessEnv, now: number): Promise<LegguardConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
-    throw new LegguardError('CONFIG_INVALID', `${file}: cannot read the config file: ${why}`, { file }, { cause: e });
-  }
+  const text = await readUserFile(file, 'CONFIG_INVALID', 'config file');
   return parseConfig(text, file, env, now);
 }
 

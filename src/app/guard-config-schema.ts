@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CHANGE_CAUSES } from '../core/detection.js';
 import { DEFAULT_GUARD_CONFIG, type GuardConfig } from '../engine/guard-config.js';
-import { zodToError } from './zod-errors.js';
+import { zodToError } from '../lib/zod-errors.js';
 
 const policy = z.enum(['close', 'hedge', 'alert']);
 const positiveMs = z.number().int().positive();

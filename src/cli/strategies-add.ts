@@ -1,6 +1,6 @@
 import { buildStrategies } from '../adapters/sim/load-scenario.js';
 import { strategySchema } from '../adapters/sim/scenario-schema.js';
-import { fieldPath } from '../app/zod-errors.js';
+import { fieldPath } from '../lib/zod-errors.js';
 import { LegguardError } from '../core/errors.js';
 import type { CommandIo } from './command.js';
 import { describeStore, openCommandStore, STORE_FLAGS, storeCommandConfig, storeOptions, type StoreDeps } from './command-store.js';

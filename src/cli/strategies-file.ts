@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { buildStrategies, parseScenario } from '../adapters/sim/load-scenario.js';
 import { strategySchema } from '../adapters/sim/scenario-schema.js';
-import { zodToError } from '../app/zod-errors.js';
+import { parseYamlMapping, readUserFile } from '../lib/yaml-file.js';
+import { zodToError } from '../lib/zod-errors.js';
 import { INDEX_SYMBOLS } from '../core/contract.js';
 import { LegguardError } from '../core/errors.js';
 import type { AccountId } from '../core/ids.js';
@@ -25,24 +24,8 @@ const SCENARIO_KEYS = ['name', 'start', 'until', 'underlyings', 'events', 'posit
  * come after every strategy already guarded when a change on a shared contract is attributed.
  */
 export async function readStrategiesFile(file: string, account: AccountId, now: number): Promise<StrategyDefinition[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
-    throw new LegguardError('INVALID_INPUT', `${file}: cannot read the strategies file: ${why}`, { file }, { cause: e });
-  }
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const first = doc.errors[0]!;
-    const where = first.linePos?.[0] ? `line ${first.linePos[0].line}, column ${first.linePos[0].col}` : 'unknown position';
-    throw new LegguardError('INVALID_INPUT', `${file}: not valid YAML at ${where}: ${first.message.split('\n')[0]}`, { file, field: '(yaml)' });
-  }
-  const raw: unknown = doc.toJS();
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new LegguardError('INVALID_INPUT', `${file}: expected a mapping with strategies: (and account:), or a scenario file`, { file, field: '(top level)' });
-  }
+  const text = await readUserFile(file, 'INVALID_INPUT', 'strategies file');
+  const raw = parseYamlMapping(text, file, 'INVALID_INPUT', 'expected a mapping with strategies: (and account:), or a scenario file');
   let fileAccount: string | undefined;
   let entries: z.output<typeof strategySchema>[];
   let isIndex = (symbol: string): boolean => INDEX_SYMBOLS.has(symbol.toUpperCase());

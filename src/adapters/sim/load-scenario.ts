@@ -1,9 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { parseDocument } from 'yaml';
 import type { GuardConfigInput } from '../../app/guard-config-schema.js';
-import { zodToError } from '../../app/zod-errors.js';
+import { parseYamlMapping, readUserFile } from '../../lib/yaml-file.js';
+import { zodToError } from '../../lib/zod-errors.js';
 import { INDEX_SYMBOLS, IsoDate, option, stock, type Contract, type OptionContract } from '../../core/contract.js';
-import { LegguardError } from '../../core/errors.js';
 import { AccountId, StrategyId } from '../../core/ids.js';
 import type { Leg } from '../../core/leg.js';
 import { EpochMs, Qty } from '../../core/quantity.js';
@@ -59,34 +57,13 @@ export interface Scenario {
  * `scenarios/x.yaml: events[1].assign.expiry: an option needs expiry (...)`.
  */
 export async function loadScenario(path: string): Promise<Scenario> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
-    throw new LegguardError('SCENARIO_INVALID', `${path}: cannot read the scenario: ${reason}`, { file: path }, { cause: e });
-  }
+  const text = await readUserFile(path, 'SCENARIO_INVALID', 'scenario');
   return parseScenario(text, path);
 }
 
 /** Validates scenario text (YAML or JSON); `file` names it in messages. */
 export function parseScenario(text: string, file: string): Scenario {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const first = doc.errors[0]!;
-    const where = first.linePos?.[0] ? `line ${first.linePos[0].line}, column ${first.linePos[0].col}` : 'unknown position';
-    throw new LegguardError('SCENARIO_INVALID', `${file}: not valid YAML at ${where}: ${first.message.split('\n')[0]}`, {
-      file,
-      field: '(yaml)',
-    });
-  }
-  const raw: unknown = doc.toJS();
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new LegguardError('SCENARIO_INVALID', `${file}: a scenario is a mapping of keys (name, start, underlyings ...)`, {
-      file,
-      field: '(top level)',
-    });
-  }
+  const raw = parseYamlMapping(text, file, 'SCENARIO_INVALID', 'a scenario is a mapping of keys (name, start, underlyings ...)');
   const r = scenarioSchema.safeParse(raw);
   if (!r.success) throw zodToError('SCENARIO_INVALID', file, r.error);
   return build(r.data, file);
