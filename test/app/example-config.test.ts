@@ -25,3 +25,11 @@ test('the example config without its secrets fails at start-up naming the channe
     (e: unknown) => LegguardError.is(e, 'ALERT_CHANNEL_INVALID') && /TELEGRAM_BOT_TOKEN/.test(e.message) && /telegram/.test(e.message),
   );
 });
+
+test('the drill config in examples/drill.yaml validates and guards the first seed scenario’s condor', async () => {
+  const c = await loadConfig(join(import.meta.dirname, '..', '..', 'examples', 'drill.yaml'), {}, Date.parse('2026-11-24T12:00:00Z'));
+  assert.equal(c.account, 'DU0000001');
+  assert.deepEqual([c.broker.host, c.broker.port], ['127.0.0.1', 7497]);
+  assert.deepEqual(c.strategies.map((s) => [s.id, s.kind, s.legs.length]), [['ic-spy', 'iron-condor', 4]]);
+  assert.deepEqual(buildChannels(c.alerts, { env: {} }).channels.map((ch) => ch.channel.name), ['console']);
+});
