@@ -96,7 +96,7 @@ describe('gateway: malformed input and misbehaving clients', () => {
     await raw.waitFor((f) => f[0] === '4' && f[3] === '321');
     const [unknown, unimplemented] = raw.errors().filter((e) => e[1] === 320 || e[1] === 321);
     assert.match(unknown![2], /unknown message id 999/);
-    assert.match(unimplemented![2], /REQ_HISTORICAL_DATA \(message id 20\) is not implemented/);
+    assert.match(unimplemented![2], /REQ_HISTORICAL_DATA \(message id 20\) is not supported/);
     raw.send(['49', '1']);
     await raw.waitFor((f) => f[0] === '49');
     raw.close();

@@ -291,7 +291,7 @@ export class TwsGateway implements SessionHost {
         this.market.cancel(s, req.reqId);
         return;
       case 'unimplemented':
-        s.error(-1, TwsCode.ERROR_VALIDATING_REQUEST, `Error validating request: ${req.name} (message id ${req.msgId}) is not implemented by the legguard sim gateway`);
+        s.error(-1, TwsCode.ERROR_VALIDATING_REQUEST, `Error validating request: ${req.name} (message id ${req.msgId}) is not supported by the legguard sim gateway`);
         return;
     }
   }
