@@ -81,6 +81,12 @@ export function postgresDialect(opts: PostgresDialectOptions): SqlDialect {
       // An idle connection that the server drops emits 'error' on the pool; without a listener Node would crash the
       // process. The next query fails (and says so as STORE_UNREACHABLE), which is where the caller learns of it.
       pool.on('error', () => undefined);
+      // A connection the server ends can report its socket's error more than once (the server's FATAL, then the
+      // reset); the pool listens only while the connection is idle in it, so a later report would find no listener
+      // and crash the process. Every connection keeps a listener of its own; queries still fail and say why.
+      pool.on('connect', (client) => {
+        client.on('error', () => undefined);
+      });
       kysely = new Kysely<StoreTables>({ dialect: new PostgresDialect({ pool }) });
       try {
         await sql`select 1`.execute(kysely);
