@@ -912,43 +912,49 @@ export class IbBroker implements BrokerPort {
   }
 
   private requestPositions(): Promise<PositionReport[]> {
-    return new Promise((resolve, reject) => {
-      if (this.positionsRound) {
-        this.positionsRound.waiters.push({ resolve, reject });
-        return;
-      }
-      const round: PositionsRound = { seen: new Map(), waiters: [{ resolve, reject }], timer: null };
-      this.positionsRound = round;
-      const timeoutMs = this.opts.requestTimeoutMs ?? 15_000;
-      round.timer = this.clock.setTimer(EpochMs.unsafe(this.clock.now() + timeoutMs), () => {
-        if (this.positionsRound !== round) return;
-        this.positionsRound = null;
-        for (const w of round.waiters) w.reject(new LegguardError('BROKER_DISCONNECTED', `${this.name}: TWS did not finish reqPositions within ${timeoutMs / 1000} s`));
-      });
-      this.send(DATA_PRIORITY, (api) => api.reqPositions()).catch((e: unknown) => {
-        if (this.positionsRound === round) this.positionsRound = null;
-        round.timer?.cancel();
-        for (const w of round.waiters) w.reject(e);
-      });
-    });
+    return this.joinRound<PositionReport[], PositionsRound>(
+      { get: () => this.positionsRound, set: (r) => (this.positionsRound = r) },
+      (w) => ({ seen: new Map(), waiters: [w], timer: null }),
+      'reqPositions',
+      (api) => api.reqPositions(),
+    );
   }
 
   private requestOpenOrders(): Promise<OpenOrderReport[]> {
-    return new Promise((resolve, reject) => {
-      if (this.openOrdersRound) {
-        this.openOrdersRound.waiters.push({ resolve, reject });
+    return this.joinRound<OpenOrderReport[], OpenOrdersRound>(
+      { get: () => this.openOrdersRound, set: (r) => (this.openOrdersRound = r) },
+      (w) => ({ orders: new Map(), statuses: new Map(), waiters: [w], timer: null }),
+      'reqAllOpenOrders',
+      (api) => api.reqAllOpenOrders(),
+    );
+  }
+
+  /**
+   * A request TWS answers with a list and an end marker (positions, open orders): callers while one is under way join
+   * it; it fails for all of them when the end does not come in time or the request cannot be sent.
+   */
+  private joinRound<T, R extends { readonly waiters: Waiter<T>[]; timer: TimerHandle | null }>(
+    slot: { get(): R | null; set(r: R | null): void },
+    make: (first: Waiter<T>) => R,
+    what: string,
+    fire: (api: IBApi) => void,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const current = slot.get();
+      if (current) {
+        current.waiters.push({ resolve, reject });
         return;
       }
-      const round: OpenOrdersRound = { orders: new Map(), statuses: new Map(), waiters: [{ resolve, reject }], timer: null };
-      this.openOrdersRound = round;
+      const round = make({ resolve, reject });
+      slot.set(round);
       const timeoutMs = this.opts.requestTimeoutMs ?? 15_000;
       round.timer = this.clock.setTimer(EpochMs.unsafe(this.clock.now() + timeoutMs), () => {
-        if (this.openOrdersRound !== round) return;
-        this.openOrdersRound = null;
-        for (const w of round.waiters) w.reject(new LegguardError('BROKER_DISCONNECTED', `${this.name}: TWS did not finish reqAllOpenOrders within ${timeoutMs / 1000} s`));
+        if (slot.get() !== round) return;
+        slot.set(null);
+        for (const w of round.waiters) w.reject(new LegguardError('BROKER_DISCONNECTED', `${this.name}: TWS did not finish ${what} within ${timeoutMs / 1000} s`));
       });
-      this.send(DATA_PRIORITY, (api) => api.reqAllOpenOrders()).catch((e: unknown) => {
-        if (this.openOrdersRound === round) this.openOrdersRound = null;
+      this.send(DATA_PRIORITY, fire).catch((e: unknown) => {
+        if (slot.get() === round) slot.set(null);
         round.timer?.cancel();
         for (const w of round.waiters) w.reject(e);
       });
