@@ -1,5 +1,6 @@
 import { AlertService } from '../adapters/alerts/alert-service.js';
 import { buildChannels } from '../adapters/alerts/build-channels.js';
+import { LockstepClock } from '../adapters/clock/lockstep-clock.js';
 import { ScaledClock } from '../adapters/clock/scaled-clock.js';
 import { SystemClock } from '../adapters/clock/system-clock.js';
 import { IbBroker } from '../adapters/ib/ib-broker.js';
@@ -13,6 +14,7 @@ import type { TimelineEntry } from '../engine/timeline.js';
 import { storeOptions, type LegguardConfig } from './config.js';
 import { drillTiming } from './drill-timing.js';
 import { lockOwner, takeGuardLock } from './guard-lock.js';
+import { LockstepDriver } from './lockstep-driver.js';
 import { guardStrategies } from './replay.js';
 
 /** How long a guard's lock lives without a refresh, and how often it is refreshed. */
@@ -21,8 +23,12 @@ const LOCK_REFRESH_MS = 10_000;
 
 export interface DaemonOptions {
   readonly config: LegguardConfig;
-  /** `system` (the default) or `broker`: follow the broker's time at `speed` (drills against the sim gateway). */
-  readonly clock: { readonly kind: 'system' } | { readonly kind: 'broker'; readonly speed: number };
+  /**
+   * `system` (the default); `broker`: run at `speed` from the broker's time, re-synced forward every second; or
+   * `lockstep`: move only with the time `legguard sim-gateway --lockstep` states, reporting when the guard is idle
+   * (drills that pass on any machine).
+   */
+  readonly clock: { readonly kind: 'system' } | { readonly kind: 'broker'; readonly speed: number } | { readonly kind: 'lockstep' };
   readonly env: NodeJS.ProcessEnv;
   /** One line per timeline entry and per log message. */
   readonly out: (entry: { level: LogLevel; text: string; timeline?: TimelineEntry }) => void;
@@ -70,9 +76,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const { config } = opts;
   const crashPoint = crashHook(opts.crashAt);
   const real = new SystemClock();
-  const clock: Clock & { sync?: (t: number) => void } = opts.clock.kind === 'broker' ? new ScaledClock(opts.clock.speed) : real;
+  const clock: Clock =
+    opts.clock.kind === 'broker' ? new ScaledClock(opts.clock.speed) : opts.clock.kind === 'lockstep' ? new LockstepClock(real.now()) : real;
   const log = (level: LogLevel, text: string): void => opts.out({ level, text });
-  // A drill runs the guard's clock at the broker's speed; waits that stand for real latencies are raised to match.
+  // A free-running drill runs the guard's clock at the broker's speed; waits that stand for real latencies are raised
+  // to match. In lockstep, time waits for the guard, so they stand as configured.
   const timing = drillTiming(config.guard, opts.clock.kind === 'broker' ? opts.clock.speed : 1);
   for (const line of timing.raised) log('info', `drill: ${line}`);
   const guardConfig = timing.config;
@@ -82,8 +90,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   let alerts: AlertService | null = null;
   let broker: IbBroker | null = null;
   let lockTimer: NodeJS.Timeout | null = null;
+  let syncTimer: NodeJS.Timeout | null = null;
+  let lockstep: LockstepDriver | null = null;
+  let engineRef: GuardEngine | null = null;
   const cleanup = async (): Promise<void> => {
     if (lockTimer) clearInterval(lockTimer);
+    if (syncTimer) clearInterval(syncTimer);
+    lockstep?.stop();
     await broker?.disconnect().catch(() => undefined);
     await alerts?.close().catch(() => undefined);
     await store.releaseLock(config.account, owner).catch(() => undefined);
@@ -95,6 +108,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     alerts = new AlertService({
       store,
       clock,
+      deliveryClock: real,
       built,
       config: config.alerts,
       log: (ev) => log('info', `alerts: ${JSON.stringify(ev)}`),
@@ -121,6 +135,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       log: (line) => log('info', `ib: ${line}`),
     });
     const ib = broker;
+    if (clock instanceof LockstepClock) {
+      lockstep = new LockstepDriver(clock, ib, {
+        idle: () => engineRef?.idle() ?? Promise.resolve(),
+        get busy() {
+          return engineRef?.busy ?? false;
+        },
+      });
+    }
     const onAbort = (): void => void ib.disconnect();
     opts.abort?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -134,6 +156,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     if (clock instanceof ScaledClock) {
       clock.sync(await broker.currentTime());
       log('info', `clock follows the broker's: ${new Date(clock.now()).toISOString()} at x${clock.speed}`);
+      // Re-synced forward every second, so that no event is stamped before the broker's time says it happened.
+      ib.onServerTime((t) => clock.syncForward(t));
+      syncTimer = setInterval(() => {
+        if (ib.isConnected()) ib.currentTime().catch(() => undefined);
+      }, 1000);
+      syncTimer.unref();
+    }
+    if (clock instanceof LockstepClock) {
+      await broker.currentTime(); // the driver's clock follows it
+      log('info', `clock in lockstep with the broker's: ${new Date(clock.now()).toISOString()}; it moves when the guard is idle`);
     }
   } catch (e) {
     await cleanup();
@@ -158,11 +190,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     },
     ...(crashPoint ? { crashPoint } : {}),
   });
+  engineRef = engine;
   engine.onTimeline((t) => opts.out({ level: t.kind === 'alert' && t.alert.severity === 'critical' ? 'warn' : 'info', text: '', timeline: t }));
 
   const stop = (reason: string, code = 0): Promise<number> => {
     stopping ??= (async () => {
       log('info', `stopping (${reason})`);
+      lockstep?.stop();
       await engine.stop().catch((e: unknown) => log('error', `engine stop: ${String(e)}`));
       await cleanup();
       resolveDone(code);
@@ -185,6 +219,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     await stop('start-up failed', 1);
     throw e;
   }
+  lockstep?.start();
   log('info', `guarding ${engine.strategies.size} strateg${engine.strategies.size === 1 ? 'y' : 'ies'} for ${config.account} (${new Date(EpochMs.unsafe(clock.now())).toISOString()})`);
   if (opts.abort?.aborted) void stop(String(opts.abort.reason ?? 'stop requested during start-up'));
   return { engine, stop: (reason) => stop(reason, 0), done };

@@ -6,10 +6,16 @@ import { parseCommandArgs } from './parse-args.js';
 import { useColor } from './replay-command.js';
 import { TimelineFormatter } from './timeline-format.js';
 
-function parseClock(spec: string | undefined): { kind: 'system' } | { kind: 'broker'; speed: number } {
+function parseClock(spec: string | undefined): { kind: 'system' } | { kind: 'broker'; speed: number } | { kind: 'lockstep' } {
   if (spec === undefined || spec === 'system') return { kind: 'system' };
+  if (spec === 'lockstep' || spec === 'broker:lockstep') return { kind: 'lockstep' };
   const m = /^broker(?::(\d+(?:\.\d+)?))?$/.exec(spec);
-  if (!m) throw new LegguardError('INVALID_INPUT', `--clock must be system, broker or broker:<speed> (broker:3600 runs an hour a second); got ${JSON.stringify(spec)}`);
+  if (!m) {
+    throw new LegguardError(
+      'INVALID_INPUT',
+      `--clock must be system, lockstep (with legguard sim-gateway --lockstep), broker or broker:<speed> (broker:3600 runs an hour a second); got ${JSON.stringify(spec)}`,
+    );
+  }
   const speed = m[1] === undefined ? 1 : Number(m[1]);
   if (!(speed > 0 && speed <= 1_000_000)) throw new LegguardError('INVALID_INPUT', `--clock speed must be above 0 and at most 1000000; got ${m[1]}`);
   return { kind: 'broker', speed };
@@ -25,7 +31,7 @@ export function runCommand(): Command {
     summary: 'guard the strategies in the store against assignment, connected to TWS or IB Gateway',
     usage:
       'legguard run [--config legguard.yaml] [--ib host:port] [--client-id N] [--account ID] [--data-dir DIR] ' +
-      '[--clock system|broker[:speed]] [--json]   (Postgres: set DATABASE_URL)',
+      '[--clock system|lockstep|broker[:speed]] [--json]   (Postgres: set DATABASE_URL)',
     async run(args, io) {
       const { values } = parseCommandArgs('run', args, {
         config: { type: 'string' },

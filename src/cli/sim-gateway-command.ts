@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { createInterface } from 'node:readline';
@@ -8,6 +9,7 @@ import { loadScenario, parseScenario, type Scenario } from '../adapters/sim/load
 import { ScenarioRun } from '../adapters/sim/scenario-run.js';
 import { checkResetWindow, type ResetWindow } from '../adapters/tws-sim/nightly-reset.js';
 import { checkShapeOptions, type ShapeOptions } from '../adapters/tws-sim/outgoing-shaper.js';
+import { Lockstep } from '../adapters/tws-sim/lockstep.js';
 import { simBackend } from '../adapters/tws-sim/sim-backend.js';
 import { TwsGateway } from '../adapters/tws-sim/tws-gateway.js';
 import { LegguardError } from '../core/errors.js';
@@ -29,8 +31,19 @@ const defaultDeps: SimGatewayDeps = {
       process.once('SIGTERM', () => res('SIGTERM'));
     }),
   now: () => Date.now(),
-  input: process.stdin.isTTY ? process.stdin : null,
+  input: commandInput(),
 };
+
+/** Operator commands come from a terminal or a pipe (a drill's test writes `advance ...`); not from /dev/null. */
+function commandInput(): NodeJS.ReadableStream | null {
+  if (process.stdin.isTTY) return process.stdin;
+  try {
+    const st = fstatSync(0);
+    return st.isFIFO() || st.isSocket() ? process.stdin : null;
+  } catch {
+    return null;
+  }
+}
 
 /** The world served when no scenario is given: a flat paper account, a few underlyings, starting now. */
 function builtInWorld(now: number): Scenario {
@@ -81,15 +94,17 @@ function intOption(value: string | undefined, name: string, def: number, min: nu
 }
 
 const USAGE =
-  'legguard sim-gateway [--port 7497] [--host 127.0.0.1] [--scenario file.yaml] [--speed 1] [--master-client-id N] ' +
+  'legguard sim-gateway [--port 7497] [--host 127.0.0.1] [--scenario file.yaml] [--speed 1] [--lockstep] [--master-client-id N] ' +
   '[--reset HH:MM[/minutes[/drop|notice]]] [--shape delay=ms,duplicate=p,reorder=n,seed=s]';
 
 /**
  * `legguard sim-gateway`: a TWS API server (server version 193) in front of legguard's simulator, so any TWS API
  * client (legguard itself, or your own) can drill against an account where assignments happen on cue. The scenario
  * runs on the real clock (`--speed 60` runs a minute of scenario time per second); its scripted assignments,
- * trades, liquidations and disconnects reach clients as IB would show them. Typed commands (`drop`, `notice 1100`,
- * `notice 1102`, `status`, `quit`) inject faults while it runs.
+ * trades, liquidations and disconnects reach clients as IB would show them. With `--lockstep` scenario time waits
+ * for the guard instead (`legguard run --clock lockstep`): it starts when the guard has started up and moves only
+ * when the guard has handled everything (`--speed` then caps it). Typed commands (`drop`, `notice 1100`,
+ * `notice 1102`, `advance <time>`, `status`, `quit`) inject faults while it runs.
  */
 export function simGatewayCommand(deps: SimGatewayDeps = defaultDeps): Command {
   return {
@@ -97,7 +112,7 @@ export function simGatewayCommand(deps: SimGatewayDeps = defaultDeps): Command {
     summary: 'serve the simulator over the TWS API (port 7497) for any TWS client to drill against',
     usage: USAGE,
     async run(args: readonly string[], io: CommandIo): Promise<number> {
-      let values: Record<string, string | undefined>;
+      let values: Record<string, string | boolean | undefined>;
       try {
         ({ values } = parseArgs({
           args: [...args],
@@ -109,6 +124,7 @@ export function simGatewayCommand(deps: SimGatewayDeps = defaultDeps): Command {
             'master-client-id': { type: 'string' },
             reset: { type: 'string' },
             shape: { type: 'string' },
+            lockstep: { type: 'boolean' },
           },
           strict: true,
           allowPositionals: false,
@@ -116,15 +132,18 @@ export function simGatewayCommand(deps: SimGatewayDeps = defaultDeps): Command {
       } catch (e) {
         throw new LegguardError('INVALID_INPUT', `${e instanceof Error ? e.message : String(e)}; usage: ${USAGE}`);
       }
-      const port = intOption(values.port, 'port', 7497, 0, 65535);
-      const speed = values.speed === undefined ? 1 : Number(values.speed);
+      const str = (k: string): string | undefined => (typeof values[k] === 'string' ? values[k] : undefined);
+      const lockstep = values.lockstep === true;
+      const port = intOption(str('port'), 'port', 7497, 0, 65535);
+      const speed = str('speed') === undefined ? 1 : Number(str('speed'));
       if (!(Number.isFinite(speed) && speed > 0 && speed <= 1_000_000)) {
         throw new LegguardError('INVALID_INPUT', `--speed must be a number above 0 and at most 1000000 (1 = real time); got ${JSON.stringify(values.speed)}`);
       }
-      const master = values['master-client-id'] === undefined ? 'all' : intOption(values['master-client-id'], 'master-client-id', 0, 0, 2 ** 31 - 1);
-      const reset = values.reset === undefined ? null : parseReset(values.reset);
-      const shape = values.shape === undefined ? null : parseShape(values.shape);
-      const scenario = values.scenario === undefined ? builtInWorld(deps.now()) : await loadScenario(resolve(io.cwd, values.scenario));
+      const master = str('master-client-id') === undefined ? 'all' : intOption(str('master-client-id'), 'master-client-id', 0, 0, 2 ** 31 - 1);
+      const reset = str('reset') === undefined ? null : parseReset(str('reset')!);
+      const shape = str('shape') === undefined ? null : parseShape(str('shape')!);
+      const scenarioFile = str('scenario');
+      const scenario = scenarioFile === undefined ? builtInWorld(deps.now()) : await loadScenario(resolve(io.cwd, scenarioFile));
 
       const out = (line: string): void => {
         io.stdout.write(`${line}\n`);
@@ -138,7 +157,7 @@ export function simGatewayCommand(deps: SimGatewayDeps = defaultDeps): Command {
       const gateway = new TwsGateway({
         backend: simBackend(run.broker),
         port,
-        ...(values.host !== undefined ? { host: values.host } : {}),
+        ...(str('host') !== undefined ? { host: str('host')! } : {}),
         masterClientId: master,
         log: (l) => out(`${stamp()}  gateway: ${l}`),
       });
@@ -146,42 +165,44 @@ export function simGatewayCommand(deps: SimGatewayDeps = defaultDeps): Command {
       if (reset) gateway.setNightlyReset(reset);
       if (shape) gateway.shapeOutgoing(shape);
       out(`legguard sim-gateway: TWS API on ${host}:${bound}, server version 193, account ${scenario.account}`);
-      out(`scenario: ${scenario.name} (${formatNyTime(scenario.start)} to ${formatNyTime(scenario.until)}, speed x${speed})`);
-      out('commands: drop | notice <code> (1100, 1101, 1102, 2110 ...) | status | quit');
+      const pace = lockstep
+        ? `lockstep with its clients${str('speed') === undefined ? '' : `, at most x${speed}`}; time starts when the first has started up`
+        : `speed x${speed}`;
+      out(`scenario: ${scenario.name} (${formatNyTime(scenario.start)} to ${formatNyTime(scenario.until)}, ${pace})`);
+      out(`commands: drop | notice <code> (1100, 1101, 1102, 2110 ...) |${lockstep ? ' advance <time|+30m> | pause | resume |' : ''} status | quit`);
 
-      // Scenario time follows real time from the start, `speed` times as fast.
-      const realStart = performance.now();
-      let busy = false;
       const state: { failure: LegguardError | null } = { failure: null };
-      let finished = false;
       let stop!: (why: string) => void;
       const stopped = new Promise<string>((res) => (stop = res));
-      const pump = setInterval(() => {
-        if (busy || state.failure) return;
-        busy = true;
-        const target = Math.min(scenario.until, scenario.start + (performance.now() - realStart) * speed);
-        run.clock
-          .advanceTo(Math.max(target, run.clock.now()), () => yieldToLoop())
-          .then(() => {
-            if (!finished && run.clock.now() >= scenario.until) {
-              finished = true;
-              out(`${stamp()}  scenario finished; the gateway keeps serving the account as it stands (quit to stop)`);
-            }
+      const finishedLine = (): void => out(`${stamp()}  scenario finished; the gateway keeps serving the account as it stands (quit to stop)`);
+      const step = lockstep
+        ? new Lockstep({
+            clock: run.clock,
+            until: scenario.until,
+            speed: str('speed') === undefined ? null : speed,
+            refusing: () => gateway.isRefusing,
+            settle: () => yieldToLoop(),
+            perf: () => performance.now(),
+            log: (l) => out(`${stamp()}  gateway: ${l}`),
+            onFinished: finishedLine,
+            onFailure: (e) => {
+              state.failure = e;
+              stop('scenario failed');
+            },
           })
-          .catch((e: unknown) => {
-            state.failure = LegguardError.is(e) ? e : new LegguardError('INTERNAL', e instanceof Error ? e.message : String(e), {}, { cause: e });
-            stop('scenario failed');
-          })
-          .finally(() => {
-            busy = false;
-          });
-      }, 20);
+        : null;
+      if (step) gateway.attachLockstep(step);
+      const pump = step ? null : freeRunning(run, scenario, speed, finishedLine, (e) => {
+        state.failure = e;
+        stop('scenario failed');
+      });
 
       const rl = deps.input ? createInterface({ input: deps.input }) : null;
-      rl?.on('line', (line) => operatorCommand(line.trim(), gateway, run, out, stop));
+      rl?.on('line', (line) => operatorCommand(line.trim(), gateway, run, step, out, stop));
       void deps.stopSignal().then((why) => stop(why));
       const why = await stopped;
-      clearInterval(pump);
+      if (pump) clearInterval(pump);
+      step?.stop();
       rl?.close();
       await gateway.stop();
       if (state.failure !== null) throw state.failure;
@@ -191,7 +212,35 @@ export function simGatewayCommand(deps: SimGatewayDeps = defaultDeps): Command {
   };
 }
 
-function operatorCommand(line: string, gw: TwsGateway, run: ScenarioRun, out: (l: string) => void, stop: (why: string) => void): void {
+/** Scenario time follows real time from now on, `speed` times as fast, whatever the clients do. */
+function freeRunning(run: ScenarioRun, scenario: Scenario, speed: number, finishedLine: () => void, fail: (e: LegguardError) => void): NodeJS.Timeout {
+  const realStart = performance.now();
+  let busy = false;
+  let finished = false;
+  let failed = false;
+  return setInterval(() => {
+    if (busy || failed) return;
+    busy = true;
+    const target = Math.min(scenario.until, scenario.start + (performance.now() - realStart) * speed);
+    run.clock
+      .advanceTo(Math.max(target, run.clock.now()), () => yieldToLoop())
+      .then(() => {
+        if (!finished && run.clock.now() >= scenario.until) {
+          finished = true;
+          finishedLine();
+        }
+      })
+      .catch((e: unknown) => {
+        failed = true;
+        fail(LegguardError.is(e) ? e : new LegguardError('INTERNAL', e instanceof Error ? e.message : String(e), {}, { cause: e }));
+      })
+      .finally(() => {
+        busy = false;
+      });
+  }, 20);
+}
+
+function operatorCommand(line: string, gw: TwsGateway, run: ScenarioRun, lockstep: Lockstep | null, out: (l: string) => void, stop: (why: string) => void): void {
   const [cmd = '', arg] = line.split(/\s+/);
   switch (cmd) {
     case '':
@@ -208,6 +257,19 @@ function operatorCommand(line: string, gw: TwsGateway, run: ScenarioRun, out: (l
       gw.notice(code);
       return;
     }
+    case 'advance': {
+      if (!lockstep) {
+        out('advance: only with --lockstep (otherwise time follows the real clock)');
+        return;
+      }
+      const t = parseAdvance(arg ?? '', run.clock.now());
+      out(t === null ? 'advance needs a time: advance 2026-01-28T10:01:00-05:00 | advance +30m | advance +2h' : `${formatNyTime(run.clock.now())}  ${lockstep.advance(t)}`);
+      return;
+    }
+    case 'pause':
+    case 'resume':
+      out(lockstep ? `${formatNyTime(run.clock.now())}  gateway: ${lockstep.pause(cmd === 'pause')}` : `${cmd}: only with --lockstep`);
+      return;
     case 'status': {
       out(`${formatNyTime(run.clock.now())}  clients: ${gw.sessionsInfo().map((s) => `${s.clientId ?? '-'}@${s.remote}`).join(', ') || 'none'}`);
       for (const p of run.broker.allPositions()) out(`  position ${p.contract.symbol} ${p.contract.secType === 'OPT' ? `${p.contract.expiry} ${p.contract.strike} ${p.contract.right}` : ''} ${p.qty}`);
@@ -218,6 +280,15 @@ function operatorCommand(line: string, gw: TwsGateway, run: ScenarioRun, out: (l
       stop('quit');
       return;
     default:
-      out(`unknown command ${JSON.stringify(cmd)}: drop | notice <code> | status | quit`);
+      out(`unknown command ${JSON.stringify(cmd)}: drop | notice <code> | advance <time> | pause | resume | status | quit`);
   }
+}
+
+/** `+30m`, `+2h`, `+90s` after `now`, or an ISO time with its offset; null when neither. */
+function parseAdvance(text: string, now: number): number | null {
+  const rel = /^\+(\d{1,6})([smhd])$/.exec(text);
+  if (rel) return now + Number(rel[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[rel[2] as 's' | 'm' | 'h' | 'd'];
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:\d{2})$/.test(text)) return null;
+  const t = Date.parse(text);
+  return Number.isFinite(t) ? t : null;
 }

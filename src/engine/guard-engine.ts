@@ -197,6 +197,11 @@ export class GuardEngine {
     return this.queue.idle();
   }
 
+  /** True while a step is queued or running. */
+  get busy(): boolean {
+    return this.queue.size > 0;
+  }
+
   /** Runs `step` on the engine's serial queue. */
   enqueue(step: () => Promise<void> | void): Promise<void> {
     return this.queue.push(step);

@@ -22,7 +22,7 @@ test('SIGTERM while the guard waits for TWS to answer: exit 0, the lock released
   const setup = guardSetup(file, (mute.address() as { port: number }).port);
   t.after(() => rmSync(setup.dir, { recursive: true, force: true }));
 
-  const guard = GuardProcess.start(setup, 1);
+  const guard = GuardProcess.start(setup);
   await guard.proc.waitForLine((l) => l.includes('connecting to TWS'), 'saying it connects');
   for (let i = 0; i < 100 && held.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
   assert.equal(held.length, 1, 'the guard opened its connection');

@@ -47,15 +47,20 @@ export async function replayOutcome(scenario: Scenario): Promise<FinalState> {
   }
 }
 
-/** `legguard sim-gateway` on an ephemeral port of 127.0.0.1. */
+/**
+ * `legguard sim-gateway --lockstep` on an ephemeral port of 127.0.0.1: scenario time starts when the guard has
+ * started up and moves only when it has handled everything, so a drill ends the same on a slow or busy machine.
+ */
 export class GatewayProcess {
   private constructor(
     readonly proc: LegguardProcess,
     readonly port: number,
   ) {}
 
-  static async start(scenarioFile: string, speed: number, extra: readonly string[] = []): Promise<GatewayProcess> {
-    const proc = LegguardProcess.start('sim-gateway', ['sim-gateway', '--port', '0', '--host', '127.0.0.1', '--scenario', scenarioFile, '--speed', String(speed), ...extra]);
+  static async start(scenarioFile: string, extra: readonly string[] = []): Promise<GatewayProcess> {
+    const proc = LegguardProcess.start('sim-gateway', ['sim-gateway', '--port', '0', '--host', '127.0.0.1', '--scenario', scenarioFile, '--lockstep', ...extra], {
+      stdin: true,
+    });
     const line = await proc.waitForLine((l) => /TWS API on 127\.0\.0\.1:\d+/.test(l), 'naming its port');
     return new GatewayProcess(proc, Number(/TWS API on 127\.0\.0\.1:(\d+)/.exec(line)![1]));
   }
@@ -75,6 +80,23 @@ export class GatewayProcess {
     const twice = new Set<string>();
     for (const r of this.placedRefs(clientId)) (seen.has(r) ? twice : seen).add(r);
     return [...twice];
+  }
+
+  /**
+   * Runs the world to `at` while no guard runs (the operator's `advance`); resolves once the gateway says it got there.
+   */
+  async advance(at: string): Promise<void> {
+    const before = this.proc.stdout.length;
+    this.proc.input(`advance ${at}`);
+    await this.proc.waitForLine((l) => /gateway: advanced to /.test(l) && this.proc.stdout.indexOf(l) >= before, `advancing to ${at}`);
+  }
+
+  /** Holds scenario time however idle the guard is (`pause`), or lets it go again (`resume`). */
+  async pause(on: boolean): Promise<void> {
+    const before = this.proc.stdout.length;
+    this.proc.input(on ? 'pause' : 'resume');
+    const said = on ? /gateway: paused/ : /gateway: resumed/;
+    await this.proc.waitForLine((l) => said.test(l) && this.proc.stdout.indexOf(l) >= before, on ? 'pausing' : 'resuming');
   }
 
   /** Waits for the scenario to reach its `until`; resolves with the real time (performance.now) the line was read. */
@@ -120,7 +142,8 @@ export interface GuardSetup {
 
 /**
  * A config file for `legguard run` guarding the scenario's strategies (its `strategies:` and `guard:` blocks as they
- * are) at the gateway's port, alerts on the console.
+ * are, reconciliation every six hours and rules every quarter hour unless the scenario says) at the gateway's port, alerts on the
+ * console.
  */
 export function guardSetup(scenarioFile: string, port: number, opts: { databaseUrl?: string | null; guard?: Record<string, unknown> } = {}): GuardSetup {
   const raw = parse(readFileSync(scenarioFile, 'utf8')) as { account: string; strategies?: unknown[]; guard?: Record<string, unknown> };
@@ -132,7 +155,10 @@ export function guardSetup(scenarioFile: string, port: number, opts: { databaseU
       account: raw.account,
       dataDir: 'data',
       broker: { type: 'ib', host: '127.0.0.1', port, clientId: 17 },
-      guard: { ...(raw.guard ?? {}), ...(opts.guard ?? {}) },
+      // Periodic passes as a drill needs them, not a minute apart: each reconciliation is three requests, paced at
+      // IB's 40 messages a real second, and a nine-day scenario has 13,000 minutes. What they would find, live
+      // events tell the guard first.
+      guard: { reconcileIntervalMs: 21_600_000, ruleIntervalMs: 900_000, ...(raw.guard ?? {}), ...(opts.guard ?? {}) },
       alerts: { channels: [{ type: 'console', name: 'console' }], startupCheck: 'off' },
       strategies: raw.strategies ?? [],
     }),
@@ -140,12 +166,12 @@ export function guardSetup(scenarioFile: string, port: number, opts: { databaseU
   return { dir, configFile, account: AccountId.unsafe(raw.account), databaseUrl: opts.databaseUrl ?? null };
 }
 
-/** `legguard run --config <file> --clock broker:<speed> --json`, its timeline parsed as it comes. */
+/** `legguard run --config <file> --clock lockstep --json`, its timeline parsed as it comes. */
 export class GuardProcess {
   private constructor(readonly proc: LegguardProcess) {}
 
-  static start(setup: GuardSetup, speed: number, env: NodeJS.ProcessEnv = {}): GuardProcess {
-    const proc = LegguardProcess.start('guard', ['run', '--config', setup.configFile, '--clock', `broker:${speed}`, '--json'], {
+  static start(setup: GuardSetup, env: NodeJS.ProcessEnv = {}): GuardProcess {
+    const proc = LegguardProcess.start('guard', ['run', '--config', setup.configFile, '--clock', 'lockstep', '--json'], {
       cwd: setup.dir,
       env: { LEGGUARD_CRASH_AT: '', ...env, DATABASE_URL: setup.databaseUrl ?? '' },
     });

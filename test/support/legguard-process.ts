@@ -9,6 +9,26 @@ const BIN = fileURLToPath(new URL('../../bin/legguard.mjs', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 const running = new Set<LegguardProcess>();
+let exitHooked = false;
+
+/**
+ * Children die with the test process: a test file the runner kills on its timeout (or Ctrl-C) must not leave a
+ * gateway and a guard running on, busy, for the rest of the suite.
+ */
+function killChildrenOnExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  const killNow = (): void => {
+    for (const p of running) p.kill();
+  };
+  process.once('exit', killNow);
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      killNow();
+      process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
+    });
+  }
+}
 
 export interface Exit {
   readonly code: number | null;
@@ -50,15 +70,28 @@ export class LegguardProcess {
   }
 
   /** Starts `legguard <args>` with the repository as its working directory unless `cwd` is given. */
-  static start(name: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): LegguardProcess {
+  static start(name: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: boolean } = {}): LegguardProcess {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: opts.cwd ?? ROOT,
       env: { ...process.env, FORCE_COLOR: '0', ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
     const p = new LegguardProcess(name, child);
     running.add(p);
+    killChildrenOnExit();
     return p;
+  }
+
+  /** Writes one line to its standard input (started with `stdin: true`): an operator's command. */
+  input(line: string): void {
+    const stdin = this.child.stdin;
+    if (!stdin) throw new Error(`${this.name}: started without a standard input`);
+    stdin.write(`${line}\n`);
+  }
+
+  /** SIGKILL now, without waiting. */
+  kill(): void {
+    if (!this.exit) this.child.kill('SIGKILL');
   }
 
   get pid(): number {

@@ -11,7 +11,13 @@ import { heartbeatAlert, nextHeartbeatAt, repeatAlert } from './system-alerts.js
 
 export interface AlertServiceOptions {
   readonly store: StorePort;
+  /** The guard's clock: escalation repeats and the daily heartbeat go by it. */
   readonly clock: Clock;
+  /**
+   * The clock that paces delivery (polling, retries, rate limits): a channel's outage and its rate limit are in real
+   * time even when the guard's clock is a drill's scenario time. Default: `clock`.
+   */
+  readonly deliveryClock?: Clock;
   readonly built: BuiltChannels;
   readonly config: AlertsConfig;
   readonly log?: (e: DispatchEvent) => void;
@@ -54,7 +60,7 @@ export class AlertService implements AlertsPort {
     const d = opts.config.delivery;
     this.dispatcher = new OutboxDispatcher({
       store: opts.store,
-      clock: opts.clock,
+      clock: opts.deliveryClock ?? opts.clock,
       channels: opts.built.channels,
       redactor: opts.built.redactor,
       policy: {

@@ -25,6 +25,11 @@ export class ScaledClock implements Clock {
     this.originReal = performance.now();
   }
 
+  /** Syncs to `virtualNow` only when that is ahead of this clock: it catches up, never goes back. */
+  syncForward(virtualNow: number): void {
+    if (virtualNow > this.now()) this.sync(virtualNow);
+  }
+
   now(): EpochMs {
     return EpochMs.unsafe(Math.floor(this.originVirtual + (performance.now() - this.originReal) * this.speed));
   }

@@ -21,7 +21,7 @@ interface Timer {
  *   await clock.advanceTo(clock.now() + 5000, () => engine.idle());
  */
 export class VirtualClock implements Clock {
-  private t: number;
+  protected t: number;
   private seq = 0;
   private heap: Timer[] = [];
 

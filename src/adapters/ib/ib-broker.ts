@@ -67,6 +67,8 @@ interface Conn {
   gotId: boolean;
   accounts: string[] | null;
   handshakeTimer: TimerHandle | null;
+  /** CURRENT_TIME messages heard on this connection (a lockstep gateway numbers the ones it writes the same way). */
+  times: number;
 }
 
 interface OwnOrder {
@@ -108,6 +110,14 @@ const DATA_PRIORITY = 10;
 /** Cancels go first: a cancel that waits behind new orders can be a double order. */
 const CANCEL_PRIORITY = -1;
 const MAX_REMEMBERED_EXECS = 100_000;
+/** The sim gateway's lockstep report (its `LEGGUARD_LOCKSTEP_IDLE`); no TWS message has this id. */
+const LOCKSTEP_IDLE_MSG = 9001;
+
+/** The part of IBApi's internal controller the lockstep report goes through, behind every queued API call. */
+interface IbController {
+  schedule(fn: () => void): void;
+  sendMsg(...tokens: unknown[]): void;
+}
 
 /**
  * Interactive Brokers behind the broker port, on @stoqey/ib's low-level `IBApi` events (not `IBApiNext`, which drops
@@ -131,6 +141,8 @@ export class IbBroker implements BrokerPort {
   private readonly pacer: PriorityPacer;
   private readonly backoff: Backoff;
   private readonly listeners = new Set<(e: BrokerEvent) => void>();
+  private readonly timeListeners = new Set<(t: EpochMs) => void>();
+  private timeWaiters = 0;
 
   private phase: Phase = 'idle';
   private conn: Conn | null = null;
@@ -222,6 +234,43 @@ export class IbBroker implements BrokerPort {
     return () => this.listeners.delete(listener);
   }
 
+  /** Every time TWS states (CURRENT_TIME, asked for or not), as it arrives. Returns the unsubscribe function. */
+  onServerTime(listener: (t: EpochMs) => void): () => void {
+    this.timeListeners.add(listener);
+    return () => this.timeListeners.delete(listener);
+  }
+
+  /**
+   * True while something sent to TWS is still unanswered, messages wait in the pacer, or a connection is being made:
+   * a lockstep drill's guard is not idle then.
+   */
+  get busy(): boolean {
+    return (
+      this.phase === 'connecting' ||
+      this.requests.size > 0 ||
+      this.positionsRound !== null ||
+      this.openOrdersRound !== null ||
+      this.pacer.pending > 0 ||
+      this.timeWaiters > 0
+    );
+  }
+
+  /**
+   * Tells a sim gateway in lockstep mode (`legguard sim-gateway --lockstep`) that this client has handled everything
+   * it heard, up to the CURRENT_TIME messages counted on this connection, and must be woken at `deadline`. Not an IB
+   * message: only the sim gateway knows it. Goes behind everything already sent (IBApi's own queue keeps the order).
+   * False when there is no connection to send it on.
+   */
+  sendLockstepIdle(deadline: EpochMs | null): boolean {
+    const conn = this.conn;
+    if (!conn || (this.phase !== 'ready' && this.phase !== 'link-down')) return false;
+    const controller = (conn.api as unknown as { controller?: IbController }).controller;
+    if (!controller) throw new LegguardError('INTERNAL', 'this @stoqey/ib version has no controller to send the lockstep report through');
+    const times = conn.times;
+    controller.schedule(() => controller.sendMsg(LOCKSTEP_IDLE_MSG, 1, times, deadline ?? -1));
+    return true;
+  }
+
   /** Account values TWS reported (reqAccountUpdates): `NetLiquidation/USD` -> `123456.78`. */
   accountValue(key: string, currency = 'USD'): string | null {
     return this.accountValues.get(`${key}/${currency}`) ?? this.accountValues.get(`${key}/`) ?? null;
@@ -252,7 +301,7 @@ export class IbBroker implements BrokerPort {
     this.phase = 'connecting';
     // A fresh IBApi per attempt: no listener or queued command of a dead connection survives into the next.
     const api = new IBApi({ host: this.opts.host, port: this.opts.port, maxReqPerSec: 1000 });
-    const conn: Conn = { api, gotId: false, accounts: null, handshakeTimer: null };
+    const conn: Conn = { api, gotId: false, accounts: null, handshakeTimer: null, times: 0 };
     this.conn = conn;
     this.wire(conn);
     conn.handshakeTimer = this.clock.setTimer(EpochMs.unsafe(this.clock.now() + (this.opts.handshakeTimeoutMs ?? 10_000)), () => {
@@ -421,6 +470,12 @@ export class IbBroker implements BrokerPort {
       });
     };
     on<[]>(EventName.disconnected, () => this.down(conn, this.lastError ?? 'the connection closed'));
+    on<[number]>(EventName.currentTime, (seconds) => {
+      conn.times++;
+      if (!Number.isSafeInteger(seconds) || seconds <= 0) return;
+      const t = EpochMs.unsafe(seconds * 1000);
+      for (const l of [...this.timeListeners]) l(t);
+    });
     on<[number]>(EventName.nextValidId, (id) => {
       this.nextOrderId = Math.max(this.nextOrderId, id);
       conn.gotId = true;
@@ -1110,6 +1165,7 @@ export class IbBroker implements BrokerPort {
   async currentTime(): Promise<EpochMs> {
     const api = this.requireReady('currentTime');
     const timeoutMs = this.opts.requestTimeoutMs ?? 15_000;
+    this.timeWaiters++;
     return new Promise<EpochMs>((resolve, reject) => {
       const onTime = (seconds: number): void => {
         timer.cancel();
@@ -1125,6 +1181,8 @@ export class IbBroker implements BrokerPort {
         api.off(EventName.currentTime, onTime);
         reject(e instanceof Error ? e : new LegguardError('INTERNAL', String(e)));
       });
+    }).finally(() => {
+      this.timeWaiters--;
     });
   }
 

@@ -42,6 +42,8 @@ export type ClientRequest =
   | { readonly kind: 'req-positions' }
   | { readonly kind: 'cancel-positions' }
   | { readonly kind: 'req-completed-orders'; readonly apiOnly: boolean }
+  /** legguard's lockstep drill: handled up to the `seq`-th time message; wake at `deadline` (epoch ms) or never. */
+  | { readonly kind: 'lockstep-idle'; readonly seq: number; readonly deadline: number | null }
   /** A message TWS knows that this gateway does not implement. */
   | { readonly kind: 'unimplemented'; readonly msgId: number; readonly name: string };
 
@@ -198,6 +200,16 @@ function decodeBody(msgId: number, fields: readonly string[]): ClientRequest {
       const apiOnly = x.bool('apiOnly');
       x.end();
       return { kind: 'req-completed-orders', apiOnly };
+    }
+    case ClientMsg.LEGGUARD_LOCKSTEP_IDLE: {
+      const x = r('LEGGUARD_LOCKSTEP_IDLE');
+      x.int('version');
+      const seq = x.int('seq');
+      const deadline = x.int('deadline');
+      x.end();
+      if (seq < 0 || !Number.isSafeInteger(seq)) throw new LegguardError('PROTOCOL_ERROR', `LEGGUARD_LOCKSTEP_IDLE: seq must be >= 0; got ${seq}`);
+      if (!Number.isSafeInteger(deadline)) throw new LegguardError('PROTOCOL_ERROR', `LEGGUARD_LOCKSTEP_IDLE: deadline out of range: ${deadline}`);
+      return { kind: 'lockstep-idle', seq, deadline: deadline < 0 ? null : deadline };
     }
     default: {
       const name = UNIMPLEMENTED_CLIENT_MSGS[msgId];

@@ -17,6 +17,8 @@ export interface SessionHost {
   closed(session: ClientSession): void;
   /** Wire tracing (benchmarks): each frame as it is written or read, with `clock.perf()`; absent when not tracing. */
   readonly trace?: ((dir: 'in' | 'out', msgId: number, perf: number, session: ClientSession) => void) | undefined;
+  /** Called after every frame written to the client (lockstep drills count what the client has been sent). */
+  written?(session: ClientSession, msgId: number): void;
 }
 
 /** A market data subscription a client holds. */
@@ -52,6 +54,10 @@ export class ClientSession {
   readonly marketData = new Map<number, MarketDataSub>();
   marketDataType = 1;
   readonly remote: string;
+  /** CURRENT_TIME messages written on this connection so far (a lockstep client counts the same ones). */
+  timeWritten = 0;
+  /** Whether anything but CURRENT_TIME was written since the last CURRENT_TIME. */
+  wroteSinceTime = false;
 
   constructor(
     private readonly socket: Socket,
@@ -62,8 +68,14 @@ export class ClientSession {
     this.shaper = new OutgoingShaper(host.clock, (frame) => {
       if (this.socket.destroyed) return;
       this.socket.write(frame);
-      const trace = this.host.trace;
-      if (trace) trace('out', Number(frame.toString('latin1', 4, frame.indexOf(0, 4))), this.host.clock.perf(), this);
+      const msgId = Number(frame.toString('latin1', 4, frame.indexOf(0, 4)));
+      // Counted as written, in the order written: what the client reads, whatever the shaping did before.
+      if (msgId === ServerMsg.CURRENT_TIME) {
+        this.timeWritten++;
+        this.wroteSinceTime = false;
+      } else this.wroteSinceTime = true;
+      this.host.trace?.('out', msgId, this.host.clock.perf(), this);
+      this.host.written?.(this, msgId);
     });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -91,6 +103,15 @@ export class ClientSession {
       return;
     }
     this.shaper.push(encodeFrame(fields));
+  }
+
+  /**
+   * Sends CURRENT_TIME even while the link is down (TWS answers the time itself, without IB): a lockstep client must
+   * hear the time whatever the link does, or it could never report that it has caught up.
+   */
+  sendTime(epochSeconds: number): void {
+    if (this.state === 'closed') return;
+    this.shaper.push(encodeFrame(Msg.currentTime(epochSeconds)));
   }
 
   /** ERR_MSG with IB's layout. */

@@ -24,6 +24,12 @@ export const ClientMsg = {
   CANCEL_POSITIONS: 64,
   START_API: 71,
   REQ_COMPLETED_ORDERS: 99,
+  /**
+   * Not IB's: a legguard client in a lockstep drill saying it has handled everything up to the n-th CURRENT_TIME
+   * message of its connection and what time it must be woken at (`legguard sim-gateway --lockstep`). Far above IB's
+   * ids, so no TWS message is ever taken for it.
+   */
+  LEGGUARD_LOCKSTEP_IDLE: 9001,
 } as const;
 
 /** Messages the server sends (IB's "incoming" ids, seen from the client). */

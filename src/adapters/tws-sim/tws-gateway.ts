@@ -36,6 +36,13 @@ export interface TwsGatewayOptions {
   readonly trace?: (dir: 'in' | 'out', msgId: number, perf: number, clientId: number | null) => void;
 }
 
+/** What a lockstep drill (`Lockstep`) hears from the gateway: idle reports, frames written, sessions gone. */
+export interface LockstepHooks {
+  idle(session: ClientSession, seq: number, deadline: number | null): void;
+  written(session: ClientSession, msgId: number): void;
+  closed(session: ClientSession): void;
+}
+
 export interface SessionInfo {
   readonly id: number;
   readonly clientId: number | null;
@@ -74,6 +81,7 @@ export class TwsGateway implements SessionHost {
   private reset: NightlyReset | null = null;
   private readonly log: (line: string) => void;
   private boundPort = 0;
+  private lockstep: LockstepHooks | null = null;
 
   readonly trace: SessionHost['trace'];
 
@@ -185,6 +193,16 @@ export class TwsGateway implements SessionHost {
     this.refusing = on;
   }
 
+  /** Whether new connections are refused now (a reset window, or `refuseConnections`). */
+  get isRefusing(): boolean {
+    return this.refusing;
+  }
+
+  /** Hands lockstep reports to `hooks` (one lockstep per gateway); null turns lockstep off. */
+  attachLockstep(hooks: LockstepHooks | null): void {
+    this.lockstep = hooks;
+  }
+
   /** Runs IB's nightly reset as a drill, every day at the window's New York time; null stops it. */
   setNightlyReset(window: ResetWindow | null): void {
     this.reset?.stop();
@@ -214,8 +232,13 @@ export class TwsGateway implements SessionHost {
     for (const fn of this.errorListeners) fn(error, info(session));
   }
 
+  written(session: ClientSession, msgId: number): void {
+    this.lockstep?.written(session, msgId);
+  }
+
   closed(session: ClientSession): void {
     this.sessions.delete(session);
+    this.lockstep?.closed(session);
     this.log(`client ${session.clientId ?? '-'} (${session.remote}) disconnected`);
   }
 
@@ -289,6 +312,13 @@ export class TwsGateway implements SessionHost {
         return;
       case 'cancel-mkt-data':
         this.market.cancel(s, req.reqId);
+        return;
+      case 'lockstep-idle':
+        if (!this.lockstep) {
+          s.error(-1, TwsCode.ERROR_VALIDATING_REQUEST, 'Error validating request: lockstep is off (start legguard sim-gateway with --lockstep)');
+          return;
+        }
+        this.lockstep.idle(s, req.seq, req.deadline);
         return;
       case 'unimplemented':
         s.error(-1, TwsCode.ERROR_VALIDATING_REQUEST, `Error validating request: ${req.name} (message id ${req.msgId}) is not supported by the legguard sim gateway`);

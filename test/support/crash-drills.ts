@@ -1,29 +1,26 @@
-// Issue 3, crash tests with a real child process: `legguard run` killed with -9 (LEGGUARD_CRASH_AT) at each step of
-// an emergency close, against `legguard sim-gateway`, then started again on the same store. The restarted guard
-// ends flat, as the replay of the same scenario does, and the gateway, which logs every order it reads, never sees
-// an order ref twice. On SQLite and on Postgres (a schema of its own per drill). Also: an assignment posted while
-// no guard runs is the first thing the next one handles; a second guard on the same account and store exits 5.
+// Crash drills with real child processes (see test/e2e/daemon-crash-*.test.ts): `legguard run` killed with -9
+// (LEGGUARD_CRASH_AT) at each step of an emergency close, against `legguard sim-gateway --lockstep` (scenario time
+// holds while no guard runs), then started again on the same store. The restarted guard ends flat, as the replay of
+// the same scenario does, and the gateway, which logs every order it reads, never sees an order ref twice. Also: an
+// assignment posted while no guard runs is the first thing the next one handles; a second guard on the same account
+// and store exits 5.
 import { after, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseScenario } from '../../src/adapters/sim/load-scenario.js';
-import { GatewayProcess, GuardProcess, guardSetup, openGuardStore, replayOutcome, strategiesIn, type FinalState, type GuardSetup } from '../support/drill.js';
-import { condorAssignedInHours, writeScenario } from '../support/drill-scenarios.js';
-import { killAll } from '../support/legguard-process.js';
-import { postgresForTests, testSchema } from '../support/postgres.js';
+import { GatewayProcess, GuardProcess, guardSetup, openGuardStore, replayOutcome, strategiesIn, type FinalState, type GuardSetup } from './drill.js';
+import { condorAssignedInHours, writeScenario } from './drill-scenarios.js';
+import { killAll } from './legguard-process.js';
+import { postgresForTests, testSchema } from './postgres.js';
 
 const pg = await postgresForTests();
 const cleanups: (() => Promise<void> | void)[] = [];
-after(async () => {
-  await killAll();
-  for (const c of cleanups) await Promise.resolve().then(c).catch(() => undefined);
-});
 
-/** x600: the 20 minutes before the 10:00 assignment are two seconds, room for a guard process to start. */
-const SPEED = 600;
+/** Only a bound on a hung drill: lockstep drills take as long as the machine needs, and end the same. */
+const HANG_MS = 120_000;
 
-type StoreKind = 'sqlite' | 'postgres';
+export type StoreKind = 'sqlite' | 'postgres';
 
 /** A gateway playing `yaml`, and a config for guards on a fresh store of `kind`; the gateway stops when the test ends. */
 async function world(t: TestContext, yaml: string, kind: StoreKind): Promise<{ gw: GatewayProcess; setup: GuardSetup; expected: FinalState }> {
@@ -36,7 +33,7 @@ async function world(t: TestContext, yaml: string, kind: StoreKind): Promise<{ g
     databaseUrl = s.url;
   }
   const expected = await replayOutcome(parseScenario(yaml, file));
-  const gw = await GatewayProcess.start(file, SPEED);
+  const gw = await GatewayProcess.start(file);
   t.after(() => gw.stop());
   const setup = guardSetup(file, gw.port, { databaseUrl });
   cleanups.push(() => rmSync(setup.dir, { recursive: true, force: true }));
@@ -45,7 +42,7 @@ async function world(t: TestContext, yaml: string, kind: StoreKind): Promise<{ g
 
 /** Waits until `ic` is CLOSED in this guard's timeline, then stops it cleanly and reads the outcome. */
 async function closedOutcome(gw: GatewayProcess, guard: GuardProcess, setup: GuardSetup): Promise<FinalState> {
-  await guard.waitFor((e) => e.kind === 'state' && e.strategyId === 'ic' && e.to === 'CLOSED', 'closing ic', 30_000);
+  await guard.waitFor((e) => e.kind === 'state' && e.strategyId === 'ic' && e.to === 'CLOSED', 'closing ic', HANG_MS);
   const positions = await gw.positions(setup.account);
   const exit = await guard.proc.stop('SIGTERM');
   assert.deepEqual(exit, { code: 0, signal: null }, `the guard stops cleanly\n${guard.proc.tail()}`);
@@ -84,15 +81,16 @@ const CASES: readonly CrashCase[] = [
 async function crashAndRestart(t: TestContext, c: CrashCase, kind: StoreKind): Promise<void> {
   const { gw, setup, expected } = await world(t, c.yaml, kind);
   assert.ok(expected.strategies[0]?.state === 'CLOSED' && expected.positions.length === 0, `the replay ends CLOSED and flat: ${JSON.stringify(expected)}`);
-  const first = GuardProcess.start(setup, SPEED, { LEGGUARD_CRASH_AT: c.at });
-  const died = await first.proc.exitWithin(30_000);
+  const first = GuardProcess.start(setup, { LEGGUARD_CRASH_AT: c.at });
+  const died = await first.proc.exitWithin(HANG_MS);
   assert.deepEqual(died, { code: null, signal: 'SIGKILL' }, `the guard killed itself at ${c.at}\n${first.proc.tail()}`);
   assert.ok(first.entries().some((e) => e.kind === 'decision'), 'it died after deciding the close');
-  // What the dead guard sent is on the wire already; let the gateway read it.
-  await gw.proc.waitForLine(() => gw.placedRefs().length >= c.sentBeforeCrash, `with ${c.sentBeforeCrash} orders placed`, 10_000);
+  // What the dead guard sent is on the wire already; let the gateway read it. Scenario time holds meanwhile: no
+  // lockstep client is connected.
+  await gw.proc.waitForLine(() => gw.placedRefs().length >= c.sentBeforeCrash, `with ${c.sentBeforeCrash} orders placed`, HANG_MS);
   assert.equal(gw.placedRefs().length, c.sentBeforeCrash, `orders the gateway read before the restart: ${gw.placedRefs().join(', ')}`);
 
-  const second = GuardProcess.start(setup, SPEED);
+  const second = GuardProcess.start(setup);
   const outcome = await closedOutcome(gw, second, setup);
   assert.ok(second.logs(/no longer runs on this machine: taking it over/).length === 1, `the restart took over the dead guard's lock\n${second.proc.tail()}`);
   assert.deepEqual(outcome, expected, `ends as the uninterrupted replay\n${second.proc.tail(40)}`);
@@ -108,16 +106,23 @@ async function crashAndRestart(t: TestContext, c: CrashCase, kind: StoreKind): P
   }
 }
 
-/** The guard is stopped before the 10:00 assignment (the scenario starts at 09:15: time to start and stop it) and started after it. */
+/**
+ * The guard is stopped before the 10:00 assignment and started after it: the gateway holds time (`pause`) while the
+ * first guard starts and stops, the operator runs the world past the assignment with no guard up (`advance`), then
+ * time goes on with the second guard.
+ */
 async function assignedWhileStopped(t: TestContext, kind: StoreKind): Promise<void> {
   const { gw, setup, expected } = await world(t, condorAssignedInHours({ start: '09:15' }), kind);
-  const first = GuardProcess.start(setup, SPEED);
-  await first.waitFor((e) => e.kind === 'reconciled' && e.reason === 'start', 'reconciling at start');
+  await gw.pause(true);
+  const first = GuardProcess.start(setup);
+  await first.waitFor((e) => e.kind === 'reconciled' && e.reason === 'start', 'reconciling at start', HANG_MS);
   assert.deepEqual(await first.proc.stop('SIGTERM'), { code: 0, signal: null }, first.proc.tail());
   assert.deepEqual(first.entries().filter((e) => e.kind === 'detection'), [], 'nothing happened while the first guard ran');
-  await gw.proc.waitForLine((l) => l.includes('assignment posted'), 'posting the assignment', 10_000);
+  await gw.advance('2026-01-28T10:01:00-05:00');
+  assert.ok(gw.proc.stdout.some((l) => l.includes('assignment posted')), 'the assignment was posted while no guard ran');
+  await gw.pause(false);
 
-  const second = GuardProcess.start(setup, SPEED);
+  const second = GuardProcess.start(setup);
   const outcome = await closedOutcome(gw, second, setup);
   assert.deepEqual(outcome, expected);
   const timeline = second.entries().filter((e) => e.kind !== 'log' && e.kind !== 'broker-event' && e.kind !== 'note');
@@ -133,10 +138,10 @@ async function assignedWhileStopped(t: TestContext, kind: StoreKind): Promise<vo
 /** A second guard on the account and store while the first runs. */
 async function secondGuardRefused(t: TestContext, kind: StoreKind): Promise<void> {
   const { setup } = await world(t, condorAssignedInHours({}), kind);
-  const first = GuardProcess.start(setup, SPEED);
-  await first.waitFor((e) => e.kind === 'reconciled' && e.reason === 'start', 'reconciling at start');
-  const second = GuardProcess.start(setup, SPEED);
-  const exit = await second.proc.exitWithin(20_000);
+  const first = GuardProcess.start(setup);
+  await first.waitFor((e) => e.kind === 'reconciled' && e.reason === 'start', 'reconciling at start', HANG_MS);
+  const second = GuardProcess.start(setup);
+  const exit = await second.proc.exitWithin(HANG_MS);
   assert.deepEqual(exit, { code: 5, signal: null }, `the second guard exits 5\n${second.proc.tail()}`);
   const holder = `${hostname()}/${first.proc.pid}`;
   assert.ok(
@@ -147,14 +152,18 @@ async function secondGuardRefused(t: TestContext, kind: StoreKind): Promise<void
   assert.deepEqual(await first.proc.stop('SIGTERM'), { code: 0, signal: null }, first.proc.tail());
 }
 
-function drills(kind: StoreKind): void {
-  for (const c of CASES) test(`kill -9 at ${c.at}: the restarted guard ends flat, no order ref sent twice`, (t) => crashAndRestart(t, c, kind));
-  test('an assignment posted while no guard runs is the first thing the next start handles', (t) => assignedWhileStopped(t, kind));
-  test('a second guard on the same account and store exits 5 naming the holder of the lock', (t) => secondGuardRefused(t, kind));
+/**
+ * The crash drills on one store, one after another (a drill is three processes). Each store has a test file of its
+ * own, so the runner plays the two side by side.
+ */
+export function crashDrills(kind: StoreKind): void {
+  after(async () => {
+    await killAll();
+    for (const c of cleanups) await Promise.resolve().then(c).catch(() => undefined);
+  });
+  describe(`daemon crash drills on ${kind === 'sqlite' ? 'SQLite' : 'Postgres'}`, { concurrency: 1, skip: kind === 'postgres' ? (pg.skip ?? false) : false }, () => {
+    for (const c of CASES) test(`kill -9 at ${c.at}: the restarted guard ends flat, no order ref sent twice`, (t) => crashAndRestart(t, c, kind));
+    test('an assignment posted while no guard runs is the first thing the next start handles', (t) => assignedWhileStopped(t, kind));
+    test('a second guard on the same account and store exits 5 naming the holder of the lock', (t) => secondGuardRefused(t, kind));
+  });
 }
-
-// The two stores' drills run side by side; each store's drills one after another (a drill is three processes).
-describe('daemon crash drills', { concurrency: 2 }, () => {
-  describe('on SQLite', { concurrency: 1 }, () => drills('sqlite'));
-  describe('on Postgres', { concurrency: 1, skip: pg.skip ?? false }, () => drills('postgres'));
-});
