@@ -199,7 +199,8 @@ export class Lockstep implements LockstepHooks {
     target = Math.min(this.opts.until, ceilSecond(Math.max(target ?? this.opts.until, now)));
     const cap = this.capAt();
     if (cap !== null && target > cap) {
-      const waitMs = Math.max(1, Math.ceil((target - cap) / this.opts.speed!));
+      // Looked at again when the cap should allow it, and at least every 100 ms (the cap follows `perf`).
+      const waitMs = Math.min(100, Math.max(1, Math.ceil((target - cap) / this.opts.speed!)));
       this.capTimer ??= setTimeout(() => {
         this.capTimer = null;
         this.check();
