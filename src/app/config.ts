@@ -27,6 +27,8 @@ const brokerSchema = z.strictObject({
   /** Fixed: IB binds orders to the client id that placed them; a restarted guard must see its own. */
   clientId: z.number().int().min(0).max(2 ** 31 - 1).default(17),
   marketDataType: z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)]).default(1),
+  /** `legguard run` retries TWS for this long at start-up, then gives up (exit 1, lock released). */
+  connectTimeoutSeconds: z.number().int().min(1).max(86_400).default(30),
 });
 
 export const configSchema = z.strictObject({
@@ -41,7 +43,7 @@ export const configSchema = z.strictObject({
       schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).optional(),
     })
     .prefault({}),
-  broker: brokerSchema.default({ type: 'ib', host: '127.0.0.1', port: 7497, clientId: 17, marketDataType: 1 }),
+  broker: brokerSchema.default({ type: 'ib', host: '127.0.0.1', port: 7497, clientId: 17, marketDataType: 1, connectTimeoutSeconds: 30 }),
   guard: guardConfigSchema.optional(),
   alerts: alertsConfigSchema.prefault({}),
   /** Strategies to guard, in the scenario's `strategies:` shape; added at start when the store does not have them. */

@@ -32,8 +32,11 @@ export interface DaemonOptions {
   readonly env: NodeJS.ProcessEnv;
   /** One line per timeline entry and per log message. */
   readonly out: (entry: { level: LogLevel; text: string; timeline?: TimelineEntry }) => void;
-  /** `LEGGUARD_CRASH_AT=<point>[:<n>]`: kill this process (SIGKILL) the n-th time the engine reaches the point. */
-  readonly crashAt?: string | undefined;
+  /**
+   * Fault injection for crash drills, called where a crash matters most. Only the drills' own entry point
+   * (test/support/legguard-drill.mjs) passes one; `legguard run` never does, whatever the environment says.
+   */
+  readonly crashPoint?: (point: CrashPoint) => void;
   /**
    * A stop asked for while the daemon starts (SIGTERM from a service manager during a slow connect): the connection
    * attempt is abandoned and `startDaemon` rejects (BROKER_DISCONNECTED, saying so); once connected, start-up completes (its
@@ -50,22 +53,6 @@ export interface RunningDaemon {
   readonly done: Promise<number>;
 }
 
-const CRASH_POINTS: readonly CrashPoint[] = ['decision-committed', 'order-sent', 'fill-applied'];
-
-function crashHook(spec: string | undefined): ((p: CrashPoint) => void) | undefined {
-  if (spec === undefined || spec === '') return undefined;
-  const [point, nth = '1'] = spec.split(':');
-  if (!CRASH_POINTS.includes(point as CrashPoint) || !/^\d+$/.test(nth) || Number(nth) < 1) {
-    throw new LegguardError('INVALID_INPUT', `LEGGUARD_CRASH_AT must be one of ${CRASH_POINTS.join(', ')}, optionally :<n>; got ${JSON.stringify(spec)}`);
-  }
-  let seen = 0;
-  return (p) => {
-    if (p !== point) return;
-    seen++;
-    if (seen === Number(nth)) process.kill(process.pid, 'SIGKILL');
-  };
-}
-
 /**
  * The long-running guard (`legguard run`): opens the store, takes the account's lock (one guard per account per
  * store), starts alert delivery, adds the config file's strategies the store does not have, connects to IB,
@@ -74,7 +61,7 @@ function crashHook(spec: string | undefined): ((p: CrashPoint) => void) | undefi
  */
 export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const { config } = opts;
-  const crashPoint = crashHook(opts.crashAt);
+  const crashPoint = opts.crashPoint;
   const real = new SystemClock();
   const clock: Clock =
     opts.clock.kind === 'broker' ? new ScaledClock(opts.clock.speed) : opts.clock.kind === 'lockstep' ? new LockstepClock(real.now()) : real;
@@ -91,9 +78,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   let broker: IbBroker | null = null;
   let lockTimer: NodeJS.Timeout | null = null;
   let syncTimer: NodeJS.Timeout | null = null;
+  // The guard keeps the process alive from start to stop: while it waits to reconnect nothing else may (the clock's
+  // timers do not hold the event loop open), and a guard must never end because it had nothing to do.
+  const keepAlive = setInterval(() => undefined, 3_600_000);
   let lockstep: LockstepDriver | null = null;
   let engineRef: GuardEngine | null = null;
   const cleanup = async (): Promise<void> => {
+    clearInterval(keepAlive);
     if (lockTimer) clearInterval(lockTimer);
     if (syncTimer) clearInterval(syncTimer);
     lockstep?.stop();
@@ -131,6 +122,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       clock: real,
       eventClock: clock,
       marketDataType: b.marketDataType,
+      connectTimeoutMs: b.connectTimeoutSeconds * 1000,
       maxMessagesPerSecond: guardConfig.maxMessagesPerSecond,
       log: (line) => log('info', `ib: ${line}`),
     });

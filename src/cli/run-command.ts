@@ -1,4 +1,5 @@
 import { startDaemon, type RunningDaemon } from '../app/daemon.js';
+import type { CrashPoint } from '../engine/guard-engine.js';
 import { LegguardError } from '../core/errors.js';
 import type { Command } from './command.js';
 import { resolveConfig } from './config-source.js';
@@ -25,7 +26,7 @@ function parseClock(spec: string | undefined): { kind: 'system' } | { kind: 'bro
  * `legguard run`: the long-running guard. Stops gracefully on SIGINT/SIGTERM (exit 0); exits 70 when a broken
  * invariant stops it (a restart reconciles and resumes), 5 when another guard holds the account's lock.
  */
-export function runCommand(): Command {
+export function runCommand(deps: { readonly crashPoint?: (point: CrashPoint) => void } = {}): Command {
   return {
     name: 'run',
     summary: 'guard the strategies in the store against assignment, connected to TWS or IB Gateway',
@@ -67,7 +68,7 @@ export function runCommand(): Command {
             config,
             clock,
             env: io.env,
-            crashAt: io.env.LEGGUARD_CRASH_AT,
+            ...(deps.crashPoint ? { crashPoint: deps.crashPoint } : {}),
             abort: abort.signal,
             out: ({ level, text, timeline }) => {
               if (json) {

@@ -21,6 +21,8 @@ export const ErrorCodes = {
   BROKER_REJECTED: { exit: 1 },
   /** Not connected to the broker. */
   BROKER_DISCONNECTED: { exit: 1 },
+  /** Connected, but the broker did not answer a request in time (a slow or stuck TWS): retried, not a disconnect. */
+  BROKER_TIMEOUT: { exit: 1 },
   /** A malformed frame or message on the TWS wire protocol. */
   PROTOCOL_ERROR: { exit: 1 },
   /** The store file is not a legguard database, or is damaged. */

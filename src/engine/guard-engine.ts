@@ -45,8 +45,8 @@ export interface GuardEngineDeps {
   /** Called when a broken invariant stops the engine (crash-only: the caller exits; a restart reconciles). */
   readonly onFatal?: (e: unknown) => void;
   /**
-   * Fault injection for crash drills: called at the moments a crash matters most. The daemon kills itself there when
-   * `LEGGUARD_CRASH_AT` names the point; nothing else uses it.
+   * Fault injection for crash drills: called at the moments a crash matters most. Only the drills' entry point
+   * (test/support/legguard-drill.mjs) sets it; production code never does.
    */
   readonly crashPoint?: (point: CrashPoint) => void;
   /** Pick up strategies added to (or removed from) the store by the CLI while running, at every reconciliation. */
@@ -108,6 +108,8 @@ export class GuardEngine {
   private cursor: Cursor = { lastExecutionAt: null, lastExecId: null, lastReconciledAt: null };
   private connected = false;
   private lastRecordedReconcile = Number.NEGATIVE_INFINITY;
+  private reconcileRetry: TimerHandle | null = null;
+  private reconcileRetries = 0;
   private running = false;
   private fatal: unknown = null;
 
@@ -186,6 +188,8 @@ export class GuardEngine {
     this.timers.length = 0;
     for (const t of this.recheckTimers.values()) t.cancel();
     this.recheckTimers.clear();
+    this.reconcileRetry?.cancel();
+    this.reconcileRetry = null;
     this.closer.stop();
     this.unsubscribe?.();
     this.unsubscribe = null;
@@ -599,6 +603,24 @@ export class GuardEngine {
     }
   }
 
+  /**
+   * A reconciliation the broker did not answer in time goes again soon: 5 s, then 10, 20 ... at most the periodic
+   * interval, one retry pending at a time. Said on the timeline each time.
+   */
+  private retryReconcile(reason: string, why: string): void {
+    const waitMs = Math.min(this.config.reconcileIntervalMs, 5_000 * 2 ** Math.min(this.reconcileRetries, 10));
+    this.reconcileRetries++;
+    const at = this.clock.now();
+    this.emit({ kind: 'note', at, strategyId: null, text: `reconciliation (${reason}) timed out: ${why}; retrying in ${Math.round(waitMs / 1000)} s` });
+    this.log('warn', `reconciliation (${reason}) timed out: ${why}; retrying in ${Math.round(waitMs / 1000)} s`);
+    if (this.reconcileRetry) return;
+    this.reconcileRetry = this.clock.setTimer(EpochMs.unsafe(at + waitMs), () => {
+      this.reconcileRetry = null;
+      if (!this.running) return;
+      void this.queue.push(() => this.reconcileNow(`retry after timeout (${reason})`));
+    });
+  }
+
   private recheckAt(at: EpochMs): void {
     if (this.recheckTimers.has(at)) return;
     const t = this.clock.setTimer(at, () => {
@@ -878,8 +900,14 @@ export class GuardEngine {
         this.log('warn', `reconciliation (${reason}) skipped: broker disconnected`);
         return;
       }
+      if (LegguardError.is(e, 'BROKER_TIMEOUT')) {
+        // Connected but slow: not a disconnect, and not something to wait a whole interval for.
+        this.retryReconcile(reason, e.message);
+        return;
+      }
       throw e;
     }
+    this.reconcileRetries = 0;
     const perf = this.clock.perf();
     // The diff itself is pure and property-tested (core/reconcile.ts); here its results are applied.
     const r = reconcile({

@@ -57,7 +57,7 @@ export interface UnderlyingInfo {
  * A broker: the simulated one and Interactive Brokers both implement this, and both pass
  * `test/contract/broker.contract.ts`. Commands resolve when the request went out ("sent", LEAN's convention);
  * results come back as events. A command that could not be sent rejects with a `LegguardError`
- * (`BROKER_DISCONNECTED`, `BROKER_REJECTED`).
+ * (`BROKER_DISCONNECTED`, `BROKER_TIMEOUT`, `BROKER_REJECTED`).
  */
 export interface BrokerPort {
   readonly name: string;

@@ -27,7 +27,8 @@ async function drill(file: string, gatewayArgs: readonly string[] = []): Promise
   const gw = await GatewayProcess.start(file, gatewayArgs);
   const setup = guardSetup(file, gw.port);
   dirs.push(setup.dir);
-  const guard = GuardProcess.start(setup);
+  // The production command ignores the drills' crash variables: a stray environment cannot kill a guard mid-close.
+  const guard = GuardProcess.start(setup, { env: { LEGGUARD_CRASH_AT: 'decision-committed', LEGGUARD_DRILL_CRASH_AT: 'decision-committed' } });
   try {
     await gw.finished(HANG_MS);
     const positions = await gw.positions(setup.account);

@@ -9,7 +9,9 @@ import { MemoryStore } from '../../src/adapters/store/memory-store.js';
 import { parseGuardConfig } from '../../src/app/guard-config-schema.js';
 import { CollectingAlerts, guardStrategies } from '../../src/app/replay.js';
 import { GuardEngine } from '../../src/engine/guard-engine.js';
+import { LegguardError } from '../../src/core/errors.js';
 import type { EpochMs } from '../../src/core/quantity.js';
+import type { TimelineEntry } from '../../src/engine/timeline.js';
 import type { BrokerPort, BrokerSnapshot } from '../../src/ports/broker.js';
 import { ironCondor } from '../support/play.js';
 
@@ -82,6 +84,49 @@ until: "2026-01-26T12:00:00-05:00"
   // ... and the interval goes on as before.
   await run.clock.advanceTo(run.clock.now() + 3 * 60_000, () => engine.idle());
   assert.equal(slow.calls(), afterStart + 5, 'one pass a minute again');
+  await engine.stop();
+  await store.close();
+});
+
+test('a reconciliation the broker does not answer in time is a timeout, said so and retried soon, not a skipped disconnect', async () => {
+  const scenario = parseScenario(
+    `name: timed-out reconciliation
+start: "2026-01-26T10:00:00-05:00"
+account: DU0000001
+underlyings:
+  SPY: { price: 445.00, volatility: 0.18 }
+strategies:
+${ironCondor('ic-spy')}guard: { onAssignment: close, timeExitDte: null, reconcileIntervalMs: 3600000 }
+until: "2026-01-26T12:00:00-05:00"
+`,
+    'timeout.yaml',
+  );
+  const run = new ScenarioRun(scenario);
+  let timeouts = 2;
+  const broker: BrokerPort = Object.create(run.broker) as BrokerPort;
+  Object.defineProperty(broker, 'snapshot', {
+    value: (opts: { executionsSince: EpochMs | null }): Promise<BrokerSnapshot> => {
+      if (timeouts-- > 0) return Promise.reject(new LegguardError('BROKER_TIMEOUT', 'TWS did not finish reqPositions within 15 s'));
+      return run.broker.snapshot(opts);
+    },
+  });
+  await run.broker.connect();
+  const store = new MemoryStore();
+  await store.init();
+  await guardStrategies(store, scenario.strategies, scenario.start);
+  const engine = new GuardEngine({ account: scenario.account, broker, store, alerts: new CollectingAlerts(), clock: run.clock, config: parseGuardConfig(scenario.guard, scenario.file) });
+  const timeline: TimelineEntry[] = [];
+  engine.onTimeline((e) => timeline.push(e));
+  await engine.start();
+  const notes = (): string[] => timeline.flatMap((e) => (e.kind === 'note' && /timed out/.test(e.text) ? [e.text] : []));
+  assert.deepEqual(notes(), ['reconciliation (start) timed out: TWS did not finish reqPositions within 15 s; retrying in 5 s']);
+  await run.clock.advanceTo(run.clock.now() + 5_000, () => engine.idle());
+  assert.equal(notes().length, 2, 'the retry timed out too, and said so');
+  assert.match(notes()[1]!, /retrying in 10 s/, 'the next wait is longer');
+  await run.clock.advanceTo(run.clock.now() + 10_000, () => engine.idle());
+  const reconciled = timeline.filter((e) => e.kind === 'reconciled');
+  assert.equal(reconciled.length, 1, 'the third try reconciled, long before the hourly pass');
+  assert.match((reconciled[0] as { reason: string }).reason, /retry after timeout/);
   await engine.stop();
   await store.close();
 });

@@ -1,5 +1,5 @@
 // Crash drills with real child processes (see test/e2e/daemon-crash-*.test.ts): `legguard run` killed with -9
-// (LEGGUARD_CRASH_AT) at each step of an emergency close, against `legguard sim-gateway --lockstep` (scenario time
+// (through the drills' own entry point, LEGGUARD_DRILL_CRASH_AT) at each step of an emergency close, against `legguard sim-gateway --lockstep` (scenario time
 // holds while no guard runs), then started again on the same store. The restarted guard ends flat, as the replay of
 // the same scenario does, and the gateway, which logs every order it reads, never sees an order ref twice. Also: an
 // assignment posted while no guard runs is the first thing the next one handles; a second guard on the same account
@@ -81,7 +81,7 @@ const CASES: readonly CrashCase[] = [
 async function crashAndRestart(t: TestContext, c: CrashCase, kind: StoreKind): Promise<void> {
   const { gw, setup, expected } = await world(t, c.yaml, kind);
   assert.ok(expected.strategies[0]?.state === 'CLOSED' && expected.positions.length === 0, `the replay ends CLOSED and flat: ${JSON.stringify(expected)}`);
-  const first = GuardProcess.start(setup, { LEGGUARD_CRASH_AT: c.at });
+  const first = GuardProcess.start(setup, { crashAt: c.at });
   const died = await first.proc.exitWithin(HANG_MS);
   assert.deepEqual(died, { code: null, signal: 'SIGKILL' }, `the guard killed itself at ${c.at}\n${first.proc.tail()}`);
   assert.ok(first.entries().some((e) => e.kind === 'decision'), 'it died after deciding the close');

@@ -145,7 +145,11 @@ export interface GuardSetup {
  * are, reconciliation every six hours and rules every quarter hour unless the scenario says) at the gateway's port, alerts on the
  * console.
  */
-export function guardSetup(scenarioFile: string, port: number, opts: { databaseUrl?: string | null; guard?: Record<string, unknown> } = {}): GuardSetup {
+export function guardSetup(
+  scenarioFile: string,
+  port: number,
+  opts: { databaseUrl?: string | null; guard?: Record<string, unknown>; broker?: Record<string, unknown> } = {},
+): GuardSetup {
   const raw = parse(readFileSync(scenarioFile, 'utf8')) as { account: string; strategies?: unknown[]; guard?: Record<string, unknown> };
   const dir = mkdtempSync(join(tmpdir(), 'legguard-drill-'));
   const configFile = join(dir, 'legguard.yaml');
@@ -154,7 +158,7 @@ export function guardSetup(scenarioFile: string, port: number, opts: { databaseU
     stringify({
       account: raw.account,
       dataDir: 'data',
-      broker: { type: 'ib', host: '127.0.0.1', port, clientId: 17 },
+      broker: { type: 'ib', host: '127.0.0.1', port, clientId: 17, ...(opts.broker ?? {}) },
       // Periodic passes as a drill needs them, not a minute apart: each reconciliation is three requests, paced at
       // IB's 40 messages a real second, and a nine-day scenario has 13,000 minutes. What they would find, live
       // events tell the guard first.
@@ -170,10 +174,15 @@ export function guardSetup(scenarioFile: string, port: number, opts: { databaseU
 export class GuardProcess {
   private constructor(readonly proc: LegguardProcess) {}
 
-  static start(setup: GuardSetup, env: NodeJS.ProcessEnv = {}): GuardProcess {
+  /**
+   * The production `legguard run`; with `crashAt` (`<point>[:<n>]`) the drills' own entry point instead, which kills
+   * the guard with SIGKILL there.
+   */
+  static start(setup: GuardSetup, opts: { crashAt?: string; env?: NodeJS.ProcessEnv } = {}): GuardProcess {
     const proc = LegguardProcess.start('guard', ['run', '--config', setup.configFile, '--clock', 'lockstep', '--json'], {
       cwd: setup.dir,
-      env: { LEGGUARD_CRASH_AT: '', ...env, DATABASE_URL: setup.databaseUrl ?? '' },
+      env: { ...opts.env, LEGGUARD_DRILL_CRASH_AT: opts.crashAt ?? '', DATABASE_URL: setup.databaseUrl ?? '' },
+      drillEntry: opts.crashAt !== undefined,
     });
     return new GuardProcess(proc);
   }

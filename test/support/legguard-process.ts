@@ -6,6 +6,8 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../../bin/legguard.mjs', import.meta.url));
+/** The drills' own entry point: the production commands, `run` with a crash point from LEGGUARD_DRILL_CRASH_AT. */
+const DRILL_BIN = fileURLToPath(new URL('./legguard-drill.mjs', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 const running = new Set<LegguardProcess>();
@@ -70,8 +72,8 @@ export class LegguardProcess {
   }
 
   /** Starts `legguard <args>` with the repository as its working directory unless `cwd` is given. */
-  static start(name: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: boolean } = {}): LegguardProcess {
-    const child = spawn(process.execPath, [BIN, ...args], {
+  static start(name: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: boolean; drillEntry?: boolean } = {}): LegguardProcess {
+    const child = spawn(process.execPath, [opts.drillEntry ? DRILL_BIN : BIN, ...args], {
       cwd: opts.cwd ?? ROOT,
       env: { ...process.env, FORCE_COLOR: '0', ...opts.env },
       stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],

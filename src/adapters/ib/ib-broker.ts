@@ -955,7 +955,7 @@ export class IbBroker implements BrokerPort {
           return;
         }
         this.requests.delete(id);
-        reject(new LegguardError('BROKER_DISCONNECTED', `${this.name}: TWS did not answer ${what} within ${timeoutMs / 1000} s`));
+        reject(new LegguardError('BROKER_TIMEOUT', `${this.name}: TWS did not answer ${what} within ${timeoutMs / 1000} s`, { request: what, timeoutMs }));
       });
       this.requests.set(id, make(id, { resolve, reject }, timer));
       this.send(priority, (api) => fire(api, id)).catch((e: unknown) => {
@@ -1006,7 +1006,7 @@ export class IbBroker implements BrokerPort {
       round.timer = this.clock.setTimer(EpochMs.unsafe(this.clock.now() + timeoutMs), () => {
         if (slot.get() !== round) return;
         slot.set(null);
-        for (const w of round.waiters) w.reject(new LegguardError('BROKER_DISCONNECTED', `${this.name}: TWS did not finish ${what} within ${timeoutMs / 1000} s`));
+        for (const w of round.waiters) w.reject(new LegguardError('BROKER_TIMEOUT', `${this.name}: TWS did not finish ${what} within ${timeoutMs / 1000} s`, { request: what, timeoutMs }));
       });
       this.send(DATA_PRIORITY, fire).catch((e: unknown) => {
         if (slot.get() === round) slot.set(null);
@@ -1173,7 +1173,7 @@ export class IbBroker implements BrokerPort {
       };
       const timer = this.clock.setTimer(EpochMs.unsafe(this.clock.now() + timeoutMs), () => {
         api.off(EventName.currentTime, onTime);
-        reject(new LegguardError('BROKER_DISCONNECTED', `${this.name}: TWS did not answer the current time within ${timeoutMs / 1000} s`));
+        reject(new LegguardError('BROKER_TIMEOUT', `${this.name}: TWS did not answer the current time within ${timeoutMs / 1000} s`, { request: 'reqCurrentTime', timeoutMs }));
       });
       api.once(EventName.currentTime, onTime);
       this.send(DATA_PRIORITY, (a) => a.reqCurrentTime()).catch((e: unknown) => {
