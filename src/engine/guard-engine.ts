@@ -1,7 +1,7 @@
 import { Book, type Holding } from '../core/book.js';
 import { contractKey, describeContract, isOption, type Contract } from '../core/contract.js';
 import type { Decision } from '../core/decision.js';
-import type { BreakCause, Detection } from '../core/detection.js';
+import { joinReasons, type BreakCause, type Detection } from '../core/detection.js';
 import { detect } from '../core/detector.js';
 import { LegguardError } from '../core/errors.js';
 import type { BrokerEvent, ExecutionReport, OrderStatusReport, PositionReport } from '../core/events.js';
@@ -715,7 +715,7 @@ export class GuardEngine {
       leg: describeContract(primary.contract),
       qty: primary.change,
       at: primary.brokerAt,
-      reason: ds.map((d) => d.reason).join('; '),
+      reason: joinReasons(ds),
     };
   }
 
