@@ -387,6 +387,8 @@ export function runStoreContract(name: string, make: MakeStore, opts: { skip?: s
         ],
       );
       assert.deepEqual(got[0]!.first, alert('c1', 'critical', 10, 'inc-1'));
+      // Every critical alert's key, in time order: escalation numbers its next repeat from them.
+      assert.deepEqual(got.map((u) => u.keys), [['c1', 'c1-repeat'], ['c3']]);
       assert.equal(await store.ackIncident(IncidentId.unsafe('inc-1'), at(1000), 'cli:alice'), true);
       assert.equal(await store.ackIncident(IncidentId.unsafe('inc-1'), at(1001), 'cli:bob'), true);
       assert.equal(await store.ackIncident(IncidentId.unsafe('inc-unknown'), at(1000), 'cli:alice'), false);
