@@ -13,6 +13,7 @@ import type { TimelineEntry } from '../engine/timeline.js';
 import { storeOptions, type LegguardConfig } from './config.js';
 import { drillTiming } from './drill-timing.js';
 import { lockOwner, takeGuardLock } from './guard-lock.js';
+import { recordClock } from './record-clock.js';
 import { guardStrategies } from './replay.js';
 
 /** How long a guard's lock lives without a refresh, and how often it is refreshed. */
@@ -135,6 +136,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       clock.sync(await broker.currentTime());
       log('info', `clock follows the broker's: ${new Date(clock.now()).toISOString()} at x${clock.speed}`);
     }
+    // The record says which clock its times are on, so `legguard status` counts a drill's ages on scenario time.
+    await recordClock(store, config.account, clock.now(), opts.clock.kind === 'broker' ? { kind: 'scenario', source: `drill on the gateway's clock at x${opts.clock.speed}` } : { kind: 'wall' });
   } catch (e) {
     await cleanup();
     throw e;
