@@ -15,6 +15,7 @@ import { storeOptions, type LegguardConfig } from './config.js';
 import { drillTiming } from './drill-timing.js';
 import { lockOwner, takeGuardLock } from './guard-lock.js';
 import { LockstepDriver } from './lockstep-driver.js';
+import { recordClock } from './record-clock.js';
 import { guardStrategies } from './replay.js';
 
 /** How long a guard's lock lives without a refresh, and how often it is refreshed. */
@@ -159,6 +160,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       await broker.currentTime(); // the driver's clock follows it
       log('info', `clock in lockstep with the broker's: ${new Date(clock.now()).toISOString()}; it moves when the guard is idle`);
     }
+    // The record says which clock its times are on, so `legguard status` counts a drill's ages on scenario time.
+    const drill = opts.clock.kind === 'broker' ? `drill on the gateway's clock at x${opts.clock.speed}` : opts.clock.kind === 'lockstep' ? "drill in lockstep with the gateway's clock" : null;
+    await recordClock(store, config.account, clock.now(), drill === null ? { kind: 'wall' } : { kind: 'scenario', source: drill });
   } catch (e) {
     await cleanup();
     throw e;

@@ -9,6 +9,7 @@ import type { StorePort } from '../ports/store.js';
 import { GuardEngine, type Logger } from '../engine/guard-engine.js';
 import type { TimelineEntry } from '../engine/timeline.js';
 import { parseGuardConfig } from './guard-config-schema.js';
+import { recordClock } from './record-clock.js';
 import { buildReplayReport, type ReplayReport } from './replay-report.js';
 
 /** Alerts in a replay: kept for the report (the timeline prints them); the store's outbox has them too. */
@@ -98,6 +99,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
     timeline.push(e);
     opts.onTimeline?.(e);
   });
+  // The record is on the scenario's clock: `legguard status` must not count its ages against today's date.
+  await recordClock(store, scenario.account, scenario.start, { kind: 'scenario', source: `replay of ${JSON.stringify(scenario.name)}` });
   await guardStrategies(store, scenario.strategies, scenario.start);
   const settle = async (): Promise<void> => {
     await engine.idle();

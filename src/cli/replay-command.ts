@@ -3,6 +3,7 @@ import { basename, join, resolve } from 'node:path';
 import { loadScenario } from '../adapters/sim/load-scenario.js';
 import { openStore, SQLITE_FILE } from '../adapters/store/open-store.js';
 import { replay, type ReplayResult } from '../app/replay.js';
+import { formatNyTime } from '../core/calendar.js';
 import { LegguardError } from '../core/errors.js';
 import type { StorePort } from '../ports/store.js';
 import type { Command, CommandIo } from './command.js';
@@ -60,7 +61,7 @@ export function printSummary(r: ReplayResult, io: CommandIo, dataDir: string): v
   const pos = rep.positions.map((p) => `${p.qty > 0 ? '+' : ''}${p.qty} ${[p.symbol, p.expiry, p.strike, p.right].filter((x) => x !== undefined).join(' ')}`);
   io.stdout.write(`  broker positions at the end: ${pos.length === 0 ? 'none' : pos.join(', ')}\n`);
   for (const d of rep.detections) {
-    io.stdout.write(`  ${d.strategyId}: ${d.cause}${d.kind ? ` ${d.kind}` : ''} reported ${d.brokerAt}; reaction ${d.latencyMs === null ? 'n/a' : `${d.latencyMs.toFixed(2)} ms`}\n`);
+    io.stdout.write(`  ${d.strategyId}: ${d.cause}${d.kind ? ` ${d.kind}` : ''} reported ${d.brokerAt === null ? 'at an unknown time' : formatNyTime(Date.parse(d.brokerAt))}; reaction ${d.latencyMs === null ? 'n/a' : `${d.latencyMs.toFixed(2)} ms`}\n`);
   }
   io.stdout.write(`  orders: ${rep.orders.length}, alerts: ${rep.alerts.length}; record: ${join(dataDir, SQLITE_FILE)}\n`);
 }

@@ -13,13 +13,24 @@ function ny(isoTime: string): string {
   return formatNyTime(Date.parse(isoTime));
 }
 
-/** `5 s ago`, `3 min ago`, `2 h ago`, `4 d ago`. */
-function ago(isoTime: string, now: string): string {
-  const s = Math.max(0, Math.round((Date.parse(now) - Date.parse(isoTime)) / 1000));
-  if (s < 120) return `${s} s ago`;
-  if (s < 7200) return `${Math.round(s / 60)} min ago`;
-  if (s < 172_800) return `${Math.round(s / 3600)} h ago`;
-  return `${Math.round(s / 86_400)} d ago`;
+/** `5 s`, `3 min`, `2 h`, `4 d`. */
+function span(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  if (s < 172_800) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86_400)} d`;
+}
+
+/**
+ * How old a time of the record is, on the record's own clock. A live guard's record is on this machine's clock:
+ * `5 min ago`. A replay's or a drill's is on its scenario's, months from today, where an age against now
+ * ("307 d ago") would say nothing true: there the age counts back from the record's latest time.
+ */
+function age(isoTime: string, r: StatusReport): string {
+  if (r.clock.kind === 'wall' || r.clock.latestRecordAt === null) return `${span(Date.parse(r.at) - Date.parse(isoTime))} ago`;
+  const before = Date.parse(r.clock.latestRecordAt) - Date.parse(isoTime);
+  return before <= 0 ? "the record's latest" : `${span(before)} before the record's latest`;
 }
 
 function signed(h: { contract: string; qty: number }): string {
@@ -30,6 +41,10 @@ function signed(h: { contract: string; qty: number }): string {
 export function formatStatus(r: StatusReport): string[] {
   const out: string[] = [];
   out.push(`legguard status for ${r.account}, ${r.store}, at ${ny(r.at)}`);
+  if (r.clock.kind === 'scenario') {
+    const end = r.clock.latestRecordAt === null ? '' : `; the record ends ${ny(r.clock.latestRecordAt)}`;
+    out.push(`times are scenario time (${r.clock.source ?? 'a scenario'}), not this machine's clock${end}`);
+  }
   const l = r.lock;
   out.push(
     l === null
@@ -39,7 +54,7 @@ export function formatStatus(r: StatusReport): string[] {
         : `guard: not running (the lock of ${l.owner} expired ${ny(l.expiresAt)}: it stopped without releasing it, or hangs)`,
   );
   out.push(
-    `last reconciled with the broker: ${r.lastReconciledAt === null ? 'never' : `${ny(r.lastReconciledAt)} (${ago(r.lastReconciledAt, r.at)})`}` +
+    `last reconciled with the broker: ${r.lastReconciledAt === null ? 'never' : `${ny(r.lastReconciledAt)} (${age(r.lastReconciledAt, r)})`}` +
       `; last execution seen: ${r.lastExecutionAt === null ? 'none' : ny(r.lastExecutionAt)}`,
   );
 

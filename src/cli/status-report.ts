@@ -1,6 +1,7 @@
 import { describeContract } from '../core/contract.js';
 import type { AccountId, IncidentId } from '../core/ids.js';
 import type { LegguardConfig } from '../app/config.js';
+import { clockOfRecord, latestRecordAt } from '../app/record-clock.js';
 import { SKIPPED_DELIVERY_PREFIX, type DeliveryRecord, type OrderRecord, type StorePort } from '../ports/store.js';
 import { holdingJson, iso, isoTime, strategyJson, type HoldingView, type StrategyView } from './strategy-format.js';
 
@@ -72,7 +73,14 @@ export interface DeliveryView {
 export interface StatusReport {
   readonly account: string;
   readonly store: string;
+  /** When status ran, on this machine's clock. */
   readonly at: string;
+  /**
+   * The clock the record's times are on: `wall` for a live guard's, `scenario` for a replay's or a drill's, whose
+   * times can be months from today. `latestRecordAt` is the last the guard's clock wrote; for a scenario record, ages
+   * count back from it rather than from `at`.
+   */
+  readonly clock: { readonly kind: 'wall' | 'scenario'; readonly source: string | null; readonly latestRecordAt: string | null };
   readonly lock: { readonly owner: string; readonly acquiredAt: string; readonly expiresAt: string; readonly live: boolean } | null;
   readonly lastReconciledAt: string | null;
   readonly lastExecutionAt: string | null;
@@ -133,6 +141,8 @@ export async function gatherStatus(store: StorePort, config: LegguardConfig, sto
   const account: AccountId = config.account;
   const loaded = await store.load(account);
   const lock = await store.lockHolder(account);
+  const clock = (await clockOfRecord(store, account)) ?? { kind: 'wall' };
+  const latest = await latestRecordAt(store, account, loaded.cursor);
   const history = await store.stateHistory({ account, limit: LOOKBACK });
   const ours = new Set<string>(loaded.strategies.map((s) => s.definition.id));
   const historyIncidents = new Set(history.flatMap((h) => (h.incidentId !== null ? [h.incidentId] : [])));
@@ -202,6 +212,7 @@ export async function gatherStatus(store: StorePort, config: LegguardConfig, sto
     account,
     store: storeName,
     at: isoTime(now),
+    clock: { kind: clock.kind, source: clock.kind === 'scenario' ? clock.source : null, latestRecordAt: iso(latest) },
     lock: lock === null ? null : { owner: lock.owner, acquiredAt: isoTime(lock.acquiredAt), expiresAt: isoTime(lock.expiresAt), live: now < lock.expiresAt },
     lastReconciledAt: iso(loaded.cursor.lastReconciledAt),
     lastExecutionAt: iso(loaded.cursor.lastExecutionAt),

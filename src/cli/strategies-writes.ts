@@ -1,5 +1,5 @@
 import { mergeLegs } from '../app/replay.js';
-import { expiryClose } from '../core/calendar.js';
+import { expiryClose, formatNyTime } from '../core/calendar.js';
 import { describeContract, isOption } from '../core/contract.js';
 import { LegguardError } from '../core/errors.js';
 import type { AccountId } from '../core/ids.js';
@@ -23,7 +23,7 @@ export function refuseExpiredLegs(defs: readonly StrategyDefinition[], now: numb
   defs.forEach((d, i) =>
     d.legs.forEach((l, j) => {
       if (isOption(l.contract) && expiryClose(l.contract.expiry) <= now) {
-        problems.push(`${where(i, j)}: ${describeContract(l.contract)} has expired (its last trading day closed ${new Date(expiryClose(l.contract.expiry)).toISOString()})`);
+        problems.push(`${where(i, j)}: ${describeContract(l.contract)} has expired (its last trading day closed ${formatNyTime(expiryClose(l.contract.expiry))})`);
       }
     }),
   );

@@ -1,7 +1,7 @@
 import { styleText } from 'node:util';
 import { describeContract, formatStrike, isOption, type Contract } from '../core/contract.js';
 import type { BrokerEvent } from '../core/events.js';
-import { nyParts } from '../core/calendar.js';
+import { formatNyTime } from '../core/calendar.js';
 import { describeOrder } from '../engine/closer.js';
 import { signed } from '../engine/incident.js';
 import type { TimelineEntry } from '../engine/timeline.js';
@@ -17,9 +17,7 @@ export class TimelineFormatter {
   }
 
   time(at: number): string {
-    const p = nyParts(at);
-    const pad = (n: number): string => String(n).padStart(2, '0');
-    return `${p.date} ${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)} ET`;
+    return formatNyTime(at);
   }
 
   private line(at: number, tag: string, style: Style, text: string): string {

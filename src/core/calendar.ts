@@ -86,6 +86,16 @@ export function nyDate(t: number): IsoDate {
   return nyParts(t).date;
 }
 
+/**
+ * `2026-01-28 02:30:05 ET`: an instant as a US options trader reads it, whatever the server's zone. Everything legguard
+ * prints for a person uses this form (machine output, JSON, keeps ISO-8601 UTC).
+ */
+export function formatNyTime(t: number): string {
+  const p = nyParts(t);
+  const two = (n: number): string => String(n).padStart(2, '0');
+  return `${p.date} ${two(p.hour)}:${two(p.minute)}:${two(p.second)} ET`;
+}
+
 function ymd(date: string): [number, number, number] {
   return [Number(date.slice(0, 4)), Number(date.slice(5, 7)), Number(date.slice(8, 10))];
 }

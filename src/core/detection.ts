@@ -35,3 +35,16 @@ export interface Detection {
   readonly brokerAt: EpochMs;
   readonly reason: string;
 }
+
+/**
+ * The reasons of several detections as one sentence, each clause once. The stock a settlement delivers carries its
+ * option's reason with `; stock +200` added, so joining them as they are names the assignment twice.
+ *
+ * @example
+ *   joinReasons([put440, itsStock]) // 'SPY 2026-01-30 440 P x2 assigned (EARLY): ...; stock +200'
+ */
+export function joinReasons(ds: readonly Pick<Detection, 'reason'>[]): string {
+  const clauses = new Set<string>();
+  for (const d of ds) for (const c of d.reason.split('; ')) if (c !== '') clauses.add(c);
+  return [...clauses].join('; ');
+}

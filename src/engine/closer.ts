@@ -1,7 +1,7 @@
 import type { Holding } from '../core/book.js';
 import { planClose, type PlannedOrder } from '../core/close-plan.js';
 import { contractKey, describeContract, type Contract } from '../core/contract.js';
-import { nextOpen } from '../core/calendar.js';
+import { formatNyTime, nextOpen } from '../core/calendar.js';
 import type { Decision } from '../core/decision.js';
 import type { Detection } from '../core/detection.js';
 import { LegguardError } from '../core/errors.js';
@@ -301,7 +301,7 @@ export class Closer {
           kind: 'note',
           at: e.clock.now(),
           strategyId: rt.def.id,
-          text: `${describeOrder(o.request)} waits for ${new Date(o.notBefore).toISOString()} (market closed)`,
+          text: `${describeOrder(o.request)} waits for ${formatNyTime(o.notBefore)} (market closed)`,
         });
         this.timers.set(o.request.ref, e.clock.setTimer(o.notBefore, go));
       }

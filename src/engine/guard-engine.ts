@@ -1,7 +1,7 @@
 import { Book, type Holding } from '../core/book.js';
 import { contractKey, describeContract, isOption, type Contract } from '../core/contract.js';
 import type { Decision } from '../core/decision.js';
-import type { BreakCause, Detection } from '../core/detection.js';
+import { joinReasons, type BreakCause, type Detection } from '../core/detection.js';
 import { detect } from '../core/detector.js';
 import { LegguardError } from '../core/errors.js';
 import type { BrokerEvent, ExecutionReport, OrderStatusReport, PositionReport } from '../core/events.js';
@@ -14,15 +14,17 @@ import { transition, type StrategyState, type StrategyTransition } from '../core
 import { evaluateRules, type Rule } from '../core/rules/rule.js';
 import { expiryClose } from '../core/calendar.js';
 import { nakedShorts } from '../core/naked-shorts.js';
+import { plannedAssignment, type PlanCompleted } from '../core/planned-assignment.js';
 import { timeExitRule } from '../core/rules/time-exit.js';
 import type { Alert, AlertsPort, Severity } from '../ports/alerts.js';
 import type { BrokerPort, BrokerSnapshot, Quote } from '../ports/broker.js';
 import type { Clock, TimerHandle } from '../ports/clock.js';
-import type { Cursor, JournalEntry, StateChange, StoreBatch, StorePort, StrategyRecord } from '../ports/store.js';
+import type { Cursor, JournalEntry, OrderRecord, StateChange, StoreBatch, StorePort, StrategyRecord } from '../ports/store.js';
 import { Closer } from './closer.js';
 import { policyFor, type GuardConfig } from './guard-config.js';
 import { CAUSE_TITLE, describeHoldings, incidentIdFor, legFacts, primaryDetection, signed } from './incident.js';
 import { OrderTracker, isOpenStatus, type TrackedOrder } from './order-tracker.js';
+import { planMessages } from './plan-completed.js';
 import { SerialQueue } from './serial-queue.js';
 import type { TimelineEntry, TimelineListener } from './timeline.js';
 
@@ -657,6 +659,13 @@ export class GuardEngine {
       return;
     }
 
+    const plan = rt.state === 'OPEN' || rt.state === 'CLOSING' ? plannedAssignment(rt.def.kind, ds, this.book.holdings(id), now) : null;
+    // An ordinary close under way is dropped once the assignment leaves nothing; one that leaves legs goes on below.
+    if (plan !== null && (rt.state === 'OPEN' || plan.keeps.length === 0)) {
+      await this.completePlan(rt, ds, plan);
+      return;
+    }
+
     const incidentId = rt.incidentId ?? incidentIdFor(id, cause, primary.brokerAt);
     for (const [i, d] of ds.entries()) {
       this.emit({ kind: 'detection', at: now, detection: d, incidentId });
@@ -734,6 +743,55 @@ export class GuardEngine {
     });
   }
 
+  /**
+   * A covered call called away, a cash-secured put's shares bought (core/planned-assignment.ts): no incident, no
+   * orders, an info alert. Shares the strategy no longer needs pass to the account outside any strategy; it is CLOSED
+   * once it holds nothing. What a partial assignment leaves becomes the strategy's legs, so it is still whole to the
+   * checks an ordinary close makes later.
+   */
+  private async completePlan(rt: StrategyRuntime, ds: readonly Detection[], plan: PlanCompleted): Promise<void> {
+    const id = rt.def.id;
+    const now = this.clock.now();
+    const brokerAt = primaryDetection(plan.assigned).brokerAt;
+    for (const h of plan.handsOver) {
+      this.book.apply(id, h.contract, 0 - h.qty);
+      this.book.apply(null, h.contract, h.qty);
+    }
+    const m = planMessages(id, plan);
+    const journal = ds.map((d, i) => this.journal('detection', `det:${id}:plan:${contractKey(d.contract)}:${d.brokerAt}:${i}`, d, id));
+    for (const d of ds) this.emit({ kind: 'detection', at: now, detection: d, incidentId: null });
+    journal.push(this.journal('note', `plan:${id}:${brokerAt}`, { text: m.text, keeps: plan.keeps, handsOver: plan.handsOver }, id));
+    const changes: StateChange[] = [];
+    let cancelled: OrderRecord[] = [];
+    let runtime = rt;
+    if (plan.keeps.length === 0) {
+      const c = this.move(rt, 'flat', m.reason);
+      if (c) changes.push(c);
+      cancelled = this.closer.cancelPlanned(id, 'strategy is flat');
+      this.closer.cancelWorking(id, 'strategy is flat');
+    } else {
+      runtime = { ...rt, def: { ...rt.def, legs: plan.keeps.map((h) => ({ contract: h.contract, qty: h.qty })) }, updatedAt: now };
+      this.strategies.set(id, runtime);
+    }
+    const alert = this.makeAlert('info', `plan:${id}:${brokerAt}`, m.title, m.text, id, null, {
+      strategyId: id,
+      outcome: plan.outcome,
+      early: plan.early,
+      qty: plan.assigned.reduce((a, d) => a + Math.abs(d.change), 0),
+      ...legFacts(plan.assigned[0]!.contract),
+      action: 'none: the plan completed',
+    });
+    await this.commit({
+      strategies: [this.record(runtime)],
+      stateChanges: changes,
+      journal,
+      alerts: [alert],
+      orders: cancelled,
+      ...(plan.handsOver.length > 0 ? { outside: this.book.holdings(null) } : {}),
+    });
+    this.raise([alert]);
+  }
+
   private brokenInfo(primary: Detection, incidentId: IncidentId, ds: readonly Detection[]): BrokenInfo {
     return {
       cause: primary.cause as BreakCause,
@@ -742,7 +800,7 @@ export class GuardEngine {
       leg: describeContract(primary.contract),
       qty: primary.change,
       at: primary.brokerAt,
-      reason: ds.map((d) => d.reason).join('; '),
+      reason: joinReasons(ds),
     };
   }
 

@@ -106,6 +106,18 @@ export interface LoadedState {
   readonly cursor: Cursor;
 }
 
+/** A critical incident nobody has acknowledged yet, as the outbox holds it. */
+export interface UnackedIncident {
+  readonly incidentId: IncidentId;
+  readonly first: Alert;
+  readonly lastAt: EpochMs;
+  /**
+   * The keys of its critical alerts, in the order of their `at`: escalation counts the repeats already queued from
+   * them (`legguard:repeat:<n>:...`), so a restarted guard goes on from the last one.
+   */
+  readonly keys: readonly string[];
+}
+
 /** One alert's delivery on one channel, as the outbox holds it. */
 export interface OutboxDelivery {
   readonly alert: Alert;
@@ -204,10 +216,10 @@ export interface StorePort {
   ackIncident(incidentId: IncidentId, at: EpochMs, by: string): Promise<boolean>;
   /**
    * Critical incidents not acknowledged, oldest first: every incident named by at least one critical alert and not
-   * acknowledged, with its first critical alert (earliest `at`, then first committed) and the `at` of its latest
-   * critical alert (escalation repeats included).
+   * acknowledged, with its first critical alert (earliest `at`, then first committed), the `at` of its latest
+   * critical alert (escalation repeats included) and the keys of all its critical alerts.
    */
-  unackedCritical(): Promise<readonly { readonly incidentId: IncidentId; readonly first: Alert; readonly lastAt: EpochMs }[]>;
+  unackedCritical(): Promise<readonly UnackedIncident[]>;
   listStrategies(account: AccountId | null): Promise<readonly StrategyRecord[]>;
   /**
    * Every order of the account (or of one strategy), whatever its status, in the order each ref was first committed:

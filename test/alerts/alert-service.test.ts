@@ -363,6 +363,23 @@ describe('alert service: delivery from the durable outbox (SQLite store, loopbac
     assert.equal(repeats().length, 2, 'no repeat after the acknowledgement');
   });
 
+  test('a guard restarted long after (a drill record, a guard down for days) numbers its repeat by the repeats sent, not by periods', async () => {
+    const first = await rig({ channels: channels().slice(0, 1), escalation: { enabled: true, repeatEveryMinutes: 15 } });
+    first.service.raise(alert('assign-11', { incidentId: IncidentId.unsafe('ic-spy:assign:11') }));
+    await first.advance(16 * MIN);
+    await first.stop();
+    // 300 days on: 28 800 periods of 15 min since the first alert, one repeat sent.
+    const later = await rig(
+      { channels: channels().slice(0, 1), escalation: { enabled: true, repeatEveryMinutes: 15 } },
+      { clock: new VirtualClock(T0 + 300 * 24 * 60 * MIN) },
+    );
+    await later.advance(2 * MIN);
+    const repeats = hook.accepted.filter((x) => keyOf(x).startsWith('legguard:repeat:'));
+    assert.deepEqual(repeats.map(keyOf), ['legguard:repeat:1:assign-11', 'legguard:repeat:2:assign-11']);
+    const text = (JSON.parse(repeats[1]!.body) as { text: string }).text;
+    assert.match(text, /First raised 2026-01-28 02:30:05 ET; this is repeat 2\./);
+  });
+
   test('a repeat queued before the acknowledgement but not yet sent is dropped', async () => {
     hook.down = true;
     const r = await rig({ channels: channels().slice(0, 1), escalation: { enabled: true, repeatEveryMinutes: 15 }, delivery: { failureThreshold: 100 } });

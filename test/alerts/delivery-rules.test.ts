@@ -13,6 +13,7 @@ import {
   heartbeatAlert,
   nextHeartbeatAt,
   repeatAlert,
+  repeatNumber,
   systemAlertKind,
 } from '../../src/adapters/alerts/system-alerts.js';
 import { sampleAlert, T0 } from './sample-alert.js';
@@ -67,7 +68,7 @@ describe('RateWindow', () => {
 
 describe('system alerts', () => {
   const first = sampleAlert();
-  const inc = { incidentId: first.incidentId!, first, lastAt: first.at };
+  const inc = { incidentId: first.incidentId!, first, lastAt: first.at, keys: [first.key] };
 
   test('keys tell their kind and, for channel reports, the channel', () => {
     assert.equal(systemAlertKind('legguard:heartbeat:2026-01-28'), 'heartbeat');
@@ -78,9 +79,12 @@ describe('system alerts', () => {
     assert.equal(f.key, 'legguard:channel-failing:phone:assign:ic-spy:1');
     assert.equal(aboutChannel(f.key), 'phone');
     assert.equal(aboutChannel('legguard:heartbeat:2026-01-28'), null);
+    assert.equal(repeatNumber('legguard:repeat:3:assign:x'), 3);
+    assert.equal(repeatNumber('assign:x'), null);
+    assert.equal(repeatNumber('legguard:repeat:x:assign:x'), null);
   });
 
-  test('a repeat is due once the period has passed since the latest alert, numbered by periods since the first', () => {
+  test('a repeat is due once the period has passed since the latest alert, numbered one past the repeats already queued', () => {
     assert.equal(repeatAlert(inc, T0 + 14 * MIN, 15 * MIN, null), null);
     const r1 = repeatAlert(inc, T0 + 15 * MIN, 15 * MIN, null)!;
     assert.equal(r1.key, `legguard:repeat:1:${first.key}`);
@@ -90,13 +94,25 @@ describe('system alerts', () => {
     assert.match(r1.title, /^NOT ACKNOWLEDGED: ASSIGNMENT/);
     assert.match(r1.text, /First raised 2026-01-28 02:30:05 ET; this is repeat 1\. It repeats every 15 min until acknowledged\./);
     assert.equal(r1.facts.repeat, 1);
-    // The same instant computed again (another pass, a restart) gives the same key: the outbox keeps one.
+    // The same incident computed again before the repeat is queued (another pass, a restart) gives the same key.
     assert.equal(repeatAlert(inc, T0 + 15 * MIN + 30_000, 15 * MIN, null)!.key, r1.key);
+    const after1 = { ...inc, lastAt: r1.at, keys: [first.key, r1.key] };
     // Not again until a period after the latest alert.
-    assert.equal(repeatAlert({ ...inc, lastAt: r1.at }, T0 + 29 * MIN, 15 * MIN, null), null);
-    assert.equal(repeatAlert({ ...inc, lastAt: r1.at }, T0 + 30 * MIN, 15 * MIN, null)!.key, `legguard:repeat:2:${first.key}`);
+    assert.equal(repeatAlert(after1, T0 + 29 * MIN, 15 * MIN, null), null);
+    assert.equal(repeatAlert(after1, T0 + 30 * MIN, 15 * MIN, null)!.key, `legguard:repeat:2:${first.key}`);
+    // Read on a clock far ahead of the record (a drill's record, a guard down for days): the next repeat, not the
+    // number of periods since the first alert.
+    const far = repeatAlert(after1, T0 + 300 * 24 * 60 * MIN, 15 * MIN, null)!;
+    assert.equal(far.key, `legguard:repeat:2:${first.key}`);
+    assert.match(far.text, /this is repeat 2\./);
+    // Numbered past the highest repeat even where some are missing (an older guard numbered them by periods).
+    assert.equal(repeatAlert({ ...after1, keys: [first.key, r1.key, `legguard:repeat:5:${first.key}`] }, T0 + 90 * MIN, 15 * MIN, null)!.key, `legguard:repeat:6:${first.key}`);
+    // On a clock behind the record (not yet synced with a drill's gateway): nothing.
+    assert.equal(repeatAlert(after1, T0 - 300 * 24 * 60 * MIN, 15 * MIN, null), null);
     // maxRepeats: none past the limit.
-    assert.equal(repeatAlert({ ...inc, lastAt: EpochMs.unsafe(T0 + 30 * MIN) }, T0 + 45 * MIN, 15 * MIN, 2), null);
+    const after2 = { ...after1, lastAt: EpochMs.unsafe(T0 + 30 * MIN), keys: [...after1.keys, `legguard:repeat:2:${first.key}`] };
+    assert.equal(repeatAlert(after2, T0 + 45 * MIN, 15 * MIN, 2), null);
+    assert.equal(repeatAlert(after2, T0 + 45 * MIN, 15 * MIN, 3)!.key, `legguard:repeat:3:${first.key}`);
   });
 
   test('heartbeat time is New York wall-clock time across daylight saving', () => {

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { loadScenario } from '../../src/adapters/sim/load-scenario.js';
 import { openStore } from '../../src/adapters/store/open-store.js';
+import { recordClock } from '../../src/app/record-clock.js';
 import { replay } from '../../src/app/replay.js';
 import type { AccountId, IncidentId } from '../../src/core/ids.js';
 import { EpochMs } from '../../src/core/quantity.js';
@@ -92,6 +93,10 @@ describe('legguard status', () => {
     assert.equal(s.store, `SQLite ${dataDir}/legguard.db`);
     assert.deepEqual(s.lock && { owner: s.lock.owner, live: s.lock.live }, { owner: 'guard-host/4242', live: true });
     assert.equal(s.lastReconciledAt?.slice(0, 10), '2026-01-31', 'the replay reconciled last on the Saturday');
+    // The record is on the scenario's clock: status says so, and counts ages back from its latest record.
+    assert.equal(s.clock.kind, 'scenario');
+    assert.equal(s.clock.source, 'replay of "iron condor, short put assigned overnight"');
+    assert.equal(s.clock.latestRecordAt, s.lastReconciledAt, 'the last reconciliation is the latest record');
     assert.deepEqual(
       s.strategies.map((x) => [x.id, x.state, x.broken?.cause, x.broken?.kind, x.holdings.length]),
       [['ic-spy', 'CLOSED', 'assignment', 'EARLY', 0]],
@@ -129,13 +134,18 @@ describe('legguard status', () => {
     for (const secret of [HOOK_SECRET, TOKEN]) assert.ok(!text.out.includes(secret), 'a secret is shown');
     const lines = text.out.split('\n');
     assert.match(lines[0]!, new RegExp(`^legguard status for ${account}, SQLite ${dataDir}/legguard\\.db, at \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d ET$`));
-    assert.match(lines[1]!, /^guard: running as guard-host\/4242 \(lock taken .* ET, refreshed until .* ET\)$/);
-    assert.match(lines[2]!, /^last reconciled with the broker: 2026-01-31 \d\d:\d\d:\d\d ET \(\d+ d ago\); last execution seen: 2026-01-/);
-    assert.equal(lines[3], 'strategies: 1 (1 CLOSED)');
-    assert.match(lines[4]!, /^ {2}ic-spy {2}iron-condor {2}CLOSED {2}broken: assignment EARLY of SPY 2026-01-30 440 P at 2026-01-28 02:30:00 ET \(.*\); flat$/);
-    assert.equal(lines[5], 'outside any strategy: nothing');
-    assert.equal(lines[6], 'open orders: 1');
-    assert.match(lines[7]!, /^ {2}lg\/ic-spy\/.*\/t2\.SPY\.C460\.260130_C465\.260130\/1 {2}working {2}BUY 2 SPY 2026-01-30 460 C \/ SELL 2 SPY 2026-01-30 465 C LMT 0\.35, filled 1\/2, placed .* ET, broker id 1001$/);
+    assert.equal(
+      lines[1],
+      'times are scenario time (replay of "iron condor, short put assigned overnight"), not this machine\'s clock; the record ends 2026-01-31 02:45:01 ET',
+    );
+    assert.match(lines[2]!, /^guard: running as guard-host\/4242 \(lock taken .* ET, refreshed until .* ET\)$/);
+    // No age against today's date ("307 d ago"): the record's own clock ends at its latest record.
+    assert.match(lines[3]!, /^last reconciled with the broker: 2026-01-31 02:45:01 ET \(the record's latest\); last execution seen: 2026-01-/);
+    assert.equal(lines[4], 'strategies: 1 (1 CLOSED)');
+    assert.match(lines[5]!, /^ {2}ic-spy {2}iron-condor {2}CLOSED {2}broken: assignment EARLY of SPY 2026-01-30 440 P at 2026-01-28 02:30:00 ET \(.*\); flat$/);
+    assert.equal(lines[6], 'outside any strategy: nothing');
+    assert.equal(lines[7], 'open orders: 1');
+    assert.match(lines[8]!, /^ {2}lg\/ic-spy\/.*\/t2\.SPY\.C460\.260130_C465\.260130\/1 {2}working {2}BUY 2 SPY 2026-01-30 460 C \/ SELL 2 SPY 2026-01-30 465 C LMT 0\.35, filled 1\/2, placed .* ET, broker id 1001$/);
     assert.match(text.out, new RegExp(`\\n {2}${incident} \\(ic-spy\\), 2026-01-28 02:30:00 ET to .*: NOT ACKNOWLEDGED: its critical alerts repeat until \`legguard ack ${incident}\`\\n {4}ASSIGNMENT: SPY 2026-01-30 440 P x2 on ic-spy`));
     assert.match(text.out, /\n {2}hook {6}\(webhook\) {12}delivered 0, retrying 1, dead 1, skipped 0, not yet tried \d+\n/);
     assert.match(text.out, /\n {2}old-mail {2}\(not in the config\) {2}delivered 1,/);
@@ -154,11 +164,33 @@ describe('legguard status', () => {
     await withStore(async (s) => {
       await s.releaseLock(account, 'guard-host/4242');
       const r = await runLegguard(['status'], { cwd: dir, env });
-      assert.match(r.out.split('\n')[1]!, /^guard: not running \(no guard holds the lock\)$/);
+      assert.match(r.out.split('\n')[2]!, /^guard: not running \(no guard holds the lock\)$/);
       await s.acquireLock(account, 'old-host/17', EpochMs.unsafe(Date.parse('2026-01-01T15:00:00Z')), 30_000);
     });
     const r = await runLegguard(['status'], { cwd: dir, env });
-    assert.equal(r.out.split('\n')[1], 'guard: not running (the lock of old-host/17 expired 2026-01-01 10:00:30 ET: it stopped without releasing it, or hangs)');
+    assert.equal(r.out.split('\n')[2], 'guard: not running (the lock of old-host/17 expired 2026-01-01 10:00:30 ET: it stopped without releasing it, or hangs)');
+  });
+
+  test("a live guard's record (the machine's clock): the age of its last reconciliation against now", async () => {
+    const liveDir = join(root, 'live');
+    mkdirSync(liveDir);
+    writeFileSync(join(liveDir, 'legguard.yaml'), stringify({ account: 'DU7', dataDir: 'state' }));
+    const now = Date.now();
+    const s = await openStore({ dataDir: join(liveDir, 'state') });
+    try {
+      const acct = 'DU7' as AccountId;
+      await recordClock(s, acct, EpochMs.unsafe(now - 3 * 3_600_000), { kind: 'wall' });
+      await s.commit({ account: acct, cursor: { lastReconciledAt: EpochMs.unsafe(now - 5 * 60_000) } });
+    } finally {
+      await s.close();
+    }
+    const r = await runLegguard(['status'], { cwd: liveDir });
+    assert.equal(r.code, 0, r.err);
+    const lines = r.out.split('\n');
+    assert.match(lines[1]!, /^guard: not running/, 'no line about scenario time');
+    assert.match(lines[2]!, /^last reconciled with the broker: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d ET \(5 min ago\); last execution seen: none$/);
+    const json = JSON.parse((await runLegguard(['status', '--json'], { cwd: liveDir })).out) as StatusReport;
+    assert.equal(json.clock.kind, 'wall');
   });
 
   test('no database where the config points: NOT_FOUND (exit 3), and none is created', async () => {

@@ -5,6 +5,7 @@ import { loadScenario } from '../../src/adapters/sim/load-scenario.js';
 import { MemoryStore } from '../../src/adapters/store/memory-store.js';
 import { allClosedAndFlat, replay, type ReplayResult } from '../../src/app/replay.js';
 import type { ReplayReport } from '../../src/app/replay-report.js';
+import { StrategyId } from '../../src/core/ids.js';
 import { ironCondor, play } from '../support/play.js';
 
 type Strat = ReplayReport['strategies'][number];
@@ -58,6 +59,14 @@ describe('the seed scenarios', () => {
       await store.close();
     });
   }
+
+  test('the broken reason names each clause once (the stock a settlement delivers repeats its option\'s reason)', async () => {
+    const r = await replay({ scenario: await loadScenario(join(SCENARIOS, 'iron-condor-put-assigned.yaml')), store: await memory() });
+    const reason = r.engine.strategies.get(StrategyId.unsafe('ic-spy'))!.broken!.reason;
+    const clauses = reason.split('; ');
+    assert.deepEqual(clauses, [...new Set(clauses)], `a clause twice in: ${reason}`);
+    assert.equal(reason, 'SPY 2026-01-30 440 P x2 assigned (EARLY): SPY stock moved by the +200 it delivers; stock +200');
+  });
 
   test('02:30 assignment: the stock is hedged pre-market at 04:00, the options wait for the 09:30 open', async () => {
     const r = await replay({ scenario: await loadScenario(join(SCENARIOS, 'iron-condor-put-assigned.yaml')), store: await memory() });

@@ -1,12 +1,8 @@
-import { nyParts } from '../../core/calendar.js';
+import { formatNyTime } from '../../core/calendar.js';
 import type { Alert, Severity } from '../../ports/alerts.js';
 
-/** `2026-01-28 02:30:05 ET`: the time a US options trader thinks in, whatever the server's zone. */
-export function formatNyTime(t: number): string {
-  const p = nyParts(t);
-  const two = (n: number): string => String(n).padStart(2, '0');
-  return `${p.date} ${two(p.hour)}:${two(p.minute)}:${two(p.second)} ET`;
-}
+// The New York time format lives in core (the engine's notes use it too); the channels keep importing it from here.
+export { formatNyTime };
 
 export function severityLabel(s: Severity): string {
   return s.toUpperCase();

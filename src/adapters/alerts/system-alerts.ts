@@ -2,6 +2,7 @@ import { addDays, nyDate, nyInstant } from '../../core/calendar.js';
 import type { IncidentId } from '../../core/ids.js';
 import { EpochMs } from '../../core/quantity.js';
 import type { Alert, Severity } from '../../ports/alerts.js';
+import type { UnackedIncident } from '../../ports/store.js';
 import { formatNyTime } from './format-alert.js';
 
 /**
@@ -36,21 +37,27 @@ export function aboutChannel(key: string): string | null {
   return key.slice(PREFIX.length + kind.length + 1).split(':', 1)[0] ?? null;
 }
 
-export interface UnackedIncident {
-  readonly incidentId: IncidentId;
-  readonly first: Alert;
-  readonly lastAt: EpochMs;
+const REPEAT = `${PREFIX}repeat:`;
+
+/** The number of a repeat's key (`legguard:repeat:3:<first key>` is 3); null for any other key. */
+export function repeatNumber(key: string): number | null {
+  if (!key.startsWith(REPEAT)) return null;
+  const n = Number(key.slice(REPEAT.length).split(':', 1)[0]);
+  return Number.isSafeInteger(n) && n > 0 ? n : null;
 }
 
 /**
- * The repeat due for an unacknowledged critical incident at `now`, or null. A repeat is due once `everyMs` has passed
- * since the incident's latest alert; it is numbered by whole periods since the first alert, so the key is the same
- * whoever computes it and however often. With `maxRepeats`, repeats stop `maxRepeats` periods after the first alert.
+ * The repeat due for an unacknowledged critical incident at `now` (the guard's clock), or null. A repeat is due once
+ * `everyMs` has passed since the incident's latest alert, and is numbered one past the highest repeat the outbox
+ * already holds for it: "repeat N" is the Nth time a person is told, whatever the clock did in between. Numbering by
+ * periods since the first alert claimed 28 800 repeats for a guard restarted 300 days on (a drill's record read on
+ * the wall clock, or a guard down for long), having sent one. Computed again before that repeat is queued (another
+ * pass, a restart) it gives the same key, which the outbox keeps once. With `maxRepeats`, no more than that many.
  */
 export function repeatAlert(inc: UnackedIncident, now: number, everyMs: number, maxRepeats: number | null): Alert | null {
   if (now - inc.lastAt < everyMs) return null;
-  const n = Math.floor((now - inc.first.at) / everyMs);
-  if (n < 1 || (maxRepeats !== null && n > maxRepeats)) return null;
+  const n = 1 + inc.keys.reduce((m, k) => Math.max(m, repeatNumber(k) ?? 0), 0);
+  if (maxRepeats !== null && n > maxRepeats) return null;
   const first = inc.first;
   return {
     key: `${PREFIX}repeat:${n}:${first.key}`,

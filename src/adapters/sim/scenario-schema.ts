@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { guardConfigSchema } from '../../app/guard-config-schema.js';
-import { expiryClose, isOpen, nyInstant, type SessionKind } from '../../core/calendar.js';
+import { expiryClose, formatNyTime, isOpen, nyInstant, type SessionKind } from '../../core/calendar.js';
 import { INDEX_SYMBOLS } from '../../core/contract.js';
 import { STRATEGY_KINDS } from '../../core/strategy.js';
 import { FILL_MODES } from './fill-model.js';
@@ -197,7 +197,7 @@ function crossCheck(s: ScenarioInput, ctx: z.RefinementCtx): void {
     }
     if (!isOptionFields(c) && kind === 'index') issue([...path, 'symbol'], `${c.symbol} is an index: it cannot be held or traded as stock`);
     if (isOptionFields(c) && c.expiry !== undefined && at >= expiryClose(c.expiry)) {
-      issue([...path, 'expiry'], `${c.symbol} ${c.expiry} has already expired at ${new Date(at).toISOString()}`);
+      issue([...path, 'expiry'], `${c.symbol} ${c.expiry} has already expired at ${formatNyTime(at)}`);
     }
   };
 

@@ -20,6 +20,7 @@ import {
   type StoreBatch,
   type StorePort,
   type StrategyRecord,
+  type UnackedIncident,
 } from '../../ports/store.js';
 import { migrate } from './migrations.js';
 import type { SqlDialect, StoreOp } from './sql-dialect.js';
@@ -395,7 +396,7 @@ export class KyselyStore implements StorePort {
     });
   }
 
-  async unackedCritical(): Promise<readonly { readonly incidentId: IncidentId; readonly first: Alert; readonly lastAt: EpochMs }[]> {
+  async unackedCritical(): Promise<readonly UnackedIncident[]> {
     const db = this.live();
     return this.run('read unacknowledged incidents', async () => {
       const rows = await db
@@ -407,12 +408,14 @@ export class KyselyStore implements StorePort {
         .orderBy('a.at')
         .orderBy('a.seq')
         .execute();
-      const by = new Map<string, { incidentId: IncidentId; first: Alert; lastAt: EpochMs }>();
+      const by = new Map<string, { incidentId: IncidentId; first: Alert; lastAt: EpochMs; keys: string[] }>();
       for (const r of rows) {
         const id = r.incident_id as IncidentId;
         const got = by.get(id);
-        if (got) got.lastAt = EpochMs.unsafe(Math.max(got.lastAt, r.at));
-        else by.set(id, { incidentId: id, first: alertFromRow(r, this.where), lastAt: EpochMs.unsafe(r.at) });
+        if (got) {
+          got.lastAt = EpochMs.unsafe(Math.max(got.lastAt, r.at));
+          got.keys.push(r.key);
+        } else by.set(id, { incidentId: id, first: alertFromRow(r, this.where), lastAt: EpochMs.unsafe(r.at), keys: [r.key] });
       }
       return [...by.values()];
     });

@@ -19,6 +19,7 @@ import {
   type StoreBatch,
   type StorePort,
   type StrategyRecord,
+  type UnackedIncident,
 } from '../../ports/store.js';
 import { checkInt, checkOneOf, checkText } from './store-codec.js';
 import {
@@ -296,14 +297,16 @@ export class MemoryStore implements StorePort {
     });
   }
 
-  unackedCritical(): Promise<readonly { readonly incidentId: IncidentId; readonly first: Alert; readonly lastAt: EpochMs }[]> {
+  unackedCritical(): Promise<readonly UnackedIncident[]> {
     return this.op(() => {
-      const by = new Map<string, { incidentId: IncidentId; first: Alert; lastAt: EpochMs }>();
+      const by = new Map<string, { incidentId: IncidentId; first: Alert; lastAt: EpochMs; keys: string[] }>();
       for (const a of this.alertsInOrder()) {
         if (a.severity !== 'critical' || a.incident_id === null || this.acks.has(a.incident_id)) continue;
         const got = by.get(a.incident_id);
-        if (got) got.lastAt = EpochMs.unsafe(Math.max(got.lastAt, a.at));
-        else by.set(a.incident_id, { incidentId: a.incident_id as IncidentId, first: alertFromRow(a, this.where), lastAt: EpochMs.unsafe(a.at) });
+        if (got) {
+          got.lastAt = EpochMs.unsafe(Math.max(got.lastAt, a.at));
+          got.keys.push(a.key);
+        } else by.set(a.incident_id, { incidentId: a.incident_id as IncidentId, first: alertFromRow(a, this.where), lastAt: EpochMs.unsafe(a.at), keys: [a.key] });
       }
       return [...by.values()];
     });

@@ -1,4 +1,5 @@
 import type { Holding } from '../../core/book.js';
+import { formatNyTime } from '../../core/calendar.js';
 import { contractKey, type Contract } from '../../core/contract.js';
 import { LegguardError } from '../../core/errors.js';
 import { ORDER_STATUSES } from '../../core/events.js';
@@ -468,7 +469,7 @@ export function lockHeldError(account: AccountId, owner: string, holder: { owner
       expiresAt: null,
     });
   }
-  const until = new Date(holder.expires_at).toISOString();
+  const until = formatNyTime(holder.expires_at);
   const verb = refreshing ? `the lock was taken over by ${JSON.stringify(holder.owner)}` : `another guard, ${JSON.stringify(holder.owner)}, holds it`;
   return new LegguardError(
     'LOCK_HELD',
