@@ -1,6 +1,5 @@
 import { OptionType, SecType, type Contract as IbContract } from '@stoqey/ib';
-import { INDEX_SYMBOLS, option, stock, type Contract, type ExerciseStyle, type Settlement } from '../../core/contract.js';
-import { LegguardError } from '../../core/errors.js';
+import type { Contract, ExerciseStyle, Settlement } from '../../core/contract.js';
 import type { DividendInfo } from '../../ports/broker.js';
 
 /** How an underlying's options exercise and settle, as learned from contract details (`underSecType`). */
@@ -18,40 +17,6 @@ export function termsFromUnderlying(underSecType: string | undefined): OptionTer
   if (underSecType === 'IND') return { style: 'european', settlement: 'cash' };
   if (underSecType === 'STK') return { style: 'american', settlement: 'physical' };
   return null;
-}
-
-/**
- * A legguard contract from IB's fields, or null for what legguard does not guard (futures, forex, bags ...).
- * `terms` gives what contract details said about the underlying; without it index symbols (SPX, XSP ...) default
- * to European and cash-settled, everything else to American and physical.
- *
- * @example fromIbContract({ symbol: 'SPY', secType: 'OPT', lastTradeDateOrContractMonth: '20260130', strike: 440, right: 'P', multiplier: 100 })
- */
-export function fromIbContract(c: IbContract, terms: (symbol: string) => OptionTerms | null = () => null): Contract | null {
-  const symbol = (c.symbol ?? '').toUpperCase();
-  if (symbol === '') return null;
-  const currency = c.currency && c.currency !== '' ? c.currency : 'USD';
-  if (c.secType === SecType.STK) return stock(symbol, currency);
-  if (c.secType !== SecType.OPT) return null;
-  const date = (c.lastTradeDateOrContractMonth ?? '').trim().slice(0, 8);
-  if (!/^\d{8}$/.test(date)) {
-    throw new LegguardError('INVALID_INPUT', `IB option ${symbol} has no expiry date (lastTradeDateOrContractMonth ${JSON.stringify(c.lastTradeDateOrContractMonth)})`);
-  }
-  const right = c.right === OptionType.Call ? 'C' : c.right === OptionType.Put ? 'P' : null;
-  if (right === null) throw new LegguardError('INVALID_INPUT', `IB option ${symbol} ${date} has no right`);
-  const t = terms(symbol);
-  const multiplier = Number(c.multiplier);
-  const tradingClass = c.tradingClass && c.tradingClass !== '' && c.tradingClass.toUpperCase() !== symbol ? c.tradingClass.toUpperCase() : undefined;
-  return option({
-    symbol,
-    right,
-    strike: Number(c.strike),
-    expiry: `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}`,
-    ...(Number.isFinite(multiplier) && multiplier > 0 ? { multiplier } : {}),
-    ...(t ? { style: t.style, settlement: t.settlement } : { index: INDEX_SYMBOLS.has(symbol) }),
-    currency,
-    ...(tradingClass !== undefined ? { tradingClass } : {}),
-  });
 }
 
 /** IB's contract for a legguard contract, routed SMART; with the conId when known. */
