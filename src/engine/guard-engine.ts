@@ -18,7 +18,7 @@ import { timeExitRule } from '../core/rules/time-exit.js';
 import type { Alert, AlertsPort, Severity } from '../ports/alerts.js';
 import type { BrokerPort, BrokerSnapshot, Quote } from '../ports/broker.js';
 import type { Clock, TimerHandle } from '../ports/clock.js';
-import type { Cursor, JournalEntry, StateChange, StoreBatch, StorePort, StrategyRecord } from '../ports/store.js';
+import type { Cursor, JournalEntry, OrderRecord, StateChange, StoreBatch, StorePort, StrategyRecord } from '../ports/store.js';
 import { Closer } from './closer.js';
 import { policyFor, type GuardConfig } from './guard-config.js';
 import { CAUSE_TITLE, describeHoldings, incidentIdFor, legFacts, primaryDetection, signed } from './incident.js';
@@ -877,10 +877,13 @@ export class GuardEngine {
     }
     const perf = this.clock.perf();
     // The diff itself is pure and property-tested (core/reconcile.ts); here its results are applied.
+    // Every order the guard knows, finished ones too: the broker hands a filled order's executions back for as long as
+    // they are in its lookback, and they are the guard's own, not an order nobody knows.
+    const storeOrders = [...[...this.tracker.all()].map((o) => this.tracker.toRecord(o)), ...(await this.finishedOrdersNamedIn(snap))];
     const r = reconcile({
       snapshot: snap,
       book: this.book,
-      storeOrders: [...this.tracker.all()].filter((o) => isOpenStatus(o.status)).map((o) => this.tracker.toRecord(o)),
+      storeOrders,
       isKnownExecution: (id) => this.tracker.hasSeen(id),
       executionsSince: this.cursor.lastExecutionAt,
       now: this.clock.now(),
@@ -940,6 +943,28 @@ export class GuardEngine {
       });
     }
     this.emit({ kind: 'reconciled', at, reason, discrepancies: notes });
+  }
+
+  /**
+   * Orders the snapshot names by a legguard ref that the tracker does not hold: after a restart the tracker has only
+   * the orders that were open, while the broker still reports the executions (and, rarely, a working order) of ones
+   * that finished before it. Looked up in the store by the strategy the ref names; a ref no order has stays unknown.
+   */
+  private async finishedOrdersNamedIn(snap: BrokerSnapshot): Promise<OrderRecord[]> {
+    const refs = new Set<string>();
+    for (const x of [...snap.executions, ...snap.openOrders]) {
+      if (x.account === this.account && isLegguardRef(x.orderRef) && !this.tracker.get(x.orderRef!)) refs.add(x.orderRef!);
+    }
+    const strategyIds = new Set<StrategyId>();
+    for (const ref of refs) {
+      const parsed = parseOrderRef(ref);
+      if (parsed) strategyIds.add(parsed.strategyId as StrategyId);
+    }
+    const out: OrderRecord[] = [];
+    for (const strategyId of strategyIds) {
+      for (const row of await this.deps.store.orders({ account: this.account, strategyId })) if (refs.has(row.request.ref)) out.push(row);
+    }
+    return out;
   }
 
   // ---------------------------------------------------------------- views
