@@ -310,6 +310,12 @@ describe('legguard strategies remove', () => {
     assert.equal(forced.code, 0, forced.err);
     assert.match(forced.out, /^removed busy \(BROKEN; it held .*\)\n.*\nForced: busy was being closed\. A running guard does not drop a strategy it is closing: it goes on closing it and writes it back to the store\. Stop the guard first for the removal to hold\.\n$/s);
     await withStore(dir, async (s) => assert.deepEqual((await s.listStrategies(ACCT)).map((x) => x.definition.id), ['closing']));
+
+    // A strategy typed wrong, never found at the broker: removed as it is, PENDING and holding nothing.
+    assert.equal((await runLegguard(['strategies', 'add', 'typo', '--leg', `SPY ${EXP} P 415 1`], { cwd: dir })).code, 0);
+    const typo = await runLegguard(['strategies', 'remove', 'typo'], { cwd: dir });
+    assert.equal(typo.code, 0, typo.err);
+    assert.match(typo.out, /^removed typo \(PENDING; it held nothing\)\n/);
   });
 });
 
