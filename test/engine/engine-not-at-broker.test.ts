@@ -9,6 +9,7 @@ import { buildStrategies } from '../../src/adapters/sim/load-scenario.js';
 import { contractKey, option, stock } from '../../src/core/contract.js';
 import { EpochMs } from '../../src/core/quantity.js';
 import { guardStrategies } from '../../src/app/replay.js';
+import { guardNewStrategies } from '../../src/cli/strategies-writes.js';
 import type { Alert } from '../../src/ports/alerts.js';
 import { GuardHarness } from '../support/guard-harness.js';
 import { ironCondor } from '../support/play.js';
@@ -148,6 +149,43 @@ until: "2026-01-26T11:10:00-05:00"
     assert.deepEqual(s.holdings.sort(), [[contractKey(put(415)), 1], [contractKey(put(420)), -1]]);
     assert.deepEqual(h.entries('detection').filter((d) => d.detection.strategyId !== null), [], 'the opening trades are nobody\'s break');
     assert.deepEqual(h.broker.sent, []);
+    await h.finish();
+  });
+
+  test('a typo fixed with --replace while the guard runs: the new legs are checked, and found', async () => {
+    const h = await GuardHarness.create(
+      `
+name: typo fixed
+start: "2026-01-26T09:30:00-05:00"
+account: DU0000001
+underlyings: { SPY: { price: 445.00, volatility: 0.18 } }
+positions:
+  - { symbol: SPY, right: P, strike: 420, expiry: "${FEB}", qty: -1 }
+  - { symbol: SPY, right: P, strike: 410, expiry: "${FEB}", qty: 1 }
+guard: { onAssignment: close, timeExitDte: null }
+until: "2026-01-26T10:30:00-05:00"
+`,
+      { watchStore: true },
+    );
+    const typed = (long: number, at: number) =>
+      buildStrategies(
+        [{ id: 'vert', legs: [{ symbol: 'SPY', right: 'P', strike: 420, expiry: FEB, qty: -1 }, { symbol: 'SPY', right: 'P', strike: long, expiry: FEB, qty: 1 }] }],
+        h.scenario.account,
+        at,
+      );
+    await guardNewStrategies(h.store, h.scenario.account, typed(415, h.run.clock.now()), { replace: false, now: h.run.clock.now(), source: 'test' });
+    await h.start();
+    await h.runTo('2026-01-26T09:40:00-05:00');
+    assert.equal((await stateOf(h, 'vert')).state, 'PENDING');
+    assert.ok(h.alerts.raised.some((a) => a.strategyId === 'vert' && /\+1 SPY 2026-02-20 415 P \(the broker shows none\)/.test(a.text)));
+
+    await guardNewStrategies(h.store, h.scenario.account, typed(410, h.run.clock.now()), { replace: true, now: h.run.clock.now(), source: 'test' });
+    await h.runTo('2026-01-26T09:42:00-05:00');
+    const s = await stateOf(h, 'vert');
+    assert.equal(s.state, 'OPEN', 'guarded with the corrected leg, without a restart');
+    assert.deepEqual(s.holdings.sort(), [[contractKey(put(410)), 1], [contractKey(put(420)), -1]]);
+    assert.ok(h.alerts.raised.some((a) => a.strategyId === 'vert' && a.title === 'GUARDED: vert'));
+    assert.deepEqual(h.entries('detection').filter((d) => d.detection.strategyId !== null), []);
     await h.finish();
   });
 });
