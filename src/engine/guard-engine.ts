@@ -932,7 +932,8 @@ export class GuardEngine {
     // new leg is not an unexplained change, and a leg never held is never one either (it is nobody's holding).
     const taken = await this.adopter.adoptPending();
     // A position a pending strategy took as its leg is no discrepancy: the diff was made before it was taken.
-    const discrepancies = r.discrepancies.filter((d) => !(d.contract !== null && taken.has(contractKey(d.contract)) && this.brokerQty(contractKey(d.contract)) === this.book.net(contractKey(d.contract))));
+    const explained = (c: Contract | null): boolean => c !== null && taken.has(contractKey(c)) && this.brokerQty(contractKey(c)) === this.book.net(contractKey(c));
+    const discrepancies = r.discrepancies.filter((d) => !explained(d.contract));
     notes.unshift(...discrepancies.map((d) => d.message));
     await this.examine(keys, perf);
     const at = this.clock.now();
