@@ -1,5 +1,5 @@
 import type { BookView } from './book.js';
-import { contractKey, describeContract, type Contract } from './contract.js';
+import { contractKey, deliverable, describeContract, isOption, stockFromSettlement, type Contract, type OptionContract } from './contract.js';
 import type { ContractKey, StrategyId } from './ids.js';
 import { Qty } from './quantity.js';
 import type { StrategyDefinition } from './strategy.js';
@@ -20,13 +20,25 @@ export interface LegPresence {
 export type PendingVerdict =
   /** Every leg is at the broker: the strategy holds its legs from now on. */
   | { readonly kind: 'adopt'; readonly strategyId: StrategyId; readonly legs: readonly LegPresence[] }
-  /** Some legs (or all) are not: it stays PENDING, holding nothing; `legs` says which are and which are not. */
-  | { readonly kind: 'missing'; readonly strategyId: StrategyId; readonly legs: readonly LegPresence[] }
+  /**
+   * Some legs (or all) are not: it stays PENDING, holding nothing; `legs` says which are and which are not.
+   * `looksAssigned` names, per underlying, stock nobody holds that is exactly what assigning its missing short options
+   * would have delivered, while its other legs are there: an assignment before any guard saw the strategy looks so,
+   * and so does a typo beside shares held for another reason. The guard cannot tell them apart; a person must.
+   */
+  | { readonly kind: 'missing'; readonly strategyId: StrategyId; readonly legs: readonly LegPresence[]; readonly looksAssigned: readonly SettlementHint[] }
   /**
    * A change on one of its underlyings waits for the detector (an option shrank, the guard's own order is trading
    * there): what the broker shows beyond the book may be another strategy's, so it is decided at a later pass.
    */
   | { readonly kind: 'wait'; readonly strategyId: StrategyId; readonly symbols: readonly string[] };
+
+/** Stock the broker shows beyond every strategy that the settlement of `options` would have moved. */
+export interface SettlementHint {
+  readonly stock: Contract;
+  readonly shares: Qty;
+  readonly options: readonly LegPresence[];
+}
 
 export interface AdoptionInput {
   /** The PENDING strategies, oldest first. They hold nothing in `book`. */
@@ -137,7 +149,8 @@ export function checkPending(input: AdoptionInput): AdoptionResult {
         present: (free(key) - total(others, key) - l.qty) * Math.sign(l.qty) >= 0,
       };
     });
-    return { kind: adopted.has(c) ? 'adopt' : 'missing', strategyId: id, legs };
+    if (adopted.has(c)) return { kind: 'adopt', strategyId: id, legs };
+    return { kind: 'missing', strategyId: id, legs, looksAssigned: looksAssigned(c, legs, (key) => free(key) - total(set, key)) };
   });
 
   // What the adopted strategies take comes first from what the broker shows beyond the book, then from the outside.
@@ -154,6 +167,25 @@ export function checkPending(input: AdoptionInput): AdoptionResult {
     outside.push({ contract, qty: Qty.unsafe(book.holding(null, key) - rest) });
   }
   return { verdicts, outside };
+}
+
+/**
+ * Per underlying of a partly present strategy without a stock leg there: the unclaimed stock (`unclaimed`) when it is
+ * non-zero and exactly what assigning the strategy's missing short options on that underlying would have delivered.
+ */
+function looksAssigned(c: Claim, legs: readonly LegPresence[], unclaimed: (key: ContractKey) => number): SettlementHint[] {
+  if (!legs.some((l) => l.present)) return [];
+  const out: SettlementHint[] = [];
+  const shorts = legs.filter((l) => !l.present && l.want < 0 && isOption(l.contract) && deliverable(l.contract) !== null);
+  for (const symbol of [...new Set(shorts.map((l) => l.contract.symbol))].sort()) {
+    const options = shorts.filter((l) => l.contract.symbol === symbol);
+    const stock = deliverable(options[0]!.contract as OptionContract)!;
+    const key = contractKey(stock);
+    if (c.legs.has(key)) continue;
+    const shares = options.reduce((sum, l) => sum + stockFromSettlement(l.contract as OptionContract, l.want), 0);
+    if (shares !== 0 && unclaimed(key) === shares) out.push({ stock, shares: Qty.unsafe(shares), options });
+  }
+  return out;
 }
 
 /** A definition's legs netted per contract, none at zero, in the order first given. */

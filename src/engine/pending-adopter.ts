@@ -1,5 +1,5 @@
-import { checkPending, describeLeg, describeMissingLeg, type LegPresence } from '../core/adoption.js';
-import { contractKey } from '../core/contract.js';
+import { checkPending, describeLeg, describeMissingLeg, type LegPresence, type SettlementHint } from '../core/adoption.js';
+import { contractKey, describeContract } from '../core/contract.js';
 import type { ContractKey, StrategyId } from '../core/ids.js';
 import type { Alert } from '../ports/alerts.js';
 import type { JournalEntry, StateChange, StrategyRecord } from '../ports/store.js';
@@ -68,7 +68,7 @@ export class PendingAdopter {
         }
         continue;
       }
-      const text = notAtBrokerText(id, v.legs);
+      const text = notAtBrokerText(id, v.legs, v.looksAssigned);
       if (this.told.get(id) === text) continue;
       this.told.set(id, text);
       const missing = v.legs.filter((l) => !l.present);
@@ -87,8 +87,9 @@ export class PendingAdopter {
       const key = `not-at-broker:${id}:${rt.def.createdAt}:${situation}`;
       if (this.alerted.has(key)) continue;
       this.alerted.add(key);
+      // Critical when it may have been assigned before it was guarded: what is left of it may be at risk, unguarded.
       alerts.push(
-        e.makeAlert('warning', key, `NOT AT THE BROKER: ${id} is not guarded`, text, id, null, {
+        e.makeAlert(v.looksAssigned.length > 0 ? 'critical' : 'warning', key, `NOT AT THE BROKER: ${id} is not guarded`, text, id, null, {
           strategyId: id,
           missing: missing.map(describeMissingLeg).join('; '),
           atBroker: held.map(describeLeg).join('; ') || null,
@@ -110,12 +111,18 @@ export class PendingAdopter {
 }
 
 /** What a person reads about a strategy that waits: which legs are missing, which are there, what happens next. */
-function notAtBrokerText(id: string, legs: readonly LegPresence[]): string {
+function notAtBrokerText(id: string, legs: readonly LegPresence[], looksAssigned: readonly SettlementHint[]): string {
   const missing = legs.filter((l) => !l.present);
   const held = legs.filter((l) => l.present);
   const lines = [`${id} is not guarded: not at the broker: ${missing.map(describeMissingLeg).join(', ')}.`];
   if (held.length > 0) {
     lines.push(`At the broker: ${held.map(describeLeg).join(', ')}, which stay${held.length === 1 ? 's' : ''} outside any strategy until every leg is there.`);
+  }
+  for (const h of looksAssigned) {
+    lines.push(
+      `The broker shows ${h.shares > 0 ? '+' : ''}${h.shares} ${describeContract(h.stock)} that no strategy holds: what assigning ${h.options.map(describeLeg).join(', ')} would have delivered. ` +
+        `If ${h.options.length === 1 ? 'it was' : 'they were'} assigned before a guard first saw ${id}, what is left of ${id} is at risk and not guarded: act on it yourself.`,
+    );
   }
   lines.push(
     `${id} waits (PENDING): nothing about these legs is an assignment or a trade, and nothing is sent for it. It is guarded from the reconciliation that finds every leg; if a leg was typed wrong, fix it with \`legguard strategies add ${id} --replace ...\`.`,

@@ -105,6 +105,22 @@ describe('checkPending: which pending strategies the broker holds', () => {
     assert.deepEqual(summary(checkPending({ pending: [cc], book: after, broker: brokerOf([[SPY, 200], [call(470), -1]]), busy: () => false }).verdicts), ['cc missing -+']);
   });
 
+  test('partly there, beside unclaimed stock that assigning its missing short options would have delivered: said so', () => {
+    const ic = def('ic', 1, [[put(440), -2], [put(435), 2], [call(460), -2], [call(465), 2]]);
+    const broker = brokerOf([[put(435), 2], [call(460), -2], [call(465), 2], [SPY, 200]]);
+    const r = checkPending({ pending: [ic], book: bookOf([], [ic]), broker, busy: () => false });
+    assert.deepEqual(summary(r.verdicts), ['ic missing -+++']);
+    const v = r.verdicts[0]!;
+    assert.ok(v.kind === 'missing');
+    assert.deepEqual(v.looksAssigned.map((h) => [contractKey(h.stock), h.shares, h.options.map((o) => contractKey(o.contract))]), [['STK:SPY', 200, [contractKey(put(440))]]]);
+    // Other shares, or none: no such hint; nor for a strategy none of whose legs is there (a never-held covered call).
+    const other = checkPending({ pending: [ic], book: bookOf([], [ic]), broker: brokerOf([[put(435), 2], [call(460), -2], [call(465), 2], [SPY, 100]]), busy: () => false });
+    assert.ok(other.verdicts[0]!.kind === 'missing' && other.verdicts[0]!.looksAssigned.length === 0);
+    const cc = def('cc', 1, [[SPY, 100], [call(470), -1]]);
+    const never = checkPending({ pending: [cc], book: bookOf([], [cc]), broker: brokerOf([]), busy: () => false });
+    assert.ok(never.verdicts[0]!.kind === 'missing' && never.verdicts[0]!.looksAssigned.length === 0);
+  });
+
   test('properties: an adopted set is covered, nothing flips the outside or overshoots the broker, the rest takes nothing', () => {
     const legArb = fc.tuple(fc.integer({ min: 0, max: UNIVERSE.length - 1 }), fc.integer({ min: -3, max: 3 }).filter((q) => q !== 0));
     fc.assert(

@@ -113,6 +113,34 @@ describe('strategies whose legs the broker does not hold', () => {
     await h.finish();
   });
 
+  test('short puts assigned before any guard saw the condor: still not a detection, but a critical alert says it may be', async () => {
+    // The trader types ic at 10:05; the broker assigned its short puts at 10:00. From positions alone this is the
+    // same as a typo in the short puts beside 200 shares held for another reason: the guard names the possibility.
+    const h = await GuardHarness.create(`
+name: assigned before first sight
+start: "2026-01-28T10:05:00-05:00"
+account: DU0000001
+underlyings: { SPY: { price: 436.10, volatility: 0.18 } }
+strategies:
+${ironCondor('ic', FEB)}
+guard: { onAssignment: close, timeExitDte: null }
+until: "2026-01-28T10:30:00-05:00"
+`);
+    h.run.broker.setPosition(put(440), 0);
+    h.run.broker.setPosition(stock('SPY'), 200);
+    await h.start();
+    await h.runTo('2026-01-28T10:10:00-05:00');
+    assert.equal((await stateOf(h, 'ic')).state, 'PENDING');
+    const [a, ...more] = h.alerts.raised.filter((x) => x.strategyId === 'ic');
+    assert.deepEqual(more, []);
+    assert.equal(a!.severity, 'critical');
+    assert.match(a!.text, /not at the broker: -2 SPY 2026-02-20 440 P \(the broker shows none\)/);
+    assert.match(a!.text, /The broker shows \+200 SPY that no strategy holds: what assigning -2 SPY 2026-02-20 440 P would have delivered\. If it was assigned before a guard first saw ic, what is left of ic is at risk and not guarded: act on it yourself\./);
+    assert.deepEqual(h.entries('detection').filter((d) => d.detection.strategyId !== null), []);
+    assert.deepEqual(h.broker.sent, []);
+    await h.finish();
+  });
+
   test('added to the store while the guard runs: the same, and guarded once the account holder opens the legs', async () => {
     const h = await GuardHarness.create(
       `
