@@ -216,7 +216,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     throw e;
   }
   lockstep?.start();
-  log('info', `guarding ${engine.strategies.size} strateg${engine.strategies.size === 1 ? 'y' : 'ies'} for ${config.account} (${new Date(EpochMs.unsafe(clock.now())).toISOString()})`);
+  const waiting = [...engine.strategies.values()].filter((s) => s.state === 'PENDING').length;
+  log(
+    'info',
+    `guarding ${engine.strategies.size} strateg${engine.strategies.size === 1 ? 'y' : 'ies'} for ${config.account} (${new Date(EpochMs.unsafe(clock.now())).toISOString()})` +
+      `${waiting > 0 ? `; ${waiting} PENDING, not guarded until the broker shows every leg (see the notes above, or legguard status)` : ''}`,
+  );
   if (opts.abort?.aborted) void stop(String(opts.abort.reason ?? 'stop requested during start-up'));
   return { engine, stop: (reason) => stop(reason, 0), done };
 }

@@ -1,4 +1,3 @@
-import { contractKey } from '../core/contract.js';
 import { LegguardError } from '../core/errors.js';
 import type { EpochMs } from '../core/quantity.js';
 import type { StrategyDefinition } from '../core/strategy.js';
@@ -39,8 +38,9 @@ export interface ReplayResult {
 }
 
 /**
- * Writes strategies to the store as OPEN with their legs as holdings, as `legguard strategies add` does: the guard
- * picks them up from the store at start and checks them against the broker in its first reconciliation.
+ * Writes strategies to the store as PENDING, holding nothing yet, as `legguard strategies add` does: the guard picks
+ * them up from the store and guards each (OPEN, holding its legs) from the reconciliation that finds every leg at the
+ * broker; until then it says which legs are not there.
  */
 export async function guardStrategies(store: StorePort, defs: readonly StrategyDefinition[], at: EpochMs): Promise<void> {
   if (defs.length === 0) return;
@@ -49,25 +49,13 @@ export async function guardStrategies(store: StorePort, defs: readonly StrategyD
     account,
     strategies: defs.map((d) => ({
       definition: d,
-      state: 'OPEN',
+      state: 'PENDING',
       broken: null,
-      holdings: mergeLegs(d),
+      holdings: [],
       updatedAt: at,
     })),
-    stateChanges: defs.map((d) => ({ strategyId: d.id, from: null, to: 'OPEN', at, reason: 'guarded', incidentId: null })),
+    stateChanges: defs.map((d) => ({ strategyId: d.id, from: null, to: 'PENDING', at, reason: 'guarded', incidentId: null })),
   });
-}
-
-/** A definition's legs as holdings: one per contract (legs on the same contract netted), none at zero. */
-export function mergeLegs(d: StrategyDefinition): { contract: StrategyDefinition['legs'][number]['contract']; qty: StrategyDefinition['legs'][number]['qty'] }[] {
-  const byKey = new Map<string, { contract: StrategyDefinition['legs'][number]['contract']; qty: number }>();
-  for (const leg of d.legs) {
-    const key = contractKey(leg.contract);
-    const h = byKey.get(key) ?? { contract: leg.contract, qty: 0 };
-    h.qty += leg.qty;
-    byKey.set(key, h);
-  }
-  return [...byKey.values()].filter((h) => h.qty !== 0).map((h) => ({ contract: h.contract, qty: h.qty as StrategyDefinition['legs'][number]['qty'] }));
 }
 
 /**

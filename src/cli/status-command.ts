@@ -37,6 +37,17 @@ function signed(h: { contract: string; qty: number }): string {
   return `${h.qty > 0 ? '+' : ''}${h.qty} ${h.contract}`;
 }
 
+/** A PENDING strategy is not guarded: why (what the guard found missing at the broker), and its legs. */
+function waiting(s: StatusReport['strategies'][number]): string {
+  const legs = `legs ${s.legs.map(signed).join(', ')}`;
+  const n = s.notAtBroker;
+  if (n === null) return `not guarded yet: waits for a guard to find every leg at the broker; ${legs}`;
+  return (
+    `not guarded: not at the broker (${ny(n.at)}): ${n.missing.join(', ')}` +
+    `${n.atBroker.length > 0 ? `; at the broker, outside any strategy until every leg is: ${n.atBroker.join(', ')}` : ''}; ${legs}`
+  );
+}
+
 /** The report for a person, section by section; empty sections say so in one line. */
 export function formatStatus(r: StatusReport): string[] {
   const out: string[] = [];
@@ -67,8 +78,10 @@ export function formatStatus(r: StatusReport): string[] {
         s.id,
         s.kind,
         s.state,
-        `${s.broken !== null ? `broken: ${s.broken.cause}${s.broken.kind !== null ? ` ${s.broken.kind}` : ''} of ${s.broken.leg} at ${ny(s.broken.at)} (${s.broken.reason}); ` : ''}` +
-          `${s.holdings.length === 0 ? 'flat' : `holds ${s.holdings.map(signed).join(', ')}`}`,
+        s.state === 'PENDING'
+          ? waiting(s)
+          : `${s.broken !== null ? `broken: ${s.broken.cause}${s.broken.kind !== null ? ` ${s.broken.kind}` : ''} of ${s.broken.leg} at ${ny(s.broken.at)} (${s.broken.reason}); ` : ''}` +
+            `${s.holdings.length === 0 ? 'flat' : `holds ${s.holdings.map(signed).join(', ')}`}`,
       ]),
     ),
   );

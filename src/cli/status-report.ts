@@ -2,7 +2,7 @@ import { describeContract } from '../core/contract.js';
 import type { AccountId, IncidentId } from '../core/ids.js';
 import type { LegguardConfig } from '../app/config.js';
 import { clockOfRecord, latestRecordAt } from '../app/record-clock.js';
-import { SKIPPED_DELIVERY_PREFIX, type DeliveryRecord, type OrderRecord, type StorePort } from '../ports/store.js';
+import { SKIPPED_DELIVERY_PREFIX, type DeliveryRecord, type OrderRecord, type StorePort, type StrategyRecord } from '../ports/store.js';
 import { holdingJson, iso, isoTime, strategyJson, type HoldingView, type StrategyView } from './strategy-format.js';
 
 /** How many incidents and undelivered deliveries status shows: the newest ones. */
@@ -70,6 +70,20 @@ export interface DeliveryView {
   readonly updatedAt: string;
 }
 
+/**
+ * What the guard last said about a PENDING strategy's legs (its `not-at-broker` journal note); null while no guard has
+ * checked the strategy, as it is defined now, against the broker.
+ */
+export interface NotAtBrokerView {
+  readonly at: string;
+  /** `-1 SPY 2026-02-20 420 P (the broker shows none)`. */
+  readonly missing: readonly string[];
+  /** Legs the broker does show; they stay outside any strategy while the strategy waits. */
+  readonly atBroker: readonly string[];
+}
+
+export type StrategyStatusView = StrategyView & { readonly notAtBroker: NotAtBrokerView | null };
+
 export interface StatusReport {
   readonly account: string;
   readonly store: string;
@@ -84,7 +98,7 @@ export interface StatusReport {
   readonly lock: { readonly owner: string; readonly acquiredAt: string; readonly expiresAt: string; readonly live: boolean } | null;
   readonly lastReconciledAt: string | null;
   readonly lastExecutionAt: string | null;
-  readonly strategies: readonly StrategyView[];
+  readonly strategies: readonly StrategyStatusView[];
   readonly outside: readonly HoldingView[];
   readonly openOrders: readonly OrderView[];
   readonly incidents: readonly IncidentStatus[];
@@ -216,10 +230,22 @@ export async function gatherStatus(store: StorePort, config: LegguardConfig, sto
     lock: lock === null ? null : { owner: lock.owner, acquiredAt: isoTime(lock.acquiredAt), expiresAt: isoTime(lock.expiresAt), live: now < lock.expiresAt },
     lastReconciledAt: iso(loaded.cursor.lastReconciledAt),
     lastExecutionAt: iso(loaded.cursor.lastExecutionAt),
-    strategies: loaded.strategies.map(strategyJson),
+    strategies: await Promise.all(loaded.strategies.map(async (r) => ({ ...strategyJson(r), notAtBroker: r.state === 'PENDING' ? await notAtBroker(store, account, r) : null }))),
     outside: loaded.outside.map(holdingJson),
     openOrders: loaded.openOrders.map(orderJson),
     incidents,
     outbox: { alerts: summary.alerts, channels, undelivered, unacknowledged },
   };
+}
+
+/** The guard's latest `not-at-broker` note about the strategy as it is defined now (a replaced one starts afresh). */
+async function notAtBroker(store: StorePort, account: AccountId, r: StrategyRecord): Promise<NotAtBrokerView | null> {
+  const notes = await store.journal({ account, strategyId: r.definition.id, types: ['note'], limit: LOOKBACK });
+  for (let i = notes.length - 1; i >= 0; i--) {
+    const d = notes[i]!.data as { kind?: unknown; definedAt?: unknown; missing?: unknown; atBroker?: unknown } | null;
+    if (d?.kind !== 'not-at-broker' || d.definedAt !== r.definition.createdAt) continue;
+    const strings = (x: unknown): string[] => (Array.isArray(x) ? x.filter((v): v is string => typeof v === 'string') : []);
+    return { at: isoTime(notes[i]!.at), missing: strings(d.missing), atBroker: strings(d.atBroker) };
+  }
+  return null;
 }

@@ -7,7 +7,7 @@ import { describeStore, openCommandStore, STORE_FLAGS, storeCommandConfig, store
 import { parseLegSpec } from './leg-spec.js';
 import { parseCommandArgs } from './parse-args.js';
 import { guardNewStrategies, pickupNote, refuseExpiredLegs } from './strategies-writes.js';
-import { formatHoldings } from './strategy-format.js';
+import { formatLegs } from './strategy-format.js';
 
 export const ADD_USAGE =
   'legguard strategies add <id> --leg "SPY 2027-01-15 P 440 -2" [--leg ...] [--kind iron-condor|vertical|...] [--policy close|hedge|alert] [--replace]';
@@ -23,7 +23,8 @@ function flagFor(path: readonly PropertyKey[], legs: readonly string[]): string 
 
 /**
  * `legguard strategies add <id> --leg ... [--kind k] [--policy p] [--replace]`: one strategy from the command line,
- * validated with the scenario schema (the kind is inferred from the legs when not given), written as OPEN.
+ * validated with the scenario schema (the kind is inferred from the legs when not given), written as PENDING (a
+ * guard checks its legs against the broker when it adopts it).
  */
 export async function strategiesAdd(args: readonly string[], io: CommandIo, deps: StoreDeps): Promise<number> {
   const { values, positionals } = parseCommandArgs('add', args, {
@@ -58,7 +59,7 @@ export async function strategiesAdd(args: readonly string[], io: CommandIo, deps
     const d = defs[0]!;
     io.stdout.write(
       `${result.replaced.length > 0 ? `replaced ${d.id} (was ${result.replaced[0]!.was})` : `added ${d.id}`} for ${config.account} in ${describeStore(opts)}: ` +
-        `${d.kind}${d.policy !== undefined ? `, policy ${d.policy}` : ''}, OPEN, ${formatHoldings(d.legs)}\n${pickupNote(result, config.guard.reconcileIntervalMs)}\n`,
+        `${d.kind}${d.policy !== undefined ? `, policy ${d.policy}` : ''}, PENDING, ${formatLegs(d.legs)}\n${pickupNote(result, config.guard.reconcileIntervalMs)}\n`,
     );
     return 0;
   } finally {

@@ -5,12 +5,12 @@ import { describeStore, openCommandStore, STORE_FLAGS, storeCommandConfig, store
 import { parseCommandArgs } from './parse-args.js';
 import { readStrategiesFile } from './strategies-file.js';
 import { guardNewStrategies, pickupNote, refuseExpiredLegs } from './strategies-writes.js';
-import { columns, formatHoldings } from './strategy-format.js';
+import { columns, formatLegs } from './strategy-format.js';
 
 export const IMPORT_USAGE = 'legguard strategies import <file.yaml> [--replace]   (a scenario file, or one with account: and strategies:)';
 
 /**
- * `legguard strategies import <file.yaml> [--replace]`: every strategy in the file, written as OPEN in one commit,
+ * `legguard strategies import <file.yaml> [--replace]`: every strategy in the file, written as PENDING in one commit,
  * so an import is applied whole or not at all (an id already guarded, a bad leg, a full disk ...).
  */
 export async function strategiesImport(args: readonly string[], io: CommandIo, deps: StoreDeps): Promise<number> {
@@ -28,9 +28,9 @@ export async function strategiesImport(args: readonly string[], io: CommandIo, d
     const replaced = new Map(result.replaced.map((r) => [r.id, r.was]));
     io.stdout.write(
       `imported ${defs.length} strateg${defs.length === 1 ? 'y' : 'ies'} for ${config.account} into ${describeStore(opts)}` +
-        `${replaced.size > 0 ? ` (${replaced.size} replaced)` : ''}, each OPEN:\n`,
+        `${replaced.size > 0 ? ` (${replaced.size} replaced)` : ''}, each PENDING:\n`,
     );
-    const rows = defs.map((d) => [d.id, d.kind, replaced.has(d.id) ? `replaced (was ${replaced.get(d.id)!})` : 'added', formatHoldings(d.legs)]);
+    const rows = defs.map((d) => [d.id, d.kind, replaced.has(d.id) ? `replaced (was ${replaced.get(d.id)!})` : 'added', formatLegs(d.legs)]);
     io.stdout.write(`${columns(rows).join('\n')}\n${pickupNote(result, config.guard.reconcileIntervalMs)}\n`);
     return 0;
   } finally {

@@ -2,7 +2,7 @@ import { LegguardError } from '../core/errors.js';
 import type { CommandIo } from './command.js';
 import { describeStore, openCommandStore, STORE_FLAGS, storeCommandConfig, storeOptions, type StoreDeps } from './command-store.js';
 import { parseCommandArgs } from './parse-args.js';
-import { columns, formatBroken, formatHoldings, strategyJson } from './strategy-format.js';
+import { columns, formatBroken, formatHoldings, formatLegs, strategyJson } from './strategy-format.js';
 
 export const LIST_USAGE = 'legguard strategies list [--json]';
 
@@ -24,7 +24,9 @@ export async function strategiesList(args: readonly string[], io: CommandIo, dep
       r.definition.id,
       r.definition.kind,
       r.state,
-      `${r.broken !== null ? `broken: ${formatBroken(r.broken)}; ` : ''}${formatHoldings(r.holdings)}`,
+      r.state === 'PENDING'
+        ? `not guarded until a guard finds every leg at the broker (\`legguard status\` says which are missing); ${formatLegs(r.definition.legs)}`
+        : `${r.broken !== null ? `broken: ${formatBroken(r.broken)}; ` : ''}${formatHoldings(r.holdings)}`,
     ]);
     if (rows.length > 0) io.stdout.write(`${columns(rows).join('\n')}\n`);
     return 0;

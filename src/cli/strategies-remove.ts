@@ -59,7 +59,9 @@ export async function strategiesRemove(args: readonly string[], io: CommandIo, d
         data: { action: 'removed', by: 'legguard strategies remove', state: r.state, force, holdings: r.holdings.map(holdingJson) },
       })),
     });
-    for (const r of targets) io.stdout.write(`removed ${r.definition.id} (${r.state}; it ${formatHoldings(r.holdings).replace(/^holds/, 'held')})\n`);
+    for (const r of targets) {
+      io.stdout.write(`removed ${r.definition.id} (${r.state}; it ${r.holdings.length === 0 ? 'held nothing' : formatHoldings(r.holdings).replace(/^holds/, 'held')})\n`);
+    }
     const secs = Math.round(config.guard.reconcileIntervalMs / 1000);
     io.stdout.write(
       `A running guard stops guarding ${ids.length === 1 ? 'it' : 'them'} at its next reconciliation (every ${secs} s): ` +

@@ -1,4 +1,3 @@
-import { mergeLegs } from '../app/replay.js';
 import { expiryClose, formatNyTime } from '../core/calendar.js';
 import { describeContract, isOption } from '../core/contract.js';
 import { LegguardError } from '../core/errors.js';
@@ -8,8 +7,11 @@ import type { StrategyDefinition } from '../core/strategy.js';
 import type { StrategyState } from '../core/strategy-state.js';
 import type { StorePort, StrategyRecord } from '../ports/store.js';
 
-/** States a strategy may be replaced in: nothing is under way for it (OPEN) or nothing is left of it (CLOSED). */
-const REPLACEABLE: readonly StrategyState[] = ['OPEN', 'CLOSED'];
+/**
+ * States a strategy may be replaced in: nothing is under way for it (OPEN, or PENDING: a typo is fixed by replacing
+ * it) or nothing is left of it (CLOSED).
+ */
+const REPLACEABLE: readonly StrategyState[] = ['PENDING', 'OPEN', 'CLOSED'];
 
 /** States in which the guard is closing a strategy: removing it then needs --force. */
 export const CLOSING_STATES: readonly StrategyState[] = ['BROKEN', 'EMERGENCY_CLOSING', 'CLOSING'];
@@ -37,9 +39,11 @@ export interface GuardResult {
 }
 
 /**
- * Writes new strategies to the store as OPEN, their legs as holdings (what `legguard run` does for the config's
- * strategies), in one commit: all of them or, on any refusal or store error, none. An id already in the store is
- * refused, naming each, unless `replace` is set and every such strategy is OPEN or CLOSED.
+ * Writes new strategies to the store as PENDING, holding nothing yet (what `legguard run` does for the config's
+ * strategies), in one commit: all of them or, on any refusal or store error, none. The command has no broker
+ * connection: the guard checks the legs against the broker when it adopts them, and guards each strategy (OPEN)
+ * from the reconciliation that finds every leg. An id already in the store is refused, naming each, unless `replace`
+ * is set and every such strategy is PENDING, OPEN or CLOSED.
  */
 export async function guardNewStrategies(
   store: StorePort,
@@ -56,7 +60,7 @@ export async function guardNewStrategies(
   if (clashes.length > 0 && !opts.replace) {
     throw new LegguardError(
       'INVALID_INPUT',
-      `already in the store: ${list(clashes)}; nothing was added. Give --replace to replace strategies that are OPEN or CLOSED, or remove them first`,
+      `already in the store: ${list(clashes)}; nothing was added. Give --replace to replace strategies that are PENDING, OPEN or CLOSED, or remove them first`,
       { ids: clashes.map((c) => c.id) },
     );
   }
@@ -64,7 +68,7 @@ export async function guardNewStrategies(
   if (stuck.length > 0) {
     throw new LegguardError(
       'INVALID_INPUT',
-      `cannot replace ${list(stuck)}: only OPEN or CLOSED strategies are replaced (the guard is handling the others); nothing was added`,
+      `cannot replace ${list(stuck)}: only PENDING, OPEN or CLOSED strategies are replaced (the guard is handling the others); nothing was added`,
       { ids: stuck.map((c) => c.id) },
     );
   }
@@ -72,11 +76,11 @@ export async function guardNewStrategies(
   const was = new Map(clashes.map((c) => [c.id, c.was]));
   await store.commit({
     account,
-    strategies: defs.map((d) => ({ definition: d, state: 'OPEN', broken: null, holdings: mergeLegs(d), updatedAt: at })),
+    strategies: defs.map((d) => ({ definition: d, state: 'PENDING', broken: null, holdings: [], updatedAt: at })),
     stateChanges: defs.map((d) => ({
       strategyId: d.id,
       from: was.get(d.id) ?? null,
-      to: 'OPEN',
+      to: 'PENDING',
       at,
       reason: was.has(d.id) ? `replaced by ${opts.source}` : `guarded (${opts.source})`,
       incidentId: null,
@@ -97,8 +101,10 @@ export async function guardNewStrategies(
 /** The note a person reads after an add or import: when a running guard sees it, and what --replace leaves to do. */
 export function pickupNote(result: GuardResult, reconcileIntervalMs: number): string {
   const secs = Math.round(reconcileIntervalMs / 1000);
+  const it = result.added.length === 1 ? 'it' : 'them';
   const lines = [
-    `A running guard picks ${result.added.length === 1 ? 'it' : 'them'} up at its next reconciliation (every ${secs} s) and checks the legs against the broker: a leg the broker does not show breaks the strategy. A guard started later loads ${result.added.length === 1 ? 'it' : 'them'} at start.`,
+    `PENDING until a guard finds every leg at the broker: a running guard picks ${it} up at its next reconciliation (every ${secs} s), a guard started later at start. ` +
+      `From then on ${it} ${result.added.length === 1 ? 'is' : 'are'} guarded (OPEN); a leg the broker does not show is reported as not at the broker (\`legguard status\`), and the strategy waits.`,
   ];
   if (result.replaced.length > 0) {
     lines.push(`A guard already running keeps the definition it loaded for a replaced strategy (${result.replaced.map((r) => r.id).join(', ')}) until it restarts: restart it.`);

@@ -15,6 +15,11 @@ export function formatHoldings(hs: readonly (Holding | Leg)[]): string {
   return hs.length === 0 ? 'flat' : `holds ${hs.map(formatHolding).join(', ')}`;
 }
 
+/** `legs -2 SPY ..., +2 SPY ...`: what a strategy is defined with (a PENDING one holds nothing yet). */
+export function formatLegs(legs: readonly Leg[]): string {
+  return `legs ${legs.map(formatHolding).join(', ')}`;
+}
+
 /** `assignment EARLY of SPY 2030-01-18 440 P (+2) at 2030-01-15 02:30:00 ET, incident ic-spy:assignment:...`. */
 export function formatBroken(b: BrokenInfo): string {
   return `${b.cause}${b.kind !== null ? ` ${b.kind}` : ''} of ${b.leg} (${b.qty > 0 ? '+' : ''}${b.qty}) at ${formatNyTime(b.at)}, incident ${b.incidentId}`;

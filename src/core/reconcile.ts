@@ -1,6 +1,6 @@
 import type { BookView } from './book.js';
 import { contractKey, describeContract, type Contract } from './contract.js';
-import type { ExecutionReport, OrderStatusReport, PositionReport } from './events.js';
+import { isTerminalOrderStatus, type ExecutionReport, type OrderStatusReport, type PositionReport } from './events.js';
 import type { BrokerOrderId, ContractKey, ExecId, OrderRef, StrategyId } from './ids.js';
 import { isLegguardRef } from './order.js';
 import { EpochMs, Qty } from './quantity.js';
@@ -47,7 +47,11 @@ export interface MatchedOrder {
 export interface ReconcileInput {
   readonly snapshot: BrokerSnapshot;
   readonly book: BookView;
-  /** The store's orders not in a terminal state (`LoadedState.openOrders`, or the engine's tracked open orders). */
+  /**
+   * The guard's orders as the store has them, open and finished: open ones are matched with the broker's working
+   * orders; finished ones (filled, cancelled, rejected) are still the guard's own, so their executions, which the
+   * broker hands back for as long as they are in its lookback, are never taken for an order nobody knows.
+   */
   readonly storeOrders: readonly OrderRecord[];
   /** True for executions already applied or journaled: they are not handed on again. */
   readonly isKnownExecution: (execId: ExecId) => boolean;
@@ -113,12 +117,17 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
     const prev = brokerOrders.get(o.orderId);
     if (!prev || compareOpenOrder(o, prev) > 0) brokerOrders.set(o.orderId, o);
   }
+  // Only open store orders can match a working one: a finished order never reopens (the order state machine), so a
+  // broker order still working under a finished order's ref is an orphan to cancel, said as such.
+  const openOrders = input.storeOrders.filter((r) => isOpenStoreStatus(r.status));
   const storeByRef = new Map<OrderRef, OrderRecord>();
   const storeById = new Map<BrokerOrderId, OrderRecord>();
-  for (const r of input.storeOrders) {
+  for (const r of openOrders) {
     storeByRef.set(r.request.ref, r);
     if (r.orderId !== null) storeById.set(r.orderId, r);
   }
+  const finishedByRef = new Map<OrderRef, OrderRecord>();
+  for (const r of input.storeOrders) if (!isOpenStoreStatus(r.status)) finishedByRef.set(r.request.ref, r);
   const executedByRef = new Map<OrderRef, ExecutionReport[]>();
   for (const x of allExecs) {
     if (x.orderRef === null) continue;
@@ -149,6 +158,7 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
         });
       }
     } else if (isLegguardRef(b.orderRef)) {
+      const finished = finishedByRef.get(b.orderRef!);
       discrepancies.push({
         key: `orphan-order:broker:${b.orderRef}:${b.orderId}`,
         kind: 'orphan-order',
@@ -160,16 +170,17 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
         orderId: b.orderId,
         where: 'broker',
         executedUnits: null,
-        message: `order ${b.orderRef} (${b.orderId}) is working at the broker but the store does not know it`,
+        message: finished
+          ? `order ${b.orderRef} (${b.orderId}) is working at the broker, yet the store has it ${finished.status}`
+          : `order ${b.orderRef} (${b.orderId}) is working at the broker but the store does not know it`,
       });
     }
   }
-  for (const rec of [...input.storeOrders].sort((a, b) => byString(a.request.ref, b.request.ref))) {
+  for (const rec of [...openOrders].sort((a, b) => byString(a.request.ref, b.request.ref))) {
     if (atBroker.has(rec.request.ref)) continue;
     const xs = executedByRef.get(rec.request.ref) ?? [];
     const units = executedUnits(rec, xs);
     if (rec.status === 'planned' && xs.length === 0) continue; // written ahead, not sent yet: nothing to find
-    if (rec.status === 'filled' || rec.status === 'cancelled' || rec.status === 'rejected') continue;
     discrepancies.push({
       key: `orphan-order:store:${rec.request.ref}`,
       kind: 'orphan-order',
@@ -187,11 +198,12 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
           : `order ${rec.request.ref} is ${rec.status} in the store but not working at the broker; its executions here account for ${units} of ${rec.request.quantity} unit(s)`,
     });
   }
-  // Executions under a legguard ref nobody knows (not in the store, not working): an order sent and forgotten.
+  // Executions under a legguard ref nobody knows (no order of the store, open or finished, and none working): an
+  // order sent and forgotten.
   const workingRefs = new Set<string>();
   for (const o of brokerOrders.values()) if (o.orderRef !== null) workingRefs.add(o.orderRef);
   for (const [ref, xs] of [...executedByRef].sort(([a], [b]) => byString(a, b))) {
-    if (!isLegguardRef(ref) || storeByRef.has(ref) || workingRefs.has(ref)) continue;
+    if (!isLegguardRef(ref) || storeByRef.has(ref) || finishedByRef.has(ref) || workingRefs.has(ref)) continue;
     discrepancies.push({
       key: `orphan-order:broker:${ref}:executed`,
       kind: 'orphan-order',
@@ -262,6 +274,11 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
     matchedOrders,
     cursor: { executionsSince: EpochMs.unsafe(since), lastExecId: last?.execId ?? null },
   };
+}
+
+/** Open: planned (written ahead) or not yet in a terminal status at the broker. */
+function isOpenStoreStatus(s: OrderRecord['status']): boolean {
+  return s === 'planned' || !isTerminalOrderStatus(s);
 }
 
 /** Order units an order's executions account for: its first leg's executed quantity over the leg's ratio. */

@@ -25,6 +25,7 @@ import { policyFor, type GuardConfig } from './guard-config.js';
 import { CAUSE_TITLE, describeHoldings, incidentIdFor, legFacts, primaryDetection, signed } from './incident.js';
 import { OrderTracker, isOpenStatus, type TrackedOrder } from './order-tracker.js';
 import { planMessages } from './plan-completed.js';
+import { PendingAdopter } from './pending-adopter.js';
 import { SerialQueue } from './serial-queue.js';
 import type { TimelineEntry, TimelineListener } from './timeline.js';
 
@@ -100,6 +101,7 @@ export class GuardEngine {
 
   private readonly queue: SerialQueue;
   private readonly closer: Closer;
+  private readonly adopter: PendingAdopter;
   private readonly listeners: TimelineListener[] = [];
   private readonly pending = new Map<ContractKey, EpochMs>();
   private readonly foreign = new Map<ContractKey, ExecutionReport[]>();
@@ -119,6 +121,7 @@ export class GuardEngine {
     this.queue = new SerialQueue((e) => this.onStepError(e));
     this.rules = deps.rules ?? (deps.config.timeExitDte === null ? [] : [timeExitRule(deps.config.timeExitDte)]);
     this.closer = new Closer(this);
+    this.adopter = new PendingAdopter(this);
   }
 
   get config(): GuardConfig {
@@ -281,8 +284,8 @@ export class GuardEngine {
   }
 
   /**
-   * Guards a new strategy: its holdings start as its legs. The next reconciliation checks them against the broker;
-   * legs the broker does not show break it (`manual` by default: a person decides).
+   * Guards a new strategy: it waits PENDING, holding nothing, until a reconciliation finds every leg at the broker
+   * (then it holds them and is OPEN); a leg the broker does not show is reported, never detected.
    */
   async addStrategy(def: StrategyDefinition): Promise<void> {
     await this.queue.push(async () => {
@@ -290,29 +293,37 @@ export class GuardEngine {
         throw new LegguardError('INVALID_INPUT', `strategy ${def.id} is already guarded`, { strategyId: def.id });
       }
       this.book.addStrategy(def.id, def.createdAt);
-      for (const leg of def.legs) this.book.apply(def.id, leg.contract, leg.qty);
       const now = this.clock.now();
-      const rt: StrategyRuntime = { def, state: 'OPEN', broken: null, incidentId: null, closing: null, updatedAt: now };
+      const rt: StrategyRuntime = { def, state: 'PENDING', broken: null, incidentId: null, closing: null, updatedAt: now };
       this.strategies.set(def.id, rt);
       await this.commit({
         strategies: [this.record(rt)],
-        stateChanges: [{ strategyId: def.id, from: null, to: 'OPEN', at: now, reason: 'guarded', incidentId: null }],
+        stateChanges: [{ strategyId: def.id, from: null, to: 'PENDING', at: now, reason: 'guarded', incidentId: null }],
       });
-      this.emit({ kind: 'state', at: now, strategyId: def.id, from: null, to: 'OPEN', reason: 'guarded' });
+      this.emit({ kind: 'state', at: now, strategyId: def.id, from: null, to: 'PENDING', reason: 'guarded' });
     });
   }
 
   /**
-   * Strategies added to the store by `legguard strategies add` while the guard runs are adopted (their legs checked
-   * against the broker by the reconciliation that follows); strategies removed from it are dropped, their holdings
-   * passing to the outside so the book still adds up to the broker. A strategy in an incident is never dropped.
+   * Strategies added to the store by `legguard strategies add` while the guard runs are adopted (PENDING until the
+   * reconciliation that follows finds their legs at the broker); strategies removed from it are dropped, their
+   * holdings passing to the outside so the book still adds up to the broker. A strategy in an incident is never
+   * dropped. A PENDING strategy replaced in the store (a typo fixed with `--replace`) waits with its new legs.
    */
   async syncStrategies(): Promise<void> {
     const records = await this.deps.store.listStrategies(this.account);
     const inStore = new Set<string>();
     for (const r of records) {
       inStore.add(r.definition.id);
-      if (!this.strategies.has(r.definition.id) && r.state !== 'CLOSED') {
+      const known = this.strategies.get(r.definition.id);
+      if (known?.state === 'PENDING' && r.state === 'PENDING' && JSON.stringify(known.def) !== JSON.stringify(r.definition)) {
+        // It holds nothing, so nothing moves in the book but its rank.
+        this.book.removeStrategy(r.definition.id);
+        this.adopt(r);
+        this.emit({ kind: 'note', at: this.clock.now(), strategyId: r.definition.id, text: 'replaced in the store while waiting for its legs: waits with the new ones' });
+        continue;
+      }
+      if (!known && r.state !== 'CLOSED') {
         this.adopt(r);
         this.emit({ kind: 'note', at: this.clock.now(), strategyId: r.definition.id, text: 'now guarded (added to the store)' });
       }
@@ -968,15 +979,18 @@ export class GuardEngine {
     this.reconcileRetries = 0;
     const perf = this.clock.perf();
     // The diff itself is pure and property-tested (core/reconcile.ts); here its results are applied.
+    // Every order the guard knows, finished ones too: the broker hands a filled order's executions back for as long as
+    // they are in its lookback, and they are the guard's own, not an order nobody knows.
+    const storeOrders = [...[...this.tracker.all()].map((o) => this.tracker.toRecord(o)), ...(await this.finishedOrdersNamedIn(snap))];
     const r = reconcile({
       snapshot: snap,
       book: this.book,
-      storeOrders: [...this.tracker.all()].filter((o) => isOpenStatus(o.status)).map((o) => this.tracker.toRecord(o)),
+      storeOrders,
       isKnownExecution: (id) => this.tracker.hasSeen(id),
       executionsSince: this.cursor.lastExecutionAt,
       now: this.clock.now(),
     });
-    const notes: string[] = r.discrepancies.map((d) => d.message);
+    const notes: string[] = [];
     // Orders first: an execution of an order sent just before a crash must find its tracked order.
     notes.push(...(await this.closer.reconcileOrders(r)));
     for (const e of r.executions) {
@@ -1005,6 +1019,13 @@ export class GuardEngine {
       const contract = this.brokerPositions.get(key)?.contract ?? this.book.contract(key)!;
       this.brokerPositions.set(key, { contract, qty: Qty.zero, at: snap.at });
     }
+    // Strategies waiting for their legs take them before the detector looks: a position that is a pending strategy's
+    // new leg is not an unexplained change, and a leg never held is never one either (it is nobody's holding).
+    const taken = await this.adopter.adoptPending();
+    // A position a pending strategy took as its leg is no discrepancy: the diff was made before it was taken.
+    const explained = (c: Contract | null): boolean => c !== null && taken.has(contractKey(c)) && this.brokerQty(contractKey(c)) === this.book.net(contractKey(c));
+    const discrepancies = r.discrepancies.filter((d) => !explained(d.contract));
+    notes.unshift(...discrepancies.map((d) => d.message));
     await this.examine(keys, perf);
     const at = this.clock.now();
     // The next snapshot asks for executions from a lookback before this one: a report lost in this snapshot is
@@ -1019,7 +1040,7 @@ export class GuardEngine {
         journal: [
           this.journal('reconciliation', `recon:${at}:${reason}`, {
             reason,
-            discrepancies: r.discrepancies.map((d) => ({ key: d.key, kind: d.kind, message: d.message })),
+            discrepancies: discrepancies.map((d) => ({ key: d.key, kind: d.kind, message: d.message })),
             notes,
             positions: snap.positions.length,
             executions: snap.executions.length,
@@ -1031,6 +1052,28 @@ export class GuardEngine {
       });
     }
     this.emit({ kind: 'reconciled', at, reason, discrepancies: notes });
+  }
+
+  /**
+   * Orders the snapshot names by a legguard ref that the tracker does not hold: after a restart the tracker has only
+   * the orders that were open, while the broker still reports the executions (and, rarely, a working order) of ones
+   * that finished before it. Looked up in the store by the strategy the ref names; a ref no order has stays unknown.
+   */
+  private async finishedOrdersNamedIn(snap: BrokerSnapshot): Promise<OrderRecord[]> {
+    const refs = new Set<string>();
+    for (const x of [...snap.executions, ...snap.openOrders]) {
+      if (x.account === this.account && isLegguardRef(x.orderRef) && !this.tracker.get(x.orderRef!)) refs.add(x.orderRef!);
+    }
+    const strategyIds = new Set<StrategyId>();
+    for (const ref of refs) {
+      const parsed = parseOrderRef(ref);
+      if (parsed) strategyIds.add(parsed.strategyId as StrategyId);
+    }
+    const out: OrderRecord[] = [];
+    for (const strategyId of strategyIds) {
+      for (const row of await this.deps.store.orders({ account: this.account, strategyId })) if (refs.has(row.request.ref)) out.push(row);
+    }
+    return out;
   }
 
   // ---------------------------------------------------------------- views

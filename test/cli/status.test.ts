@@ -5,10 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { loadScenario } from '../../src/adapters/sim/load-scenario.js';
+import { loadScenario, parseScenario } from '../../src/adapters/sim/load-scenario.js';
+import { ScenarioRun } from '../../src/adapters/sim/scenario-run.js';
+import { parseGuardConfig } from '../../src/app/guard-config-schema.js';
+import { GuardEngine } from '../../src/engine/guard-engine.js';
 import { openStore } from '../../src/adapters/store/open-store.js';
 import { recordClock } from '../../src/app/record-clock.js';
-import { replay } from '../../src/app/replay.js';
+import { CollectingAlerts, replay } from '../../src/app/replay.js';
 import type { AccountId, IncidentId } from '../../src/core/ids.js';
 import { EpochMs } from '../../src/core/quantity.js';
 import type { StatusReport } from '../../src/cli/status-report.js';
@@ -203,5 +206,59 @@ describe('legguard status', () => {
     assert.ok(!existsSync(join(empty, 'data')), 'status created a data directory');
     const usage = await runLegguard(['status', 'now'], { cwd: empty });
     assert.equal(usage.code, 2);
+  });
+});
+
+describe('legguard status: a strategy not (yet) at the broker', () => {
+  test('PENDING: before a guard looked, it waits; after, status names the legs the broker does not show and those it does', async () => {
+    // The trader typed the long put of a vertical as 415; the account holds only the short 420 (the 410 bought instead).
+    const dir = join(root, 'pending');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'legguard.yaml'), stringify({ account: 'DU0000001' }));
+    const EXP = '2031-01-17';
+    const add = await runLegguard(['strategies', 'add', 'vert', '--leg', `SPY ${EXP} P 420 -1`, '--leg', `SPY ${EXP} P 415 1`], { cwd: dir });
+    assert.equal(add.code, 0, add.err);
+    const before = await runLegguard(['status'], { cwd: dir });
+    assert.match(before.out, new RegExp(`\\n {2}vert {2}vertical {2}PENDING {2}not guarded yet: waits for a guard to find every leg at the broker; legs -1 SPY ${EXP} 420 P, \\+1 SPY ${EXP} 415 P\\n`));
+
+    // A guard starts on that store against an account holding the 420 and the 410, and stops again.
+    const scenario = parseScenario(
+      `name: typed wrong
+start: "2030-06-03T09:30:00-04:00"
+account: DU0000001
+underlyings: { SPY: { price: 445.00, volatility: 0.18 } }
+positions:
+  - { symbol: SPY, right: P, strike: 420, expiry: "${EXP}", qty: -1 }
+  - { symbol: SPY, right: P, strike: 410, expiry: "${EXP}", qty: 1 }
+until: "2030-06-03T10:00:00-04:00"
+`,
+      'typed-wrong.yaml',
+    );
+    const run = new ScenarioRun(scenario);
+    const store = await openStore({ dataDir: join(dir, 'data') });
+    const engine = new GuardEngine({ account: scenario.account, broker: run.broker, store, alerts: new CollectingAlerts(), clock: run.clock, config: parseGuardConfig({}, 'x') });
+    await engine.start();
+    await run.clock.advanceTo(run.clock.now() + 5 * 60_000, () => engine.idle());
+    await engine.stop();
+    await store.close();
+
+    const json = JSON.parse((await runLegguard(['status', '--json'], { cwd: dir })).out) as StatusReport;
+    const vert = json.strategies.find((s) => s.id === 'vert')!;
+    assert.equal(vert.state, 'PENDING');
+    assert.deepEqual(vert.holdings, []);
+    assert.deepEqual(vert.notAtBroker && { missing: vert.notAtBroker.missing, atBroker: vert.notAtBroker.atBroker }, {
+      missing: [`+1 SPY ${EXP} 415 P (the broker shows none)`],
+      atBroker: [`-1 SPY ${EXP} 420 P`],
+    });
+    assert.deepEqual(json.incidents, [], 'no incident: nothing was detected');
+    const text = await runLegguard(['status'], { cwd: dir });
+    assert.match(
+      text.out,
+      new RegExp(
+        `\\n {2}vert {2}vertical {2}PENDING {2}not guarded: not at the broker \\(2030-06-03 09:30:00 ET\\): \\+1 SPY ${EXP} 415 P \\(the broker shows none\\); ` +
+          `at the broker, outside any strategy until every leg is: -1 SPY ${EXP} 420 P; legs -1 SPY ${EXP} 420 P, \\+1 SPY ${EXP} 415 P\\n`,
+      ),
+    );
+    assert.ok(text.out.includes(`\noutside any strategy: +1 SPY ${EXP} 410 P, -1 SPY ${EXP} 420 P\n`), text.out);
   });
 });

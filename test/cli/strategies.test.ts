@@ -40,13 +40,14 @@ async function withStore<T>(dir: string, fn: (s: StorePort) => Promise<T>): Prom
 const legsArgs = (legs: readonly string[]): string[] => legs.flatMap((l) => ['--leg', l]);
 
 describe('legguard strategies add and list', () => {
-  test('add writes an OPEN strategy with its legs as holdings; list shows it; the history and journal say who', async () => {
+  test('add writes a PENDING strategy holding nothing until a guard finds its legs; list shows it; the history and journal say who', async () => {
     const dir = workdir();
     const r = await runLegguard(['strategies', 'add', 'ic-spy', ...legsArgs(CONDOR_LEGS)], { cwd: dir });
     assert.equal(r.err, '');
     assert.equal(r.code, 0);
-    assert.match(r.out, new RegExp(`^added ic-spy for DU111 in SQLite ${dir}/data/legguard\\.db: iron-condor, OPEN, holds -2 SPY ${EXP} 440 P, \\+2 SPY ${EXP} 435 P, -2 SPY ${EXP} 460 C, \\+2 SPY ${EXP} 465 C\n`));
-    assert.match(r.out, /A running guard picks it up at its next reconciliation \(every 60 s\) and checks the legs against the broker/);
+    assert.match(r.out, new RegExp(`^added ic-spy for DU111 in SQLite ${dir}/data/legguard\\.db: iron-condor, PENDING, legs -2 SPY ${EXP} 440 P, \\+2 SPY ${EXP} 435 P, -2 SPY ${EXP} 460 C, \\+2 SPY ${EXP} 465 C\n`));
+    assert.match(r.out, /PENDING until a guard finds every leg at the broker: a running guard picks it up at its next reconciliation \(every 60 s\)/);
+    assert.match(r.out, /a leg the broker does not show is reported as not at the broker \(`legguard status`\), and the strategy waits/);
     const cc = await runLegguard(['strategies', 'add', 'cc-aapl', '--leg', 'AAPL STK 100', '--leg', `aapl ${EXP} call 200 -1`, '--policy', 'hedge'], { cwd: dir });
     assert.equal(cc.code, 0, cc.err);
     const custom = await runLegguard(['strategies', 'add', 'lone', '--leg', `QQQ ${EXP} P 400 -1`, '--kind', 'custom'], { cwd: dir });
@@ -57,22 +58,22 @@ describe('legguard strategies add and list', () => {
       assert.deepEqual(
         list.map((x) => [x.definition.id, x.definition.kind, x.definition.policy ?? null, x.state, x.broken]),
         [
-          ['ic-spy', 'iron-condor', null, 'OPEN', null],
-          ['cc-aapl', 'covered-call', 'hedge', 'OPEN', null],
-          ['lone', 'custom', null, 'OPEN', null],
+          ['ic-spy', 'iron-condor', null, 'PENDING', null],
+          ['cc-aapl', 'covered-call', 'hedge', 'PENDING', null],
+          ['lone', 'custom', null, 'PENDING', null],
         ],
       );
-      assert.deepEqual(list[1]!.holdings, [
+      assert.deepEqual(list[1]!.definition.legs, [
         { contract: stock('AAPL'), qty: 100 },
         { contract: option({ symbol: 'AAPL', right: 'C', strike: 200, expiry: EXP }), qty: -1 },
       ]);
-      assert.deepEqual(list[0]!.holdings, list[0]!.definition.legs, 'holdings start as the legs');
+      assert.deepEqual(list.map((x) => x.holdings), [[], [], []], 'nothing is held until a guard finds the legs at the broker');
       assert.ok(list[0]!.definition.createdAt < list[1]!.definition.createdAt, 'added later, attributed later');
       const history = await s.stateHistory({ account: ACCT });
       assert.deepEqual(history.map((h) => [h.strategyId, h.from, h.to, h.reason]), [
-        ['ic-spy', null, 'OPEN', 'guarded (legguard strategies add)'],
-        ['cc-aapl', null, 'OPEN', 'guarded (legguard strategies add)'],
-        ['lone', null, 'OPEN', 'guarded (legguard strategies add)'],
+        ['ic-spy', null, 'PENDING', 'guarded (legguard strategies add)'],
+        ['cc-aapl', null, 'PENDING', 'guarded (legguard strategies add)'],
+        ['lone', null, 'PENDING', 'guarded (legguard strategies add)'],
       ]);
       const notes = await s.journal({ account: ACCT, types: ['note'] });
       assert.deepEqual(notes.map((j) => [j.strategyId, (j.data as { action: string }).action]), [['ic-spy', 'added'], ['cc-aapl', 'added'], ['lone', 'added']]);
@@ -82,15 +83,16 @@ describe('legguard strategies add and list', () => {
     assert.equal(list.code, 0);
     assert.deepEqual(list.out.trimEnd().split('\n'), [
       `3 strategies for DU111 in SQLite ${dir}/data/legguard.db:`,
-      `  ic-spy   iron-condor   OPEN  holds -2 SPY ${EXP} 440 P, +2 SPY ${EXP} 435 P, -2 SPY ${EXP} 460 C, +2 SPY ${EXP} 465 C`,
-      `  cc-aapl  covered-call  OPEN  holds +100 AAPL, -1 AAPL ${EXP} 200 C`,
-      `  lone     custom        OPEN  holds -1 QQQ ${EXP} 400 P`,
+      `  ic-spy   iron-condor   PENDING  not guarded until a guard finds every leg at the broker (\`legguard status\` says which are missing); legs -2 SPY ${EXP} 440 P, +2 SPY ${EXP} 435 P, -2 SPY ${EXP} 460 C, +2 SPY ${EXP} 465 C`,
+      `  cc-aapl  covered-call  PENDING  not guarded until a guard finds every leg at the broker (\`legguard status\` says which are missing); legs +100 AAPL, -1 AAPL ${EXP} 200 C`,
+      `  lone     custom        PENDING  not guarded until a guard finds every leg at the broker (\`legguard status\` says which are missing); legs -1 QQQ ${EXP} 400 P`,
     ]);
     const json = await runLegguard(['strategies', 'list', '--json'], { cwd: dir });
-    const parsed = JSON.parse(json.out) as { id: string; policy: string | null; holdings: { contract: string; qty: number }[] }[];
+    const parsed = JSON.parse(json.out) as { id: string; policy: string | null; holdings: { contract: string; qty: number }[]; legs: { contract: string; qty: number }[] }[];
     assert.deepEqual(parsed.map((p) => p.id), ['ic-spy', 'cc-aapl', 'lone']);
     assert.equal(parsed[1]!.policy, 'hedge');
-    assert.deepEqual(parsed[1]!.holdings, [{ contract: 'AAPL', qty: 100 }, { contract: `AAPL ${EXP} 200 C`, qty: -1 }]);
+    assert.deepEqual(parsed[1]!.legs, [{ contract: 'AAPL', qty: 100 }, { contract: `AAPL ${EXP} 200 C`, qty: -1 }]);
+    assert.deepEqual(parsed[1]!.holdings, []);
   });
 
   test('list shows a broken strategy with its cause and what it holds now', async () => {
@@ -146,10 +148,10 @@ describe('legguard strategies add and list', () => {
     assert.equal((await runLegguard(['strategies', 'add', 'x', '--leg', 'SPY STK 100'], { cwd: dir })).code, 0);
     const again = await runLegguard(['strategies', 'add', 'x', '--leg', 'SPY STK 200'], { cwd: dir });
     assert.equal(again.code, 2);
-    assert.match(again.err, /already in the store: x \(OPEN\); nothing was added\. Give --replace/);
+    assert.match(again.err, /already in the store: x \(PENDING\); nothing was added\. Give --replace/);
     const replaced = await runLegguard(['strategies', 'add', 'x', '--leg', 'SPY STK 200', '--replace'], { cwd: dir });
     assert.equal(replaced.code, 0, replaced.err);
-    assert.match(replaced.out, /^replaced x \(was OPEN\) .*holds \+200 SPY\n.*\nA guard already running keeps the definition it loaded for a replaced strategy \(x\) until it restarts/s);
+    assert.match(replaced.out, /^replaced x \(was PENDING\) .*PENDING, legs \+200 SPY\n.*\nA guard already running keeps the definition it loaded for a replaced strategy \(x\) until it restarts/s);
     const bare = join(root, `bare${++n}`);
     mkdirSync(bare);
     const noAccount = await runLegguard(['strategies', 'list'], { cwd: bare });
@@ -167,20 +169,20 @@ describe('legguard strategies import', () => {
     { id: 'cc-b', policy: 'hedge', legs: [{ symbol: 'AAPL', qty: 100 }, { symbol: 'AAPL', right: 'C', strike: 200, expiry: EXP, qty: -1 }] },
   ];
 
-  test('a file with account and strategies: all added in file order, each OPEN', async () => {
+  test('a file with account and strategies: all added in file order, each PENDING', async () => {
     const dir = workdir();
     writeFileSync(join(dir, 'mine.yaml'), stringify({ account: 'DU111', strategies: fileStrategies }));
     const r = await runLegguard(['strategies', 'import', 'mine.yaml'], { cwd: dir });
     assert.equal(r.err, '');
     assert.equal(r.code, 0);
     assert.deepEqual(r.out.trimEnd().split('\n').slice(0, 3), [
-      `imported 2 strategies for DU111 into SQLite ${dir}/data/legguard.db, each OPEN:`,
-      `  ic-a  vertical      added  holds -1 SPY ${EXP} 440 P, +1 SPY ${EXP} 435 P`,
-      `  cc-b  covered-call  added  holds +100 AAPL, -1 AAPL ${EXP} 200 C`,
+      `imported 2 strategies for DU111 into SQLite ${dir}/data/legguard.db, each PENDING:`,
+      `  ic-a  vertical      added  legs -1 SPY ${EXP} 440 P, +1 SPY ${EXP} 435 P`,
+      `  cc-b  covered-call  added  legs +100 AAPL, -1 AAPL ${EXP} 200 C`,
     ]);
     await withStore(dir, async (s) => {
       const list = await s.listStrategies(ACCT);
-      assert.deepEqual(list.map((x) => [x.definition.id, x.state, x.definition.policy ?? null]), [['ic-a', 'OPEN', null], ['cc-b', 'OPEN', 'hedge']]);
+      assert.deepEqual(list.map((x) => [x.definition.id, x.state, x.definition.policy ?? null]), [['ic-a', 'PENDING', null], ['cc-b', 'PENDING', 'hedge']]);
     });
   });
 
@@ -212,7 +214,7 @@ describe('legguard strategies import', () => {
     assert.match(bad.err, /broken-scenario\.yaml: strategies\[0\]\.legs\[0\]\.symbol: QQQ is not among the underlyings \(SPY\)/);
   });
 
-  test('ids already guarded: refused naming them, nothing applied; --replace replaces OPEN and CLOSED, never one being closed', async () => {
+  test('ids already guarded: refused naming them, nothing applied; --replace replaces PENDING, OPEN and CLOSED, never one being closed', async () => {
     const dir = workdir();
     await withStore(dir, (s) =>
       s.commit({ account: ACCT, strategies: [condor('ic-a'), condor('cc-b', { state: 'CLOSED' }), condor('busy', { broken: true })] }),
@@ -223,27 +225,27 @@ describe('legguard strategies import', () => {
     assert.equal(refused.code, 2);
     assert.equal(
       refused.err,
-      'legguard strategies: already in the store: ic-a (OPEN), cc-b (CLOSED); nothing was added. Give --replace to replace strategies that are OPEN or CLOSED, or remove them first\n',
+      'legguard strategies: already in the store: ic-a (OPEN), cc-b (CLOSED); nothing was added. Give --replace to replace strategies that are PENDING, OPEN or CLOSED, or remove them first\n',
     );
     assert.deepEqual(await withStore(dir, (s) => s.load(ACCT)), before, 'the import was not partly applied');
 
     const replaced = await runLegguard(['strategies', 'import', 'two.yaml', '--replace'], { cwd: dir });
     assert.equal(replaced.code, 0, replaced.err);
-    assert.match(replaced.out, /^imported 3 strategies .* \(2 replaced\), each OPEN:\n {2}ic-a +vertical +replaced \(was OPEN\) .*\n {2}cc-b +covered-call +replaced \(was CLOSED\) .*\n {2}new-one +custom +added +holds \+10 IWM\n/);
+    assert.match(replaced.out, /^imported 3 strategies .* \(2 replaced\), each PENDING:\n {2}ic-a +vertical +replaced \(was OPEN\) .*\n {2}cc-b +covered-call +replaced \(was CLOSED\) .*\n {2}new-one +custom +added +legs \+10 IWM\n/);
     await withStore(dir, async (s) => {
       const byId = new Map<string, StrategyRecord>((await s.listStrategies(ACCT)).map((x) => [x.definition.id, x]));
-      assert.equal(byId.get('cc-b')!.state, 'OPEN');
+      assert.equal(byId.get('cc-b')!.state, 'PENDING');
       assert.equal(byId.get('cc-b')!.definition.kind, 'covered-call');
       assert.equal(byId.get('busy')!.state, 'BROKEN', 'untouched');
       const h = await s.stateHistory({ account: ACCT, strategyId: byId.get('cc-b')!.definition.id });
-      assert.deepEqual(h.map((x) => [x.from, x.to, x.reason.replace(/import .*$/, 'import')]), [['CLOSED', 'OPEN', 'replaced by legguard strategies import']]);
+      assert.deepEqual(h.map((x) => [x.from, x.to, x.reason.replace(/import .*$/, 'import')]), [['CLOSED', 'PENDING', 'replaced by legguard strategies import']]);
     });
 
     writeFileSync(join(dir, 'busy.yaml'), stringify({ account: 'DU111', strategies: [{ id: 'fresh', legs: [{ symbol: 'DIA', qty: 1 }] }, { id: 'busy', legs: [{ symbol: 'SPY', qty: 1 }] }] }));
     const mid = await withStore(dir, (s) => s.load(ACCT));
     const busy = await runLegguard(['strategies', 'import', 'busy.yaml', '--replace'], { cwd: dir });
     assert.equal(busy.code, 2);
-    assert.match(busy.err, /cannot replace busy \(BROKEN\): only OPEN or CLOSED strategies are replaced \(the guard is handling the others\); nothing was added\n$/);
+    assert.match(busy.err, /cannot replace busy \(BROKEN\): only PENDING, OPEN or CLOSED strategies are replaced \(the guard is handling the others\); nothing was added\n$/);
     assert.deepEqual(await withStore(dir, (s) => s.load(ACCT)), mid, 'fresh was not added either');
   });
 
@@ -308,6 +310,12 @@ describe('legguard strategies remove', () => {
     assert.equal(forced.code, 0, forced.err);
     assert.match(forced.out, /^removed busy \(BROKEN; it held .*\)\n.*\nForced: busy was being closed\. A running guard does not drop a strategy it is closing: it goes on closing it and writes it back to the store\. Stop the guard first for the removal to hold\.\n$/s);
     await withStore(dir, async (s) => assert.deepEqual((await s.listStrategies(ACCT)).map((x) => x.definition.id), ['closing']));
+
+    // A strategy typed wrong, never found at the broker: removed as it is, PENDING and holding nothing.
+    assert.equal((await runLegguard(['strategies', 'add', 'typo', '--leg', `SPY ${EXP} P 415 1`], { cwd: dir })).code, 0);
+    const typo = await runLegguard(['strategies', 'remove', 'typo'], { cwd: dir });
+    assert.equal(typo.code, 0, typo.err);
+    assert.match(typo.out, /^removed typo \(PENDING; it held nothing\)\n/);
   });
 });
 
@@ -325,7 +333,7 @@ describe('strategies and status on Postgres (DATABASE_URL)', { skip: pg.skip ?? 
       assert.deepEqual((JSON.parse(list.out) as { id: string }[]).map((s) => s.id), ['ic-pg']);
       const status = await runLegguard(['status', '--json'], { cwd: dir, env });
       assert.equal(status.code, 0, status.err);
-      assert.deepEqual((JSON.parse(status.out) as { strategies: { id: string; state: string }[] }).strategies.map((s) => [s.id, s.state]), [['ic-pg', 'OPEN']]);
+      assert.deepEqual((JSON.parse(status.out) as { strategies: { id: string; state: string }[] }).strategies.map((s) => [s.id, s.state]), [['ic-pg', 'PENDING']]);
       assert.ok(!existsSync(join(dir, 'data', 'legguard.db')), 'no SQLite file beside it');
       assert.ok(readFileSync(join(dir, 'legguard.yaml'), 'utf8').length > 0, 'config kept');
     } finally {

@@ -170,4 +170,28 @@ describe('reconcile: orders', () => {
       [`orphan-order:store:${planned.ref}`, 2],
     ]);
   });
+
+  test('finished store orders: their executions are the guard\'s own; one still working is an orphan, never reopened', () => {
+    const sold = request('t1.SPY.STK', SPY, 'SELL', 200);
+    const gone = request('t0.SPY.C460.260130', call(460), 'BUY', 2);
+    const lost = request('t9.SPY.STK', SPY, 'SELL', 100);
+    const r = reconcile(
+      input(
+        {
+          executions: [execution('s1', SPY, 'SELL', 200, sold.ref), execution('l1', SPY, 'SELL', 100, lost.ref)],
+          openOrders: [open(gone, '12')],
+        },
+        { storeOrders: [stored(sold, 'filled', '11', 200), stored(gone, 'cancelled', '12')] },
+      ),
+    );
+    assert.deepEqual(r.matchedOrders, [], 'a cancelled order is not matched (it would reopen)');
+    assert.deepEqual(r.events.filter((e) => e.kind === 'order-status'), []);
+    const orphans = r.discrepancies.filter((d) => d.kind === 'orphan-order');
+    assert.deepEqual(orphans.map((d) => [d.key, d.where]), [
+      [`orphan-order:broker:${gone.ref}:12`, 'broker'],
+      [`orphan-order:broker:${lost.ref}:executed`, 'broker'],
+    ]);
+    assert.match(orphans[0]!.message, /is working at the broker, yet the store has it cancelled/);
+    assert.match(orphans[1]!.message, /SELL 100 SPY under .*t9\.SPY\.STK.*, which the store does not know/);
+  });
 });

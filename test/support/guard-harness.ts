@@ -26,6 +26,8 @@ export interface HarnessOptions {
   /** Opens the store; called again on a restart with `reopen` (a SQLite file is closed and opened anew). */
   readonly openStore?: () => Promise<StorePort>;
   readonly jumble?: Partial<JumbleOptions>;
+  /** Pick up strategies written to the store while the engine runs, as the daemon does. */
+  readonly watchStore?: boolean;
 }
 
 /**
@@ -80,6 +82,7 @@ export class GuardHarness {
       alerts: this.alerts,
       clock: this.run.clock,
       config: this.config,
+      ...(this.opts.watchStore ? { watchStore: true } : {}),
     });
     engine.onTimeline((e) => this.timeline.push(e));
     this.engine = engine;

@@ -148,6 +148,13 @@ const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    version: 2,
+    description: 'strategy state PENDING (written, not yet found at the broker by a guard); nothing to migrate',
+    async up() {
+      // A new stored value only: an older legguard must refuse this database rather than fail on a PENDING row.
+    },
+  },
 ];
 
 /** The schema version this legguard writes. */
