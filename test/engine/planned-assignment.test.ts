@@ -60,7 +60,10 @@ until: "2026-01-31T10:00:00-05:00"
     assert.equal(a.title, 'CALLED AWAY AS PLANNED: cc');
     assert.equal(a.incidentId, null);
     assert.match(a.text, /SPY 2026-01-30 450 C x1 was assigned at expiry and the 100 SPY shares were delivered against it/);
-    assert.deepEqual(states(r, 'cc'), ['OPEN -> CLOSED (called away as planned)']);
+    assert.deepEqual(states(r, 'cc'), [
+      'PENDING -> OPEN (every leg is at the broker: +100 SPY, -1 SPY 2026-01-30 450 C)',
+      'OPEN -> CLOSED (called away as planned)',
+    ]);
     assert.deepEqual(r.report.detections, [], 'no incident among the detections');
   });
 
@@ -181,7 +184,10 @@ until: "2026-02-02T10:30:00-05:00"
     assert.equal(a.title, 'SHARES ASSIGNED AS PLANNED: csp');
     assert.match(a.text, /SPY 2026-01-30 450 P x1 was assigned at expiry: the account bought 100 SPY at 450/);
     assert.match(a.text, /kept, outside any strategy/);
-    assert.deepEqual(states(r, 'csp'), ['OPEN -> CLOSED (put assigned as planned: the shares are kept outside any strategy)']);
+    assert.deepEqual(states(r, 'csp'), [
+      'PENDING -> OPEN (every leg is at the broker: -1 SPY 2026-01-30 450 P)',
+      'OPEN -> CLOSED (put assigned as planned: the shares are kept outside any strategy)',
+    ]);
   });
 
   test('one of two cash-secured puts assigned early: the shares are kept outside, the other put stays guarded', async () => {
