@@ -1,7 +1,8 @@
 import { VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
 import type { ClearingSettings } from '../../src/adapters/sim/clearing-house.js';
 import type { FillModel } from '../../src/adapters/sim/fill-model.js';
-import { SimBroker, type SimActivity } from '../../src/adapters/sim/sim-broker.js';
+import { SimBroker } from '../../src/adapters/sim/sim-broker.js';
+import type { SimActivity } from '../../src/adapters/sim/sim-activity.js';
 import { SimMarket, type MarketSettings, type UnderlyingSpec } from '../../src/adapters/sim/sim-market.js';
 import { option, stock, type Contract, type OptionContract, type Right } from '../../src/core/contract.js';
 import type { BrokerEvent } from '../../src/core/events.js';

@@ -5,7 +5,9 @@ import type { EpochMs } from '../../core/quantity.js';
 import { exDividendCallDecision, putEarlyExerciseDecision } from '../../core/pricing/early-exercise.js';
 import type { Clock } from '../../ports/clock.js';
 import { seededRandom } from './seeded-random.js';
-import type { SimBroker } from './sim-broker.js';
+import type { Contract } from '../../core/contract.js';
+import type { Qty } from '../../core/quantity.js';
+import type { SimActivity } from './sim-activity.js';
 import { exDateStart, YEAR_MS, type SimMarket } from './sim-market.js';
 
 export interface ClearingSettings {
@@ -44,6 +46,18 @@ export interface ClearingDecision {
   readonly reason: string;
 }
 
+/** What the clearing house needs of the simulated account (the sim broker implements it). */
+export interface ClearedAccount {
+  position(contract: Contract): Qty;
+  allPositions(): { contract: Contract; qty: Qty; avgCost: number }[];
+  settleOptions(
+    items: readonly { contract: OptionContract; optionDelta: number; deliver?: boolean }[],
+    kind: SimActivity['kind'],
+    text: string,
+  ): void;
+  cancelExpired(): void;
+}
+
 /**
  * An OCC-like clearing house for the simulated account. At every regular close it records the closing prices,
  * cancels working orders in options that can no longer trade, settles the options expiring at that close (posted
@@ -67,7 +81,7 @@ export class ClearingHouse {
   private started = false;
 
   constructor(
-    private readonly broker: SimBroker,
+    private readonly broker: ClearedAccount,
     private readonly market: SimMarket,
     private readonly clock: Clock,
     settings: Partial<ClearingSettings> = {},

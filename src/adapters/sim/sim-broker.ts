@@ -32,6 +32,7 @@ import type {
 import type { Clock, TimerHandle } from '../../ports/clock.js';
 import { VirtualClock } from '../clock/virtual-clock.js';
 import { ClearingHouse, type ClearingSettings } from './clearing-house.js';
+import type { SimActivity } from './sim-activity.js';
 import { fillModel, type FillModel } from './fill-model.js';
 import type { SimControl } from './sim-control.js';
 import type { SimMarket } from './sim-market.js';
@@ -58,25 +59,6 @@ export interface SimBrokerOptions {
   readonly clearing?: Partial<ClearingSettings>;
 }
 
-/** Something the simulator did, for timelines and tests (not a broker event: a client never sees these). */
-export interface SimActivity {
-  readonly at: EpochMs;
-  readonly kind:
-    | 'price'
-    | 'fill'
-    | 'reject'
-    | 'assignment'
-    | 'exercise'
-    | 'expiration'
-    | 'cash-settlement'
-    | 'manual-trade'
-    | 'liquidation'
-    | 'connection'
-    | 'fill-model'
-    | 'position'
-    | 'cancel';
-  readonly text: string;
-}
 
 interface SimPosition {
   readonly contract: Contract;
