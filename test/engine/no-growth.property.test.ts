@@ -279,7 +279,7 @@ describe('no order grows an unshared position, property', () => {
         }
         assert.deepEqual(problems, [], `fills that grew or flipped an unshared position\n${h.describeSent()}\n${yaml}`);
       }),
-      { numRuns: Number(process.env['LEGGUARD_ENGINE_PROPERTY_RUNS'] ?? 40) },
+      { numRuns: Number(process.env['LEGGUARD_ENGINE_PROPERTY_RUNS'] ?? 30) },
     );
     // Not vacuous: the runs closed positions in unshared contracts, and every such fill was checked.
     assert.ok(checkedFills >= 10, `fills checked on unshared contracts: ${checkedFills} (runs the known defect stopped: ${knownStops})`);
