@@ -4,9 +4,8 @@ import { isTerminalOrderStatus, type ExecutionReport, type OrderStatusReport, ty
 import type { BrokerOrderId, ContractKey, ExecId, OrderRef, StrategyId } from './ids.js';
 import { isLegguardRef } from './order.js';
 import { EpochMs, Qty } from './quantity.js';
-// Type-only: reconciliation reads the port's snapshot and the store's order rows as they are; nothing runs from there.
-import type { BrokerSnapshot, OpenOrderReport } from '../ports/broker.js';
-import type { OrderRecord } from '../ports/store.js';
+import type { BrokerSnapshot, OpenOrderReport } from './broker-snapshot.js';
+import type { OrderRecord } from './order-record.js';
 
 export const DISCREPANCY_KINDS = ['leg-missing', 'unexpected-position', 'quantity-mismatch', 'orphan-order'] as const;
 export type DiscrepancyKind = (typeof DISCREPANCY_KINDS)[number];

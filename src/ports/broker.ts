@@ -1,8 +1,9 @@
 import type { Contract } from '../core/contract.js';
-import type { BrokerEvent, ExecutionReport, OrderStatus, PositionReport } from '../core/events.js';
-import type { AccountId, BrokerOrderId, OrderRef } from '../core/ids.js';
-import type { OrderLeg, OrderRequest } from '../core/order.js';
-import type { EpochMs, Price, Qty } from '../core/quantity.js';
+import type { BrokerSnapshot } from '../core/broker-snapshot.js';
+import type { BrokerEvent } from '../core/events.js';
+import type { AccountId, BrokerOrderId } from '../core/ids.js';
+import type { OrderRequest } from '../core/order.js';
+import type { EpochMs, Price } from '../core/quantity.js';
 
 /** The broker took the request: it went out. Fills, rejects and cancels come back later as events. */
 export interface PlaceAck {
@@ -19,27 +20,8 @@ export interface Quote {
   readonly at: EpochMs;
 }
 
-export interface OpenOrderReport {
-  readonly orderId: BrokerOrderId;
-  readonly orderRef: OrderRef | null;
-  readonly account: AccountId;
-  readonly legs: readonly OrderLeg[];
-  readonly quantity: Qty;
-  readonly limitPrice: Price | null;
-  readonly status: OrderStatus;
-  readonly filledQty: Qty;
-  readonly remainingQty: Qty;
-}
-
-/** Everything reconciliation needs, as of one moment: positions, working orders, executions since a time. */
-export interface BrokerSnapshot {
-  readonly account: AccountId;
-  readonly at: EpochMs;
-  /** Non-zero positions only. */
-  readonly positions: readonly PositionReport[];
-  readonly openOrders: readonly OpenOrderReport[];
-  readonly executions: readonly ExecutionReport[];
-}
+// The snapshot lives in core (reconciliation reads it); the broker port names it here too.
+export type { BrokerSnapshot, OpenOrderReport } from '../core/broker-snapshot.js';
 
 export interface DividendInfo {
   readonly exDate: string;

@@ -1,8 +1,7 @@
 import type { Holding } from '../core/book.js';
-import type { ContractKey, AccountId, BrokerOrderId, ExecId, IncidentId, StrategyId } from '../core/ids.js';
-import type { OrderStatus } from '../core/events.js';
-import type { OrderRequest } from '../core/order.js';
-import type { EpochMs, Price, Qty } from '../core/quantity.js';
+import type { AccountId, ExecId, IncidentId, StrategyId } from '../core/ids.js';
+import type { OrderRecord } from '../core/order-record.js';
+import type { EpochMs } from '../core/quantity.js';
 import type { BrokenInfo, StrategyDefinition } from '../core/strategy.js';
 import type { StrategyState } from '../core/strategy-state.js';
 import type { Alert, Severity } from './alerts.js';
@@ -26,22 +25,8 @@ export interface StateChange {
   readonly incidentId: IncidentId | null;
 }
 
-/** `planned` is written before the order goes out (write-ahead); the rest mirror the broker. */
-export type StoredOrderStatus = 'planned' | OrderStatus;
-
-export interface OrderRecord {
-  readonly request: OrderRequest;
-  readonly orderId: BrokerOrderId | null;
-  readonly status: StoredOrderStatus;
-  /** Order units. */
-  readonly filledQty: Qty;
-  readonly avgFillPrice: Price | null;
-  readonly placedAt: EpochMs | null;
-  /** The account's position in each leg's contract when the order was sent. */
-  readonly positionBefore: Readonly<Record<ContractKey, number>>;
-  readonly reason: string | null;
-  readonly updatedAt: EpochMs;
-}
+// The order record lives in core (reconciliation reads it); the store port names it here too.
+export type { OrderRecord, StoredOrderStatus } from '../core/order-record.js';
 
 export const JOURNAL_TYPES = [
   'broker-event',

@@ -113,3 +113,14 @@ export function holdingsOf(book: Book, holder: StrategyId | null): string[] {
 }
 
 export const Q = (n: number): Qty => Qty.unsafe(n);
+
+/**
+ * Sort keys for a permutation fast-check can shrink: `permute(xs, keys)` orders `xs` by them, so shrinking the keys
+ * toward zero shrinks the order toward the original. Long enough for any list the properties shuffle.
+ */
+export const permutationKeysArb = fc.array(fc.nat({ max: 1000 }), { minLength: 64, maxLength: 64 });
+
+export function permute<T>(xs: readonly T[], keys: readonly number[]): T[] {
+  if (xs.length > keys.length) throw new Error(`permute: ${xs.length} items, only ${keys.length} keys`);
+  return xs.map((x, i) => ({ x, k: keys[i]!, i })).sort((a, b) => a.k - b.k || a.i - b.i).map((e) => e.x);
+}

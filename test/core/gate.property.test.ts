@@ -6,7 +6,7 @@ import { checkOrder, type TradingState } from '../../src/core/gate.js';
 import { AccountId, type ContractKey } from '../../src/core/ids.js';
 import { legEffect, orderRef, type OrderLeg, type OrderRequest } from '../../src/core/order.js';
 import { Price, Qty } from '../../src/core/quantity.js';
-import { bookSpecArb, buildBook, strategyName, UNIVERSE } from './arbitraries.js';
+import { bookSpecArb, buildBook, strategyName, UNIVERSE, type BookSpec } from './arbitraries.js';
 
 const legArb = fc.record({ ci: fc.integer({ min: 0, max: UNIVERSE.length - 1 }), buy: fc.boolean(), ratio: fc.integer({ min: 1, max: 2 }) });
 const orderArb = fc.record({
@@ -23,8 +23,26 @@ const orderArb = fc.record({
   state: fc.constantFrom<TradingState>('ACTIVE', 'REDUCING', 'REDUCING', 'HALTED'),
 });
 
-/** `x` lies between 0 and `h` (inclusive), the whole rule in one line, written apart from the gate's own code. */
-const within = (h: number, x: number): boolean => h !== 0 && Math.min(0, h) <= x && x <= Math.max(0, h);
+/**
+ * The oracle, kept apart from the gate's code: holdings summed from the spec itself (not the Book), and the rule
+ * stated as what a close may do to a position, `before` to `after`: something was held, and the position ends no
+ * farther from zero and not on the other side of it.
+ */
+const closesToward = (before: number, after: number): boolean => before !== 0 && Math.abs(after) <= Math.abs(before) && after * before >= 0;
+
+/** Net per holder (`s<i>` or 'outside') and contract key, straight from the spec's legs. */
+function specHoldings(spec: BookSpec): Map<string, Map<ContractKey, number>> {
+  const out = new Map<string, Map<ContractKey, number>>();
+  const add = (who: string, ci: number, q: number): void => {
+    const m = out.get(who) ?? new Map<ContractKey, number>();
+    const c = UNIVERSE[ci]!;
+    m.set(contractKey(c), (m.get(contractKey(c)) ?? 0) + (isOption(c) ? q : q * 100));
+    out.set(who, m);
+  };
+  spec.strategies.forEach((legs, i) => legs.forEach(([ci, q]) => add(`s${i}`, ci, q)));
+  spec.outside.forEach(([ci, q]) => add('outside', ci, q));
+  return out;
+}
 
 describe('gate properties', () => {
   test('an order that would cross zero or grow a holding (or the unshared account) is always refused, and only then', () => {
@@ -72,22 +90,27 @@ describe('gate properties', () => {
           state: o.state,
         });
 
+        // The order's signed effect per contract, summed from its legs by hand.
         const effects = new Map<ContractKey, number>();
-        for (const l of legs) effects.set(contractKey(l.contract), (effects.get(contractKey(l.contract)) ?? 0) + legEffect(l, units));
+        for (const l of legs) effects.set(contractKey(l.contract), (effects.get(contractKey(l.contract)) ?? 0) + (l.action === 'BUY' ? 1 : -1) * l.ratio * units);
+        const holds = specHoldings(spec);
+        const me = `s${o.who % spec.strategies.length}`;
+        const heldBy = (who: string, k: ContractKey): number => holds.get(who)?.get(k) ?? 0;
         let allowed = o.state !== 'HALTED';
         const broken = new Set<string>();
         for (const [k, e] of effects) {
-          const h = book.holding(id, k);
+          const h = heldBy(me, k);
           const w = working(id, k);
-          if (!within(h, h + e) || !within(h, h + w + e)) {
+          // The strategy's holding after this order fills, alone and with its other working orders.
+          if (!closesToward(h, h + e) || !closesToward(h, h + w + e)) {
             allowed = false;
             broken.add(`strategy-holding ${k}`);
           }
-          const sharedK = book.strategiesHolding(k).some((s) => s !== id) || book.holding(null, k) !== 0;
-          if (!sharedK) {
+          // Nobody else holds the contract: the account's position is the strategy's to close, with every working order.
+          if ([...holds].every(([who, m]) => who === me || (m.get(k) ?? 0) === 0)) {
             const p = broker(k);
             const all = working(null, k);
-            if (!within(p, p + e) || !within(p, p + all + e)) {
+            if (!closesToward(p, p + e) || !closesToward(p, p + all + e)) {
               allowed = false;
               broken.add(`account-position ${k}`);
             }
@@ -97,6 +120,16 @@ describe('gate properties', () => {
         if (!r.ok && o.state !== 'HALTED') {
           const named = new Set(r.violations.map((v) => `${v.rule} ${v.contract ? contractKey(v.contract) : ''}`));
           assert.deepEqual([...named].sort(), [...broken].sort(), 'each refusal names the rule and the contract');
+        }
+        if (r.ok) {
+          // An accepted order, filled, leaves every holding of the strategy no larger and on the same side: applied
+          // to a copy of the book, compared before and after.
+          const after = book.clone();
+          for (const l of legs) after.apply(id, l.contract, legEffect(l, units));
+          for (const k of effects.keys()) {
+            const [b, a] = [book.holding(id, k), after.holding(id, k)];
+            assert.ok(Math.abs(a) <= Math.abs(b) && a * b >= 0, `${k}: the accepted order took ${id} from ${b} to ${a}`);
+          }
         }
       }),
       { numRuns: 500 },

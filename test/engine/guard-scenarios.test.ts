@@ -30,6 +30,36 @@ function assertNoGateRefusals(r: ReplayResult): void {
   assert.equal(refused.length, 0, `gate refusals: ${JSON.stringify(refused)}`);
 }
 
+/**
+ * The reaction to the first incident is measured once: from the detection that broke the strategy to its first
+ * order going out, or to the plan being committed when nothing may trade yet (an assignment posted at night). The
+ * figure is real time, so only its form is checked; what it measures (which incident, from when, to when) exactly.
+ */
+function assertReaction(r: ReplayResult): void {
+  const d = r.report.detections[0]!;
+  const detectedAt = d.detectedAt;
+  assert.ok(detectedAt !== null, 'detected at a known time');
+  const latency = r.timeline.filter((e) => e.kind === 'latency');
+  const mine = latency.filter((e) => e.incidentId === d.incidentId);
+  assert.equal(mine.length, 1, `one reaction measured for ${d.incidentId}: ${JSON.stringify(latency)}`);
+  const l = mine[0]!;
+  assert.equal(d.latencyMs, l.latencyMs, 'the report shows the measured reaction');
+  assert.ok(Number.isFinite(l.latencyMs) && l.latencyMs >= 0, `a real duration: ${l.latencyMs}`);
+  assert.equal(l.strategyId, d.strategyId);
+  assert.equal(new Date(l.detectedAt).toISOString(), detectedAt, 'measured from the detection');
+  assert.equal(new Date(l.brokerAt).toISOString(), d.brokerAt, 'of the broker event the detection saw');
+  const first = r.report.orders
+    .filter((o) => o.strategyId === d.strategyId && o.placedAt !== null && o.placedAt >= detectedAt)
+    .map((o) => o.placedAt!)
+    .sort()[0];
+  if (l.ordersSent === 1) assert.equal(new Date(l.at).toISOString(), first, 'to the first order going out');
+  else {
+    assert.equal(l.ordersSent, 0);
+    assert.equal(new Date(l.at).toISOString(), detectedAt, 'to the plan committed at the detection, nothing tradable yet');
+    assert.ok(first === undefined || first > detectedAt, 'its orders went later');
+  }
+}
+
 const SCENARIOS = join(import.meta.dirname, '..', '..', 'scenarios');
 
 describe('the seed scenarios', () => {
@@ -49,7 +79,7 @@ describe('the seed scenarios', () => {
       assert.match(critical[0]!.title, /ASSIGNMENT: SPY 2026-0\d-\d\d (440 P|460 C) x\d on /);
       assert.match(critical[0]!.text, /Orders: /);
       assert.equal(r.report.detections[0]!.cause, 'assignment');
-      assert.ok(typeof r.report.detections[0]!.latencyMs === 'number');
+      assertReaction(r);
       assertNoGateRefusals(r);
       // The journal holds the incident: detection, decision, orders, fills.
       const journal = await store.journal({ account: r.engine.account, types: ['detection', 'decision', 'order', 'fill'] });
