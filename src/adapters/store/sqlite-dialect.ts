@@ -34,6 +34,8 @@ export function sqliteDialect(opts: SqliteDialectOptions): SqlDialect {
   let kysely: Kysely<StoreTables> | null = null;
   // True when this open made the file: then it and its WAL/SHM files are made private (0600) after the switch to WAL.
   let created = false;
+  // Loose permissions found at open are said once the store has opened: a store that fails to open says only why.
+  let loose: string[] = [];
 
   for (const [k, v] of Object.entries(opts.pragmas)) {
     if (!PRAGMA_NAME.test(k) || !PRAGMA_VALUE.test(String(v))) {
@@ -52,8 +54,10 @@ export function sqliteDialect(opts: SqliteDialectOptions): SqlDialect {
     serial: { type: 'integer', autoIncrement: true },
 
     open() {
-      ensurePrivateDirectory(dirname(file), where, opts.warn);
-      created = preparePrivateFile(file, opts.warn);
+      loose = [];
+      const note = (m: string): void => void loose.push(m);
+      ensurePrivateDirectory(dirname(file), where, note);
+      created = preparePrivateFile(file, note);
       let db: Database.Database;
       try {
         db = new Database(file);
@@ -80,6 +84,8 @@ export function sqliteDialect(opts: SqliteDialectOptions): SqlDialect {
         throw new LegguardError('STORE_UNWRITABLE', `${where}: cannot switch to write-ahead logging (journal mode stays ${String(mode)})`, { file });
       }
       if (created) privatiseSqliteFiles(file);
+      for (const m of loose) opts.warn?.(m);
+      loose = [];
     },
 
     begin(mode) {
