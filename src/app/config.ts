@@ -11,7 +11,7 @@ import type { GuardConfig } from '../engine/guard-config.js';
 import { guardConfigSchema, parseGuardConfig } from './guard-config-schema.js';
 import { parseYamlMapping, readUserFile } from '../lib/yaml-file.js';
 import { fieldPath } from '../lib/zod-errors.js';
-import { legProblems } from '../core/leg-checks.js';
+import { duplicateLegs, expiredLegs } from '../core/leg-checks.js';
 
 /** The config file legguard looks for in the working directory when none is named. */
 export const DEFAULT_CONFIG_FILE = 'legguard.yaml';
@@ -75,7 +75,7 @@ export interface LegguardConfig {
  * Validates config text (YAML). Every problem is named with the file and the key, e.g.
  * `legguard.yaml: guard.onAssignment: Invalid option: expected one of "close"|"hedge"|"alert"`; all of them are
  * collected (a bad alert channel does not hide a bad port), and one error carries the list in `details.problems`.
- * Strategies are checked against `now`: a leg that has already expired or a contract written twice is refused.
+ * A strategy naming the same contract twice is refused (`config check` also refuses legs already expired).
  * Relative paths (dataDir, a sim scenario) are resolved against the file's directory.
  */
 export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv, now: number): LegguardConfig {
@@ -94,7 +94,11 @@ export interface ConfigCheck {
   readonly dataDir: string | null;
 }
 
-export function checkConfig(text: string, file: string, env: NodeJS.ProcessEnv, now: number): ConfigCheck {
+/**
+ * `refuseExpired`: a strategy with a leg already expired at `now` is a problem (`config check`); a running guard
+ * restarted after an expiry still starts (what the store holds decides what it guards).
+ */
+export function checkConfig(text: string, file: string, env: NodeJS.ProcessEnv, now: number, opts: { refuseExpired: boolean } = { refuseExpired: false }): ConfigCheck {
   const raw = text.trim() === '' ? {} : parseYamlMapping(text, file, 'CONFIG_INVALID', 'a config file is a mapping of keys (account, broker, guard, alerts ...)');
   const base = dirname(resolve(file));
   const rawDataDir = raw.dataDir === undefined ? 'data' : raw.dataDir;
@@ -120,7 +124,8 @@ export function checkConfig(text: string, file: string, env: NodeJS.ProcessEnv, 
   strategies.forEach((s, i) => {
     if (ids.has(s.id)) problems.push(`strategies[${i}].id: "${s.id}" is used twice`);
     ids.add(s.id);
-    for (const p of legProblems(s.legs, now)) problems.push(`strategies[${i}].legs[${p.index}]: strategy "${s.id}": ${p.message}`);
+    const legs = [...duplicateLegs(s.legs), ...(opts.refuseExpired ? expiredLegs(s.legs, now) : [])].sort((a, b) => a.index - b.index);
+    for (const p of legs) problems.push(`strategies[${i}].legs[${p.index}]: strategy "${s.id}": ${p.message}`);
   });
   let guard: GuardConfig | null = null;
   try {

@@ -9,26 +9,32 @@ export interface LegProblem {
 }
 
 /**
- * What is wrong with a strategy's legs at `now`, leg by leg: an option that has already expired (its last trading
- * session closed), and a contract written twice (legs are one per contract; the quantities are not added up, so the
- * person says which they meant). Pure: the clock is the caller's.
+ * A contract written twice in one strategy: legs are one per contract, and the quantities are not added up behind the
+ * person's back (which of the two did they mean?), so the second is refused naming the first.
  */
-export function legProblems(legs: readonly Leg[], now: number): LegProblem[] {
+export function duplicateLegs(legs: readonly Leg[]): LegProblem[] {
   const problems: LegProblem[] = [];
   const seen = new Map<string, number>();
   legs.forEach((leg, index) => {
-    const c = leg.contract;
-    const key = contractKey(c);
+    const key = contractKey(leg.contract);
     const first = seen.get(key);
     if (first !== undefined) {
-      problems.push({ index, message: `${describeContract(c)} is already legs[${first}]: write each contract once, with its whole quantity` });
+      problems.push({ index, message: `${describeContract(leg.contract)} is already legs[${first}]: write each contract once, with its whole quantity` });
     } else {
       seen.set(key, index);
     }
-    if (isOption(c)) {
-      const close = expiryClose(c.expiry);
-      if (now >= close) problems.push({ index, message: `${describeContract(c)} expired at ${formatNyTime(close)}` });
-    }
+  });
+  return problems;
+}
+
+/** Option legs whose last trading session has closed at `now` (the caller's clock): nothing is left to guard there. */
+export function expiredLegs(legs: readonly Leg[], now: number): LegProblem[] {
+  const problems: LegProblem[] = [];
+  legs.forEach((leg, index) => {
+    const c = leg.contract;
+    if (!isOption(c)) return;
+    const close = expiryClose(c.expiry);
+    if (now >= close) problems.push({ index, message: `${describeContract(c)} expired at ${formatNyTime(close)}` });
   });
   return problems;
 }

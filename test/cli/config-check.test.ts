@@ -118,7 +118,7 @@ describe('legguard config check', () => {
     assert.equal(r.code, 2);
     assert.equal(
       r.err,
-      `legguard config: ${dir}/legguard.yaml: 2 problems with alert channels:\n` +
+      `legguard config: ${dir}/legguard.yaml: 2 problems:\n` +
         '  alerts.channels[2]: alert channel "telegram" (telegram): environment variable TELEGRAM_BOT_TOKEN (tokenEnv) is not set\n' +
         '  alerts.channels[3]: alert channel "mail" (email): environment variable SMTP_PASSWORD (passwordEnv) is not set\n',
     );

@@ -1,4 +1,5 @@
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { LegguardError } from '../../core/errors.js';
 
 /**
@@ -81,5 +82,35 @@ export function privatiseSqliteFiles(file: string): void {
     } catch {
       // Not there (checkpointed away, or not yet made): nothing to do.
     }
+  }
+}
+
+/**
+ * Why `dir` cannot serve as a data directory, or null when it can: it exists but is not a directory or not writable
+ * by this user, or it is missing and cannot be created (its nearest existing parent is not a writable directory).
+ * Only looks; creates nothing.
+ */
+export function dataDirProblem(dir: string): string | null {
+  let at = dir;
+  for (;;) {
+    let st;
+    try {
+      st = statSync(at);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'unknown';
+      if (code !== 'ENOENT') return at === dir ? `cannot be examined (${code})` : `does not exist and cannot be created: ${at} cannot be examined (${code})`;
+      const parent = dirname(at);
+      if (parent === at) return 'does not exist';
+      at = parent;
+      continue;
+    }
+    const missing = at === dir ? '' : `does not exist and cannot be created: ${at} `;
+    if (!st.isDirectory()) return at === dir ? 'exists but is not a directory' : `${missing}is not a directory`;
+    try {
+      accessSync(at, constants.W_OK | constants.X_OK);
+    } catch {
+      return `${missing}is not writable by this user`;
+    }
+    return null;
   }
 }
