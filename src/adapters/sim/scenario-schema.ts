@@ -28,10 +28,12 @@ const instant = z
   .string()
   .regex(INSTANT, 'must be a time with a UTC offset, like "2026-01-28T02:30:00-05:00"')
   .refine((s) => !Number.isNaN(Date.parse(s)), 'is not a real time')
-  .refine((s) => {
-    const y = new Date(Date.parse(s)).getUTCFullYear();
-    return y >= FIRST_YEAR && y <= LAST_YEAR;
-  }, `must lie in the years ${FIRST_YEAR}-${LAST_YEAR}`);
+  .refine((s) => inYears(Date.parse(s)), `must lie in the years ${FIRST_YEAR}-${LAST_YEAR}`);
+
+function inYears(t: number): boolean {
+  const y = new Date(t).getUTCFullYear();
+  return y >= FIRST_YEAR && y <= LAST_YEAR;
+}
 
 const date = z
   .string()
@@ -194,7 +196,8 @@ function crossCheck(s: ScenarioInput, ctx: z.RefinementCtx): void {
   const start = Date.parse(s.start);
   const until = Date.parse(s.until);
   if (until <= start) issue(['until'], `must be after start (${s.start})`);
-  else if (until - start > MAX_SCENARIO_SPAN_MS) issue(['until'], `must be within ${MAX_SCENARIO_SPAN_DAYS} days (two years) of start (${s.start})`);
+  // (A time outside the years is already named by its field.)
+  else if (inYears(start) && inYears(until) && until - start > MAX_SCENARIO_SPAN_MS) issue(['until'], `must be within ${MAX_SCENARIO_SPAN_DAYS} days (two years) of start (${s.start})`);
 
   const known = new Map<string, 'stock' | 'index'>();
   // Dividends still to come at a time must stay below the price then (the pricing escrows them from the spot).
