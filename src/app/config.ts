@@ -10,7 +10,8 @@ import type { StrategyDefinition } from '../core/strategy.js';
 import type { GuardConfig } from '../engine/guard-config.js';
 import { guardConfigSchema, parseGuardConfig } from './guard-config-schema.js';
 import { parseYamlMapping, readUserFile } from '../lib/yaml-file.js';
-import { zodToError } from '../lib/zod-errors.js';
+import { fieldPath } from '../lib/zod-errors.js';
+import { duplicateLegs, expiredLegs } from '../core/leg-checks.js';
 
 /** The config file legguard looks for in the working directory when none is named. */
 export const DEFAULT_CONFIG_FILE = 'legguard.yaml';
@@ -71,55 +72,122 @@ export interface LegguardConfig {
 }
 
 /**
- * Validates config text (YAML). Every problem is CONFIG_INVALID naming the file and the key, e.g.
- * `legguard.yaml: guard.onAssignment: Invalid option: expected one of "close"|"hedge"|"alert"`.
+ * Validates config text (YAML). Every problem is named with the file and the key, e.g.
+ * `legguard.yaml: guard.onAssignment: Invalid option: expected one of "close"|"hedge"|"alert"`; all of them are
+ * collected (a bad alert channel does not hide a bad port), and one error carries the list in `details.problems`.
+ * A strategy naming the same contract twice is refused (`config check` also refuses legs already expired).
  * Relative paths (dataDir, a sim scenario) are resolved against the file's directory.
  */
 export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv, now: number): LegguardConfig {
+  const r = checkConfig(text, file, env, now);
+  if (r.config === null) throw configError(file, r.problems, r.onlyChannels);
+  return r.config;
+}
+
+/** Every problem of a config text: the config when there is none, else the problems (`key: what`, without the file). */
+export interface ConfigCheck {
+  readonly config: LegguardConfig | null;
+  readonly problems: readonly string[];
+  /** True when every problem is an alert channel entry (the error is then ALERT_CHANNEL_INVALID). */
+  readonly onlyChannels: boolean;
+  /** Where the state would live, when the file says so validly (or by default): checked even when other keys are bad. */
+  readonly dataDir: string | null;
+}
+
+/**
+ * `refuseExpired`: a strategy with a leg already expired at `now` is a problem (`config check`); a running guard
+ * restarted after an expiry still starts (what the store holds decides what it guards).
+ */
+export function checkConfig(text: string, file: string, env: NodeJS.ProcessEnv, now: number, opts: { refuseExpired: boolean } = { refuseExpired: false }): ConfigCheck {
   const raw = text.trim() === '' ? {} : parseYamlMapping(text, file, 'CONFIG_INVALID', 'a config file is a mapping of keys (account, broker, guard, alerts ...)');
-  checkChannels(raw, file);
-  const r = configSchema.safeParse(raw);
-  if (!r.success) throw zodToError('CONFIG_INVALID', file, r.error);
-  const c = r.data;
   const base = dirname(resolve(file));
+  const rawDataDir = raw.dataDir === undefined ? 'data' : raw.dataDir;
+  const dataDir = typeof rawDataDir === 'string' && rawDataDir !== '' ? abs(base, rawDataDir) : null;
+  const channelProblems = checkChannels(raw);
+  const problems: string[] = channelProblems.map((p) => p.problem);
+  const reported = new Set(channelProblems.map((p) => p.index));
+  const r = configSchema.safeParse(raw);
+  if (!r.success) {
+    for (const i of r.error.issues) {
+      // A channel entry already named on its own (with the known types) is not named again by the whole-file schema.
+      if (i.path[0] === 'alerts' && i.path[1] === 'channels' && typeof i.path[2] === 'number' && reported.has(i.path[2])) continue;
+      problems.push(`${fieldPath(i.path)}: ${i.message}`);
+    }
+  }
+  if (!r.success || problems.length > 0) return { config: null, problems, onlyChannels: problems.length === channelProblems.length, dataDir };
+  const c = r.data;
   const account = AccountId.parse(c.account);
   const url = env[c.database.urlEnv];
   const broker: BrokerConfig = c.broker;
   const strategies = buildStrategies(c.strategies, account, now);
   const ids = new Set<string>();
   strategies.forEach((s, i) => {
-    if (ids.has(s.id)) throw new LegguardError('CONFIG_INVALID', `${file}: strategies[${i}].id: "${s.id}" is used twice`, { file, field: `strategies[${i}].id` });
+    if (ids.has(s.id)) problems.push(`strategies[${i}].id: "${s.id}" is used twice`);
     ids.add(s.id);
+    const legs = [...duplicateLegs(s.legs), ...(opts.refuseExpired ? expiredLegs(s.legs, now) : [])].sort((a, b) => a.index - b.index);
+    for (const p of legs) problems.push(`strategies[${i}].legs[${p.index}]: strategy "${s.id}": ${p.message}`);
   });
+  let guard: GuardConfig | null = null;
+  try {
+    guard = parseGuardConfig(c.guard, file);
+  } catch (e) {
+    if (!LegguardError.is(e)) throw e;
+    const listed = e.details.problems;
+    if (Array.isArray(listed)) problems.push(...listed.map(String));
+    else problems.push(e.message.startsWith(`${file}: `) ? e.message.slice(file.length + 2) : e.message);
+  }
+  if (problems.length > 0 || guard === null) return { config: null, problems, onlyChannels: false, dataDir };
   return {
-    file,
-    account,
-    dataDir: abs(base, c.dataDir),
-    databaseUrl: url !== undefined && url !== '' ? url : null,
-    databaseUrlEnv: c.database.urlEnv,
-    pgSchema: c.database.schema ?? null,
-    broker,
-    guard: parseGuardConfig(c.guard, file),
-    alerts: c.alerts,
-    strategies,
-    log: c.log,
+    config: {
+      file,
+      account,
+      dataDir: abs(base, c.dataDir),
+      databaseUrl: url !== undefined && url !== '' ? url : null,
+      databaseUrlEnv: c.database.urlEnv,
+      pgSchema: c.database.schema ?? null,
+      broker,
+      guard,
+      alerts: c.alerts,
+      strategies,
+      log: c.log,
+    },
+    problems: [],
+    onlyChannels: false,
+    dataDir,
   };
+}
+
+/**
+ * One error for a file's problems: one problem is one line (`file: key: what`); several are a count and one line
+ * each, so that every problem is seen in one run.
+ */
+export function configError(file: string, problems: readonly string[], onlyChannels = false): LegguardError {
+  const code = onlyChannels ? 'ALERT_CHANNEL_INVALID' : 'CONFIG_INVALID';
+  const message = problems.length === 1 ? `${file}: ${problems[0]!}` : `${file}: ${problems.length} problems:\n  ${problems.join('\n  ')}`;
+  const first = problems[0] ?? '';
+  return new LegguardError(code, message, { file, field: first.slice(0, Math.max(0, first.indexOf(': '))), problems: [...problems] });
 }
 
 /**
  * Alert channel entries are checked on their own first: the alerts schema names the channel and, for an unknown
  * type, the known ones (`alerts.channels[0]: alert channel "oncall": unknown channel type "pager"; known: console,
- * ...`), where the whole-file schema would only say the discriminator is invalid. Other problems of the `alerts:`
- * section are left to the whole-file check, which names their key.
+ * ...`), where the whole-file schema would only say the discriminator is invalid. Every bad entry is named. Other
+ * problems of the `alerts:` section are left to the whole-file check, which names their key.
  */
-function checkChannels(raw: Record<string, unknown>, file: string): void {
-  try {
-    parseAlertsConfig(raw.alerts);
-  } catch (e) {
-    if (!LegguardError.is(e, 'ALERT_CHANNEL_INVALID')) return;
-    const field = `alerts.channels[${String(e.details.index)}]`;
-    throw new LegguardError('ALERT_CHANNEL_INVALID', `${file}: ${field}: ${e.message}`, { ...e.details, file, field }, { cause: e });
-  }
+function checkChannels(raw: Record<string, unknown>): { index: number; problem: string }[] {
+  const alerts = raw.alerts;
+  const channels: unknown = typeof alerts === 'object' && alerts !== null ? (alerts as Record<string, unknown>).channels : undefined;
+  if (!Array.isArray(channels)) return [];
+  const out: { index: number; problem: string }[] = [];
+  channels.forEach((ch: unknown, index) => {
+    try {
+      parseAlertsConfig({ channels: [ch] });
+    } catch (e) {
+      if (!LegguardError.is(e, 'ALERT_CHANNEL_INVALID')) return;
+      out.push({ index, problem: `alerts.channels[${index}]: ${e.message}` });
+    }
+  });
+  return out;
 }
 
 function abs(base: string, p: string): string {

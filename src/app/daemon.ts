@@ -73,7 +73,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   for (const line of timing.raised) log('info', `drill: ${line}`);
   const guardConfig = timing.config;
 
-  const store: StorePort = await openStore(storeOptions(config));
+  const store: StorePort = await openStore({ ...storeOptions(config), warn: (text) => log('warn', text) });
   const owner = lockOwner();
   let alerts: AlertService | null = null;
   let broker: IbBroker | null = null;

@@ -52,7 +52,7 @@ export function ackCommand(deps: StoreDeps = defaultStoreDeps): Command {
       }
       const id = IncidentId.parse(positionals[0]);
       const by = checkBy(str('by') ?? io.env.USER ?? io.env.LOGNAME ?? 'cli');
-      const store = await openCommandStore(await ackStore({ config: str('config'), dataDir: str('data-dir') }, io), deps, false);
+      const store = await openCommandStore(await ackStore({ config: str('config'), dataDir: str('data-dir') }, io), deps, false, io);
       try {
         const waiting = await store.unackedCritical();
         const wasWaiting = waiting.some((w) => w.incidentId === id);

@@ -48,7 +48,7 @@ export function describeStore(opts: OpenStoreOptions): string {
  * a fresh, empty database: reading or acknowledging in an empty store would only hide a wrong path. Commands that
  * add strategies create it, as the guard does at its first start.
  */
-export async function openCommandStore(opts: OpenStoreOptions, deps: StoreDeps, create: boolean): Promise<StorePort> {
+export async function openCommandStore(opts: OpenStoreOptions, deps: StoreDeps, create: boolean, io?: Pick<CommandIo, 'stderr'>): Promise<StorePort> {
   const url = opts.databaseUrl ?? '';
   if (!create && url === '' && !existsSync(join(opts.dataDir, SQLITE_FILE))) {
     throw new LegguardError(
@@ -57,5 +57,6 @@ export async function openCommandStore(opts: OpenStoreOptions, deps: StoreDeps, 
       { dataDir: opts.dataDir },
     );
   }
-  return deps.openStore(opts);
+  // A data directory or database open to group/others is said once on stderr (stdout stays the command's output).
+  return deps.openStore(io !== undefined ? { ...opts, warn: (m) => io.stderr.write(`warning: ${m}\n`) } : opts);
 }

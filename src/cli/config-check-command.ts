@@ -1,19 +1,21 @@
 import type { ConfiguredChannel } from '../adapters/alerts/alert-channel.js';
 import { buildChannels } from '../adapters/alerts/build-channels.js';
 import { createStore } from '../adapters/store/open-store.js';
-import { DEFAULT_CONFIG_FILE, type LegguardConfig } from '../app/config.js';
+import { resolve } from 'node:path';
+import { dataDirProblem } from '../adapters/store/data-dir.js';
+import { checkConfig, configError, DEFAULT_CONFIG_FILE, type LegguardConfig } from '../app/config.js';
+import { readUserFile } from '../lib/yaml-file.js';
 import { LegguardError } from '../core/errors.js';
 import type { Command, CommandIo } from './command.js';
 import { storeOptions } from './command-store.js';
-import { resolveConfig } from './config-source.js';
 import { summariseConfig } from './config-summary.js';
 import { parseCommandArgs } from './parse-args.js';
 
 /**
  * Builds every alert channel on its own, so that a problem names the channel's place in the file
- * (`alerts.channels[1]`) as well as the channel; all problems are collected into one error.
+ * (`alerts.channels[1]`) as well as the channel; every problem is returned.
  */
-function checkChannels(config: LegguardConfig, io: CommandIo): ConfiguredChannel[] {
+function checkChannels(config: LegguardConfig, io: CommandIo): { built: ConfiguredChannel[]; problems: string[] } {
   const built: ConfiguredChannel[] = [];
   const problems: string[] = [];
   config.alerts.channels.forEach((ch, i) => {
@@ -27,35 +29,41 @@ function checkChannels(config: LegguardConfig, io: CommandIo): ConfiguredChannel
   });
   // Nothing is sent here; the channels are built only to check them.
   for (const c of built) c.channel.close();
-  if (problems.length > 0) {
-    const file = config.file ?? DEFAULT_CONFIG_FILE;
-    throw new LegguardError(
-      'ALERT_CHANNEL_INVALID',
-      problems.length === 1 ? `${file}: ${problems[0]!}` : `${file}: ${problems.length} problems with alert channels:\n  ${problems.join('\n  ')}`,
-      { file, problems },
-    );
-  }
-  return built;
+  return { built, problems };
 }
 
 /** A database URL that cannot be used is a config problem: it names the variable it came from, never the value. */
-function checkDatabase(config: LegguardConfig): void {
+function checkDatabase(config: LegguardConfig): string | null {
+  if (config.databaseUrl === null) return null;
   try {
     createStore(storeOptions(config));
+    return null;
   } catch (e) {
     if (!LegguardError.is(e)) throw e;
-    const key = config.databaseUrl !== null ? `database (the URL in ${config.databaseUrlEnv})` : 'dataDir';
-    throw new LegguardError('CONFIG_INVALID', `${config.file ?? DEFAULT_CONFIG_FILE}: ${key}: ${e.message}`, { file: config.file, field: key }, { cause: e });
+    return `database (the URL in ${config.databaseUrlEnv}): ${e.message}`;
   }
+}
+
+/** The data directory (SQLite, and the guard's local state) must be, or be able to become, a writable directory. */
+function checkDataDir(dataDir: string | null): string | null {
+  if (dataDir === null) return null;
+  const problem = dataDirProblem(dataDir);
+  return problem === null ? null : `dataDir: ${dataDir} ${problem}`;
+}
+
+export interface ConfigCheckDeps {
+  /** The clock legs are checked against (an expired leg is refused); tests pin it. */
+  readonly now: () => number;
 }
 
 /**
  * `legguard config check [--config FILE]`: validates the config file as `legguard run` reads it, checks that every
- * alert channel's secrets are in the environment (without printing them) and that the database URL is usable, then
- * prints a short summary. Exit 0 when valid, 2 naming the file, the key and the problem otherwise. Connects to
+ * alert channel's secrets are in the environment (without printing them), that the database URL is usable and that
+ * the data directory is (or can become) a writable directory, then prints a short summary. Every problem in the file
+ * is reported in one run. Exit 0 when valid, 2 naming the file, the keys and the problems otherwise. Connects to
  * nothing: no broker, no database, no alert service.
  */
-export function configCheckCommand(): Command {
+export function configCheckCommand(deps: ConfigCheckDeps = { now: () => Date.now() }): Command {
   return {
     name: 'config',
     summary: 'config check: validate the config file (and the alert secrets it names) and summarise it',
@@ -66,11 +74,27 @@ export function configCheckCommand(): Command {
         throw new LegguardError('INVALID_INPUT', `expected "config check"; usage: ${this.usage}`);
       }
       // The default file, when no --config: a check of the built-in defaults would say nothing about the guard.
-      const file = typeof values.config === 'string' ? values.config : DEFAULT_CONFIG_FILE;
-      const config = await resolveConfig({ config: file }, io, Date.now());
-      checkDatabase(config);
-      const channels = checkChannels(config, io);
-      io.stdout.write(`${summariseConfig(config, channels).join('\n')}\n`);
+      const file = resolve(io.cwd, typeof values.config === 'string' ? values.config : DEFAULT_CONFIG_FILE);
+      const text = await readUserFile(file, 'CONFIG_INVALID', 'config file');
+      const r = checkConfig(text, file, io.env, deps.now(), { refuseExpired: true });
+      const problems = [...r.problems];
+      const ioProblems: string[] = [];
+      const dir = checkDataDir(r.config?.dataDir ?? r.dataDir);
+      if (dir !== null) ioProblems.push(dir);
+      let channels: ConfiguredChannel[] = [];
+      if (r.config !== null) {
+        const db = checkDatabase(r.config);
+        if (db !== null) ioProblems.push(db);
+        const ch = checkChannels(r.config, io);
+        channels = ch.built;
+        problems.push(...ch.problems);
+      }
+      problems.push(...ioProblems);
+      if (problems.length > 0) {
+        const onlyChannels = ioProblems.length === 0 && (r.config !== null ? true : r.onlyChannels);
+        throw configError(file, problems, onlyChannels);
+      }
+      io.stdout.write(`${summariseConfig(r.config!, channels).join('\n')}\n`);
       return 0;
     },
   };

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { loadScenario } from '../adapters/sim/load-scenario.js';
 import { openStore, SQLITE_FILE } from '../adapters/store/open-store.js';
@@ -19,9 +19,8 @@ export function useColor(io: CommandIo): boolean {
   return io.stdout.isTTY === true;
 }
 
-/** A fresh SQLite store for one replay: the previous run's file is removed so every run starts clean. */
+/** A fresh SQLite store for one replay: the previous run's file is removed so every run starts clean (the store makes the directory, private). */
 export async function freshReplayStore(dataDir: string): Promise<StorePort> {
-  mkdirSync(dataDir, { recursive: true });
   for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(join(dataDir, SQLITE_FILE + suffix), { force: true });
   return openStore({ dataDir });
 }

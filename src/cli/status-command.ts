@@ -155,7 +155,7 @@ export function statusCommand(deps: StoreDeps = defaultStoreDeps): Command {
       const config = await storeCommandConfig(values, io, now);
       const opts = storeOptions(config);
       const redactor = new Redactor([...channelSecrets(config.alerts, io.env), config.databaseUrl !== null ? urlPassword(config.databaseUrl) : null]);
-      const store = await openCommandStore(opts, deps, false);
+      const store = await openCommandStore(opts, deps, false, io);
       let report: StatusReport;
       try {
         report = await gatherStatus(store, config, describeStore(opts), now);

@@ -53,7 +53,7 @@ export async function strategiesAdd(args: readonly string[], io: CommandIo, deps
   const defs = buildStrategies([r.data], config.account, now);
   refuseExpiredLegs(defs, now, (_, j) => `--leg ${j + 1} ${JSON.stringify(specs[j])}`);
   const opts = storeOptions(config);
-  const store = await openCommandStore(opts, deps, true);
+  const store = await openCommandStore(opts, deps, true, io);
   try {
     const result = await guardNewStrategies(store, config.account, defs, { replace: values.replace === true, now, source: 'legguard strategies add' });
     const d = defs[0]!;

@@ -22,7 +22,7 @@ export async function strategiesImport(args: readonly string[], io: CommandIo, d
   const defs = await readStrategiesFile(file, config.account, now);
   refuseExpiredLegs(defs, now, (i, j) => `${file}: strategies[${i}].legs[${j}] (${defs[i]!.id})`);
   const opts = storeOptions(config);
-  const store = await openCommandStore(opts, deps, true);
+  const store = await openCommandStore(opts, deps, true, io);
   try {
     const result = await guardNewStrategies(store, config.account, defs, { replace: values.replace === true, now, source: `legguard strategies import ${file}` });
     const replaced = new Map(result.replaced.map((r) => [r.id, r.was]));

@@ -12,7 +12,7 @@ export async function strategiesList(args: readonly string[], io: CommandIo, dep
   if (positionals.length > 0) throw new LegguardError('INVALID_INPUT', `list takes no arguments; usage: ${LIST_USAGE}`);
   const config = await storeCommandConfig(values, io, deps.clock.now());
   const opts = storeOptions(config);
-  const store = await openCommandStore(opts, deps, false);
+  const store = await openCommandStore(opts, deps, false, io);
   try {
     const list = await store.listStrategies(config.account);
     if (values.json === true) {

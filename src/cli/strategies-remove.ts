@@ -23,7 +23,7 @@ export async function strategiesRemove(args: readonly string[], io: CommandIo, d
   const now = deps.clock.now();
   const config = await storeCommandConfig(values, io, now);
   const opts = storeOptions(config);
-  const store = await openCommandStore(opts, deps, false);
+  const store = await openCommandStore(opts, deps, false, io);
   try {
     const all = await store.listStrategies(config.account);
     const by = new Map<string, StrategyRecord>(all.map((r) => [r.definition.id, r]));

@@ -1,16 +1,21 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runLegguard } from './cli-run.js';
+import { configCheckCommand } from '../../src/cli/config-check-command.js';
+import { runLegguard, runLegguardProcess } from './cli-run.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/legguard.yaml', import.meta.url));
 const TOKEN = '7001234567:AAE_abcdefghijklmnopqrstuvwxyz012345';
 const PG_PASSWORD = 'pg-Secr3t';
 /** What the example's channels read from the environment. */
 const SECRETS = { NTFY_TOPIC: 'lg-topic-93', TELEGRAM_BOT_TOKEN: TOKEN, SMTP_PASSWORD: 'smtp-pw-77' };
+
+/** The clock `config check` runs with in these tests: legs are judged expired against it, not the machine's date. */
+const NOW = Date.parse('2026-11-24T12:00:00Z');
+const pinned = [configCheckCommand({ now: () => NOW })];
 
 const root = mkdtempSync(join(tmpdir(), 'legguard-config-check-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -26,7 +31,7 @@ describe('legguard config check', () => {
   test('the example config with its secrets set: exit 0 and a summary that shows no secret', async () => {
     const dir = dirWith({});
     copyFileSync(EXAMPLE, join(dir, 'legguard.yaml'));
-    const r = await runLegguard(['config', 'check'], { cwd: dir, env: { ...SECRETS, DATABASE_URL: `postgres://guard:${PG_PASSWORD}@db.example:5432/legguard` } });
+    const r = await runLegguard(['config', 'check'], { cwd: dir, env: { ...SECRETS, DATABASE_URL: `postgres://guard:${PG_PASSWORD}@db.example:5432/legguard` }, commands: pinned });
     assert.equal(r.err, '');
     assert.equal(r.code, 0);
     const lines = r.out.trimEnd().split('\n');
@@ -100,7 +105,7 @@ describe('legguard config check', () => {
   for (const [what, text, env, re] of bad) {
     test(`${what}: exit 2, one message naming the file, the key and the problem`, async () => {
       const dir = dirWith({ 'bad.yaml': text });
-      const r = await runLegguard(['config', 'check', '--config', 'bad.yaml'], { cwd: dir, env });
+      const r = await runLegguard(['config', 'check', '--config', 'bad.yaml'], { cwd: dir, env, commands: pinned });
       assert.equal(r.code, 2, r.err);
       assert.equal(r.out, '');
       assert.ok(r.err.startsWith(`legguard config: ${dir}/bad.yaml: `), r.err);
@@ -114,14 +119,88 @@ describe('legguard config check', () => {
   test('several channels without their secrets are named together', async () => {
     const dir = dirWith({});
     copyFileSync(EXAMPLE, join(dir, 'legguard.yaml'));
-    const r = await runLegguard(['config', 'check'], { cwd: dir, env: { NTFY_TOPIC: SECRETS.NTFY_TOPIC } });
+    const r = await runLegguard(['config', 'check'], { cwd: dir, env: { NTFY_TOPIC: SECRETS.NTFY_TOPIC }, commands: pinned });
     assert.equal(r.code, 2);
     assert.equal(
       r.err,
-      `legguard config: ${dir}/legguard.yaml: 2 problems with alert channels:\n` +
+      `legguard config: ${dir}/legguard.yaml: 2 problems:\n` +
         '  alerts.channels[2]: alert channel "telegram" (telegram): environment variable TELEGRAM_BOT_TOKEN (tokenEnv) is not set\n' +
         '  alerts.channels[3]: alert channel "mail" (email): environment variable SMTP_PASSWORD (passwordEnv) is not set\n',
     );
+  });
+
+  test('every problem in the file in one run: an unknown channel type hides nothing else', async () => {
+    const dir = dirWith({
+      'bad.yaml':
+        'account: DU1\nbroker: { port: 70000 }\nguard: { onAssignment: closee }\n' +
+        'alerts: { channels: [ { type: pager, name: oncall }, { type: console, name: c, colour: red } ] }\n',
+    });
+    const r = await runLegguard(['config', 'check', '--config', 'bad.yaml'], { cwd: dir, commands: pinned });
+    assert.equal(r.code, 2, r.err);
+    assert.equal(r.out, '');
+    const lines = r.err.trimEnd().split('\n');
+    assert.equal(lines[0], `legguard config: ${dir}/bad.yaml: 4 problems:`);
+    const rest = lines.slice(1).map((l) => l.trim());
+    assert.equal(rest.length, 4, r.err);
+    assert.match(rest.find((l) => l.startsWith('alerts.channels[0]:')) ?? '', /unknown channel type "pager"; known: console/);
+    assert.match(rest.find((l) => l.startsWith('alerts.channels[1]:')) ?? '', /colour/);
+    assert.match(rest.find((l) => l.startsWith('broker.port:')) ?? '', /<=65535/);
+    assert.match(rest.find((l) => l.startsWith('guard.onAssignment:')) ?? '', /"close"\|"hedge"\|"alert"/);
+  });
+
+  test('strategies with legs already expired (by the injected clock) or the same leg twice are refused, all named', async () => {
+    const dir = dirWith({
+      'bad.yaml':
+        'account: DU1\nstrategies:\n' +
+        '  - { id: old-put, legs: [ { symbol: SPY, right: P, strike: 300, expiry: 1999-01-15, qty: -1 } ] }\n' +
+        '  - { id: twice, legs: [ { symbol: SPY, right: P, strike: 440, expiry: 2026-12-18, qty: -1 }, { symbol: SPY, right: P, strike: 440, expiry: 2026-12-18, qty: -1 } ] }\n' +
+        '  - { id: fine, legs: [ { symbol: SPY, right: P, strike: 440, expiry: 2026-12-18, qty: -1 } ] }\n',
+    });
+    const r = await runLegguard(['config', 'check', '--config', 'bad.yaml'], { cwd: dir, commands: pinned });
+    assert.equal(r.code, 2, r.err);
+    assert.equal(
+      r.err,
+      `legguard config: ${dir}/bad.yaml: 2 problems:\n` +
+        '  strategies[0].legs[0]: strategy "old-put": SPY 1999-01-15 300 P expired at 1999-01-15 16:00:00 ET\n' +
+        '  strategies[1].legs[1]: strategy "twice": SPY 2026-12-18 440 P is already legs[0]: write each contract once, with its whole quantity\n',
+    );
+    // The same file a month later: the December legs have expired too.
+    const later = await runLegguard(['config', 'check', '--config', 'bad.yaml'], { cwd: dir, commands: [configCheckCommand({ now: () => Date.parse('2027-01-05T12:00:00Z') })] });
+    assert.equal(later.code, 2);
+    assert.match(later.err, /strategy "fine": SPY 2026-12-18 440 P expired at 2026-12-18 16:00:00 ET/);
+  });
+
+  test('a dataDir that is a file, or that cannot be written: exit 2 naming it, with the other problems', async () => {
+    const dir = dirWith({ 'state': 'not a directory', 'a.yaml': 'account: DU1\ndataDir: state\nbroker: { port: 0 }\n' });
+    const r = await runLegguard(['config', 'check', '--config', 'a.yaml'], { cwd: dir, commands: pinned });
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, new RegExp(`^legguard config: ${dir}/a\\.yaml: 2 problems:\n`));
+    assert.match(r.err, /^ {2}broker\.port: Too small/m);
+    assert.match(r.err, new RegExp(`^  dataDir: ${dir}/state exists but is not a directory$`, 'm'));
+
+    const ro = dirWith({ 'b.yaml': 'account: DU1\ndataDir: ro/data\n' });
+    mkdirSync(join(ro, 'ro'), { mode: 0o555 });
+    chmodSync(join(ro, 'ro'), 0o555);
+    chmodSync(ro, 0o755);
+    chmodSync(join(ro, 'b.yaml'), 0o644);
+    const child = await runLegguardProcess(['config', 'check', '--config', 'b.yaml'], { cwd: ro, unprivileged: true });
+    assert.equal(child.code, 2, child.err);
+    assert.equal(child.err, `legguard config: ${ro}/b.yaml: dataDir: ${ro}/ro/data does not exist and cannot be created: ${ro}/ro is not writable by this user\n`);
+  });
+
+  test('a YAML alias bomb or an oversized file: exit 2 and one line naming the file (a real process)', async () => {
+    const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+    for (const [prev, name] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f'], ['f', 'g'], ['g', 'h'], ['h', 'i']] as const) {
+      levels.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`);
+    }
+    const dir = dirWith({ 'bomb.yaml': `${levels.join('\n')}\naccount: DU1\n`, 'big.yaml': `account: DU1\n# ${'x'.repeat(1024 * 1024)}\n` });
+    const bomb = await runLegguardProcess(['config', 'check', '--config', 'bomb.yaml'], { cwd: dir });
+    assert.equal(bomb.code, 2, bomb.err);
+    assert.equal(bomb.out, '');
+    assert.equal(bomb.err, `legguard config: ${dir}/bomb.yaml: too many YAML aliases (more than 100 expansions; an alias bomb?): write the values out instead\n`);
+    const big = await runLegguardProcess(['config', 'check', '--config', 'big.yaml'], { cwd: dir });
+    assert.equal(big.code, 2, big.err);
+    assert.equal(big.err, `legguard config: ${dir}/big.yaml: cannot read the config file: larger than 1 MiB (the limit for a file legguard reads)\n`);
   });
 
   test('no file: the default legguard.yaml is missing, or the named one; bad usage', async () => {

@@ -158,6 +158,23 @@ describe('scenario loader', () => {
     );
   });
 
+  test('times lie within two years of start and durations are bounded, naming the field', () => {
+    const at = '2026-01-27T10:00:00-05:00';
+    expectInvalid({ ...base(), until: '9999-12-31T00:00:00Z' }, 'until', /must lie in the years 1990-2100/);
+    expectInvalid({ ...base(), until: '2029-01-28T10:30:00-05:00' }, 'until', /within 731 days \(two years\) of start/);
+    expectInvalid({ ...base(), start: '0001-01-01T00:00:00Z' }, 'start', /must lie in the years/);
+    expectInvalid({ ...base(), events: [{ at: '9999-01-01T00:00:00Z', price: { SPY: 1 } }] }, 'events[0].at', /must lie in the years/);
+    expectInvalid(withEvent({ at, disconnect: { seconds: 1e300 } }), 'events[0].disconnect.seconds', /at most 604800 \(7 days\)/);
+    expectInvalid(withEvent({ at, disconnect: { seconds: 7 * 86_400 + 1 } }), 'events[0].disconnect.seconds', /at most 604800/);
+    expectInvalid(withEvent({ at, fills: { mode: 'delayed', delayMs: 1e15 } }), 'events[0].fills.delayMs', /at most 86400000/);
+    // Just inside the bounds is fine: two years less a day, a disconnect of exactly a week.
+    const ok = parseScenario(
+      JSON.stringify({ ...base(), until: '2028-01-25T10:30:00-05:00', events: [{ at, disconnect: { seconds: 7 * 86_400 } }] }),
+      'scenarios/ok.yaml',
+    );
+    assert.equal(ok.events[0]!.kind, 'disconnect');
+  });
+
   test('a missing file is SCENARIO_INVALID naming it', async () => {
     await assert.rejects(loadScenario('/nonexistent/scenario.yaml'), (e: unknown) => {
       assert.ok(LegguardError.is(e, 'SCENARIO_INVALID'), 'code');

@@ -11,12 +11,29 @@ import { FILL_MODES } from './fill-model.js';
  * event before `start`, an option trade at 02:30) are both reported as zod issues with the path of the bad field.
  */
 
+/** A scenario spans at most this long: `until` and every event lie within it from `start`. */
+export const MAX_SCENARIO_SPAN_DAYS = 731;
+const MAX_SCENARIO_SPAN_MS = MAX_SCENARIO_SPAN_DAYS * 86_400_000;
+/** The longest scripted disconnect: a week (a longer outage is a different drill). */
+export const MAX_DISCONNECT_SECONDS = 7 * 86_400;
+/** The longest fill delay the simulator takes: a day. */
+export const MAX_FILL_DELAY_MS = 86_400_000;
+/** Scenario times lie in these years (the trading calendar knows nothing outside them). */
+const FIRST_YEAR = 1990;
+const LAST_YEAR = 2100;
+
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 const instant = z
   .string()
   .regex(INSTANT, 'must be a time with a UTC offset, like "2026-01-28T02:30:00-05:00"')
-  .refine((s) => !Number.isNaN(Date.parse(s)), 'is not a real time');
+  .refine((s) => !Number.isNaN(Date.parse(s)), 'is not a real time')
+  .refine((s) => inYears(Date.parse(s)), `must lie in the years ${FIRST_YEAR}-${LAST_YEAR}`);
+
+function inYears(t: number): boolean {
+  const y = new Date(t).getUTCFullYear();
+  return y >= FIRST_YEAR && y <= LAST_YEAR;
+}
 
 const date = z
   .string()
@@ -104,7 +121,7 @@ export type ScenarioAction = (typeof ACTIONS)[number];
 
 const fills = z.strictObject({
   mode: z.enum(FILL_MODES),
-  delayMs: whole.nonnegative().optional(),
+  delayMs: whole.nonnegative().max(MAX_FILL_DELAY_MS, `must be at most ${MAX_FILL_DELAY_MS} (a day)`).optional(),
   fraction: z.number().gt(0).lt(1).optional(),
   reason: z.string().min(1).optional(),
   positionFirst: z.boolean().optional(),
@@ -119,7 +136,9 @@ const event = z
     exercise: optionRef(whole.positive()).optional(),
     trade: z.strictObject({ ...contractShape, qty: nonZero }).superRefine(checkContract).optional(),
     liquidate: z.strictObject({ ...contractShape, qty: whole.positive() }).superRefine(checkContract).optional(),
-    disconnect: z.strictObject({ seconds: positive, dataLost: z.boolean().optional() }).optional(),
+    disconnect: z
+      .strictObject({ seconds: positive.max(MAX_DISCONNECT_SECONDS, `must be at most ${MAX_DISCONNECT_SECONDS} (7 days)`), dataLost: z.boolean().optional() })
+      .optional(),
     fills: fills.optional(),
   })
   .superRefine((e, ctx) => {
@@ -177,6 +196,8 @@ function crossCheck(s: ScenarioInput, ctx: z.RefinementCtx): void {
   const start = Date.parse(s.start);
   const until = Date.parse(s.until);
   if (until <= start) issue(['until'], `must be after start (${s.start})`);
+  // (A time outside the years is already named by its field.)
+  else if (inYears(start) && inYears(until) && until - start > MAX_SCENARIO_SPAN_MS) issue(['until'], `must be within ${MAX_SCENARIO_SPAN_DAYS} days (two years) of start (${s.start})`);
 
   const known = new Map<string, 'stock' | 'index'>();
   // Dividends still to come at a time must stay below the price then (the pricing escrows them from the spot).

@@ -11,7 +11,7 @@ export const SQLITE_FILE = 'legguard.db';
 /**
  * Where legguard keeps its state. The one place that chooses the database:
  * - `databaseUrl` set (the CLI passes `DATABASE_URL`): PostgreSQL at that URL;
- * - otherwise SQLite in `<dataDir>/legguard.db` (the directory is created when missing).
+ * - otherwise SQLite in `<dataDir>/legguard.db` (the directory is created when missing, mode 0700; the files 0600).
  *
  * @example
  *   const store = await openStore({ dataDir: './data', databaseUrl: process.env.DATABASE_URL });
@@ -38,6 +38,11 @@ export interface OpenStoreOptions {
    * to cap the file at 1 GiB with 4 KiB pages; a commit past the cap fails with STORE_UNWRITABLE and writes nothing.
    */
   readonly sqlitePragmas?: Readonly<Record<string, string | number>>;
+  /**
+   * SQLite: told once when the data directory or the database file already exists open to group or others (legguard
+   * makes them 0700 and 0600 when it creates them, and never changes a person's modes silently).
+   */
+  readonly warn?: (message: string) => void;
 }
 
 /** The store the options name, not yet opened: `init()` connects and migrates. Throws INVALID_INPUT on bad options. */
@@ -61,6 +66,7 @@ export function createStore(opts: OpenStoreOptions): KyselyStore {
       file: join(opts.dataDir, SQLITE_FILE),
       busyTimeoutMs: opts.busyTimeoutMs ?? 5_000,
       pragmas: opts.sqlitePragmas ?? {},
+      warn: opts.warn,
     }),
   );
 }

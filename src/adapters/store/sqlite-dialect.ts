@@ -1,8 +1,8 @@
-import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { LegguardError } from '../../core/errors.js';
+import { ensurePrivateDirectory, preparePrivateFile, privatiseSqliteFiles, type PermissionWarn } from './data-dir.js';
 import type { SqlDialect, StoreOp } from './sql-dialect.js';
 import type { StoreTables } from './store-tables.js';
 
@@ -13,6 +13,8 @@ export interface SqliteDialectOptions {
   readonly busyTimeoutMs: number;
   /** Extra pragmas applied after the defaults, e.g. `{ max_page_count: 10000 }` to cap the file's size. */
   readonly pragmas: Readonly<Record<string, string | number>>;
+  /** Told once about a data directory or database file that group or others can get at (never changed silently). */
+  readonly warn?: PermissionWarn | undefined;
 }
 
 const SYNCHRONOUS_NAMES: Record<string, string> = { '0': 'OFF', '1': 'NORMAL', '2': 'FULL', '3': 'EXTRA' };
@@ -30,6 +32,10 @@ export function sqliteDialect(opts: SqliteDialectOptions): SqlDialect {
   const file = opts.file;
   const where = `SQLite store ${file}`;
   let kysely: Kysely<StoreTables> | null = null;
+  // True when this open made the file: then it and its WAL/SHM files are made private (0600) after the switch to WAL.
+  let created = false;
+  // Loose permissions found at open are said once the store has opened: a store that fails to open says only why.
+  let loose: string[] = [];
 
   for (const [k, v] of Object.entries(opts.pragmas)) {
     if (!PRAGMA_NAME.test(k) || !PRAGMA_VALUE.test(String(v))) {
@@ -48,7 +54,10 @@ export function sqliteDialect(opts: SqliteDialectOptions): SqlDialect {
     serial: { type: 'integer', autoIncrement: true },
 
     open() {
-      ensureDirectory(dirname(file), where);
+      loose = [];
+      const note = (m: string): void => void loose.push(m);
+      ensurePrivateDirectory(dirname(file), where, note);
+      created = preparePrivateFile(file, note);
       let db: Database.Database;
       try {
         db = new Database(file);
@@ -74,6 +83,9 @@ export function sqliteDialect(opts: SqliteDialectOptions): SqlDialect {
       if (mode !== 'wal') {
         throw new LegguardError('STORE_UNWRITABLE', `${where}: cannot switch to write-ahead logging (journal mode stays ${String(mode)})`, { file });
       }
+      if (created) privatiseSqliteFiles(file);
+      for (const m of loose) opts.warn?.(m);
+      loose = [];
     },
 
     begin(mode) {
@@ -111,26 +123,6 @@ export function sqliteDialect(opts: SqliteDialectOptions): SqlDialect {
     },
   };
   return d;
-}
-
-function ensureDirectory(dir: string, where: string): void {
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'unknown';
-    const problem =
-      code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
-        ? 'it cannot be created (no permission, or a read-only file system)'
-        : code === 'ENOTDIR' || code === 'EEXIST'
-          ? 'a file is in the way of it'
-          : code === 'ENOSPC'
-            ? 'the disk is full'
-            : `it cannot be created (${code})`;
-    throw new LegguardError('STORE_UNWRITABLE', `${where}: data directory ${dir}: ${problem}`, { dir, errno: code }, { cause: e });
-  }
-  if (!statSync(dir).isDirectory()) {
-    throw new LegguardError('STORE_UNWRITABLE', `${where}: data directory ${dir} is not a directory`, { dir });
-  }
 }
 
 function classifySqlite(e: unknown, op: StoreOp, where: string, file: string, busyMs: number, note: string | undefined): LegguardError {
