@@ -101,15 +101,14 @@ describe('planClose: the seed scenarios', () => {
 });
 
 describe('planClose: tiers, covers and modes', () => {
-  test('naked short options go first; without combos the covered short precedes its cover', () => {
+  test('naked short options go first; without combos a short is one order (naked if any of it is) before its cover', () => {
     const b = bookWith([
       ['ic', put(440), -3],
       ['ic', put(435), 2],
       ['ic', call(470), 1],
     ]);
     assert.deepEqual(lines(plan(b, { combos: false, now: AT_1100 })), [
-      't0 BUY 1 SPY 2026-01-30 440 P @1.2 16:00',
-      't2 BUY 2 SPY 2026-01-30 440 P @1.2 16:00',
+      't0 BUY 3 SPY 2026-01-30 440 P @1.2 16:00',
       't3 SELL 1 SPY 2026-01-30 470 C @1 16:00',
       't3 SELL 2 SPY 2026-01-30 435 P @1 16:00',
     ]);
@@ -133,9 +132,10 @@ describe('planClose: tiers, covers and modes', () => {
       ['ic', SPY, 150],
       ['ic', call(460), -1],
     ]);
+    // In sending order: the 50 shares beyond the call pre-market, the call at the open, then its 100 shares.
     assert.deepEqual(lines(plan(b)), [
-      't0 BUY 1 SPY 2026-01-30 460 C @1.2 14:30',
       't1 SELL 50 SPY @440 09:00 ext',
+      't0 BUY 1 SPY 2026-01-30 460 C @1.2 14:30',
       't1 SELL 100 SPY @440 14:30',
     ]);
     const h = plan(b, { mode: 'hedge' });
