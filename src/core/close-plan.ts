@@ -57,15 +57,16 @@ export interface PlannedOrder {
 }
 
 export interface ClosePlan {
-  /** Most dangerous first: by risk tier, then time, then group. */
+  /** In sending order: by time, then each next the one that leaves the least exposure (ties by tier, then group). */
   readonly orders: readonly PlannedOrder[];
   /** What could not be planned: no quote for the side needed, or a limit that allows not even one unit. */
   readonly blocked: readonly { readonly contract: Contract; readonly qty: Qty; readonly reason: string }[];
   /** Holdings the broker does not show in full where nothing else shares the contract: only what it shows is closed. */
   readonly clamped: readonly { readonly contract: Contract; readonly holding: Qty; readonly closing: Qty; readonly reason: string }[];
   /**
-   * Left alone on purpose: stock that covers short calls (or puts) in hedge mode, since selling it would leave them
-   * naked; long options nobody bids for (worth nothing, no risk; they expire).
+   * Left alone on purpose, in hedge mode: long stock that covers short calls (selling it would leave them naked), and
+   * stock that offsets long options deep in the money (trading it alone would add exposure); long options nobody bids
+   * for (worth nothing, no risk; they expire).
    */
   readonly held: readonly { readonly contract: Contract; readonly qty: Qty; readonly why: HeldReason; readonly reason: string }[];
 }
@@ -82,17 +83,19 @@ interface Part {
 }
 
 /**
- * Plans the close of what a strategy still holds (docs/design.md "Close plans"), as marketable limit orders, most
- * dangerous first:
+ * Plans the close of what a strategy still holds (docs/design.md "Close plans"), as marketable limit orders labelled
+ * by kind (the tier, the pacer's priority across strategies):
  *
  * - tier 0, naked short options: short options no long option of the strategy covers (short calls covered only by
- *   stock are here too: they are closed before their stock can go);
- * - tier 1, stock: the part that covers no short option may trade pre-market (`preMarketHedge`); the part that
- *   covers short calls (long stock) or short puts (short stock) waits for the options' open, and in `hedge` mode is
- *   held back (`held`), since selling it would leave the options naked;
+ *   stock are here too: they are closed before their stock can go); without combos all of a short option is one order;
+ * - tier 1, stock: what may go before the options can trade (`preMarketHedge`) and what waits for them, by exposure
+ *   (see the rule at the stock below); in `hedge` mode what waits is held back (`held`);
  * - tier 2, covered short options with their long cover (same underlying, right and multiplier, expiring no
- *   earlier) as one combo when `combos` is on, else the short alone (its cover then follows in tier 3);
+ *   earlier) as one combo when `combos` is on;
  * - tier 3, long options.
+ *
+ * The orders come in sending order: by time, and among those free to go at the same moment the one that leaves the
+ * least exposure first (core/exposure.ts), by risk rather than by kind.
  *
  * Where no other strategy and nothing outside a strategy holds a contract, the quantity is clamped to what the
  * broker shows (`clamped`). A leg without the quote side it needs goes to `blocked`; a combo that cannot be priced
@@ -103,6 +106,8 @@ interface Part {
  *   planClose({ ..., now: 02:30 ET, preMarketHedge: true, combos: true })
  *   // t1 SELL 200 SPY at the bid, from 04:00 (outside RTH); t2 combo BUY C460 / SELL C465 at the open;
  *   // t3 SELL 2 P435 at the open.
+ *   // Short strangle after its call was assigned at 02:30: -100 XOM, -1 P100 far out of the money.
+ *   // t1 BUY 100 XOM from 04:00 (short stock and a short put are a synthetic short call); t0 BUY 1 P100 at the open.
  */
 export function planClose(input: ClosePlanInput): ClosePlan {
   const { book, strategyId: sid } = input;

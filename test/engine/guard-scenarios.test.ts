@@ -89,7 +89,7 @@ describe('the seed scenarios', () => {
     const s = strategy(r, 'strangle-xom');
     assert.equal(s.broken?.cause, 'assignment');
     assert.equal(s.broken?.leg, 'XOM 2026-02-20 120 C');
-    assert.ok(s.broken!.at! < '2026-02-13T14:30:00.000Z', `assigned before the open, posted ${s.broken!.at}`);
+    assert.ok(s.broken.at! < '2026-02-13T14:30:00.000Z', `assigned before the open, posted ${s.broken.at}`);
     assert.equal(s.state, 'CLOSED');
     assert.deepEqual(r.report.positions, [], 'nothing left at the broker');
     assertNoGateRefusals(r);
