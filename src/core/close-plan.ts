@@ -212,8 +212,8 @@ export function planClose(input: ClosePlanInput): ClosePlan {
   }
 
   // Stock and the session. Options trade only in the regular session; stock may trade from 04:00 (`preMarketHedge`).
-  // Which stock goes before the options can is a question of exposure, not of strategy shape: the amount that leaves
-  // the account with the least exposure while the options stay as they are (core/exposure.ts: unbounded loss first,
+  // Which stock goes before the options can is a question of exposure, not of strategy shape: all of it, less what
+  // would add exposure while the options stay as they are (core/exposure.ts `stockToTrade`: unbounded loss first,
   // then the largest loss per unit of move). Through each case:
   // - long stock under short calls (a covered call) bounds the calls: selling it leaves them naked, unbounded. Those
   //   shares wait for the calls' close; shares beyond the calls go.
