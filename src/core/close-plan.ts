@@ -1,9 +1,10 @@
 import type { BookView, Holding } from './book.js';
 import { nextOpen } from './calendar.js';
-import { contractKey, formatStrike, isOption, type Contract, type OptionContract } from './contract.js';
+import { contractKey, formatStrike, isOption, stock, type Contract, type OptionContract } from './contract.js';
+import { addExposure, compareExposure, exposureOf, NO_EXPOSURE, stockToTrade, type Exposure, type ExposureOption } from './exposure.js';
 import type { GateLimits } from './gate.js';
 import type { AccountId, ContractKey, IncidentId, StrategyId } from './ids.js';
-import { closingAction, orderRef, RISK_TIERS, type OrderLeg, type OrderRequest, type RiskTier } from './order.js';
+import { closingAction, legEffect, orderRef, RISK_TIERS, type OrderLeg, type OrderRequest, type RiskTier } from './order.js';
 import { marketablePrice } from './price-walk.js';
 import { EpochMs, Qty } from './quantity.js';
 import type { QuoteView } from './quote-view.js';
@@ -45,7 +46,7 @@ export interface ClosePlanInput {
 }
 
 /** Why a holding is left alone on purpose. */
-export type HeldReason = 'covers-short-options' | 'no-bid';
+export type HeldReason = 'covers-short-options' | 'offsets-options' | 'no-bid';
 
 export interface PlannedOrder {
   readonly request: OrderRequest;
@@ -56,15 +57,16 @@ export interface PlannedOrder {
 }
 
 export interface ClosePlan {
-  /** Most dangerous first: by risk tier, then time, then group. */
+  /** In sending order: by time, then each next the one that leaves the least exposure (ties by tier, then group). */
   readonly orders: readonly PlannedOrder[];
   /** What could not be planned: no quote for the side needed, or a limit that allows not even one unit. */
   readonly blocked: readonly { readonly contract: Contract; readonly qty: Qty; readonly reason: string }[];
   /** Holdings the broker does not show in full where nothing else shares the contract: only what it shows is closed. */
   readonly clamped: readonly { readonly contract: Contract; readonly holding: Qty; readonly closing: Qty; readonly reason: string }[];
   /**
-   * Left alone on purpose: stock that covers short calls (or puts) in hedge mode, since selling it would leave them
-   * naked; long options nobody bids for (worth nothing, no risk; they expire).
+   * Left alone on purpose, in hedge mode: long stock that covers short calls (selling it would leave them naked), and
+   * stock that offsets long options deep in the money (trading it alone would add exposure); long options nobody bids
+   * for (worth nothing, no risk; they expire).
    */
   readonly held: readonly { readonly contract: Contract; readonly qty: Qty; readonly why: HeldReason; readonly reason: string }[];
 }
@@ -81,17 +83,19 @@ interface Part {
 }
 
 /**
- * Plans the close of what a strategy still holds (docs/design.md "Close plans"), as marketable limit orders, most
- * dangerous first:
+ * Plans the close of what a strategy still holds (docs/design.md "Close plans"), as marketable limit orders labelled
+ * by kind (the tier, the pacer's priority across strategies):
  *
  * - tier 0, naked short options: short options no long option of the strategy covers (short calls covered only by
- *   stock are here too: they are closed before their stock can go);
- * - tier 1, stock: the part that covers no short option may trade pre-market (`preMarketHedge`); the part that
- *   covers short calls (long stock) or short puts (short stock) waits for the options' open, and in `hedge` mode is
- *   held back (`held`), since selling it would leave the options naked;
+ *   stock are here too: they are closed before their stock can go); without combos all of a short option is one order;
+ * - tier 1, stock: what may go before the options can trade (`preMarketHedge`) and what waits for them, by exposure
+ *   (see the rule at the stock below); in `hedge` mode what waits is held back (`held`);
  * - tier 2, covered short options with their long cover (same underlying, right and multiplier, expiring no
- *   earlier) as one combo when `combos` is on, else the short alone (its cover then follows in tier 3);
+ *   earlier) as one combo when `combos` is on;
  * - tier 3, long options.
+ *
+ * The orders come in sending order: by time, and among those free to go at the same moment the one that leaves the
+ * least exposure first (core/exposure.ts), by risk rather than by kind.
  *
  * Where no other strategy and nothing outside a strategy holds a contract, the quantity is clamped to what the
  * broker shows (`clamped`). A leg without the quote side it needs goes to `blocked`; a combo that cannot be priced
@@ -102,6 +106,8 @@ interface Part {
  *   planClose({ ..., now: 02:30 ET, preMarketHedge: true, combos: true })
  *   // t1 SELL 200 SPY at the bid, from 04:00 (outside RTH); t2 combo BUY C460 / SELL C465 at the open;
  *   // t3 SELL 2 P435 at the open.
+ *   // Short strangle after its call was assigned at 02:30: -100 XOM, -1 P100 far out of the money.
+ *   // t1 BUY 100 XOM from 04:00 (short stock and a short put are a synthetic short call); t0 BUY 1 P100 at the open.
  */
 export function planClose(input: ClosePlanInput): ClosePlan {
   const { book, strategyId: sid } = input;
@@ -170,8 +176,12 @@ export function planClose(input: ClosePlanInput): ClosePlan {
   }
 
   if (input.mode === 'close') {
+    // With combos, a short's naked part is one order and each covered part a combo with its cover; without, a short
+    // option is one order for all of it, naked (tier 0) if any of it is.
     for (const s of shorts) {
-      if (s.left > 0) parts.push(single(RISK_TIERS['naked-short-option'], s.contract, 'BUY', s.left, 'option'));
+      const covered = input.combos ? 0 : pairs.filter((p) => p.short === s.contract).reduce((a, p) => a + p.units, 0);
+      if (s.left > 0) parts.push(single(RISK_TIERS['naked-short-option'], s.contract, 'BUY', s.left + covered, 'option'));
+      else if (covered > 0) parts.push(single(RISK_TIERS.spread, s.contract, 'BUY', covered, 'option'));
     }
     if (input.combos) {
       for (const p of pairs) {
@@ -194,50 +204,54 @@ export function planClose(input: ClosePlanInput): ClosePlan {
         });
       }
     }
-    // Without combos the covered shorts go alone in tier 2, and each long (cover or not) is one tier-3 order.
-    const coveredShort = new Map<ContractKey, { contract: OptionContract; units: number }>();
+    // Without combos each long (cover or not) is one tier-3 order.
     const longLeft = new Map<ContractKey, { contract: OptionContract; units: number }>();
     for (const l of longs) if (l.left > 0) add(longLeft, l.contract, l.left);
-    if (!input.combos) {
-      for (const p of pairs) {
-        add(coveredShort, p.short, p.units);
-        add(longLeft, p.long, p.units);
-      }
-    }
-    for (const { contract, units } of coveredShort.values()) parts.push(single(RISK_TIERS.spread, contract, 'BUY', units, 'option'));
+    if (!input.combos) for (const p of pairs) add(longLeft, p.long, p.units);
     for (const { contract, units } of longLeft.values()) parts.push(single(RISK_TIERS['long-option'], contract, 'SELL', units, 'option'));
   }
 
+  // Stock and the session. Options trade only in the regular session; stock may trade from 04:00 (`preMarketHedge`).
+  // Which stock goes before the options can is a question of exposure, not of strategy shape: all of it, less what
+  // would add exposure while the options stay as they are (core/exposure.ts `stockToTrade`: unbounded loss first,
+  // then the largest loss per unit of move). Through each case:
+  // - long stock under short calls (a covered call) bounds the calls: selling it leaves them naked, unbounded. Those
+  //   shares wait for the calls' close; shares beyond the calls go.
+  // - short stock never bounds a short option. With short calls it adds to their unbounded risk; with a short put it
+  //   is a synthetic short call: the put's assignment would deliver shares to cover it, but the put's own loss is
+  //   bounded by its strike and the stock's is not. It is bought back.
+  // - long stock with short puts, or with long calls: the stock is the risk (downside, or more of the same side). It
+  //   goes.
+  // - stock against a long option of the other side (long stock with a long put, short stock with a long call):
+  //   when the option is out of the money the stock is the risk and goes; deep in the money the pair is flat and
+  //   trading the stock alone would leave the option's full delta, so the stock waits for the option.
+  // What waits goes at the options' open (group `.cover`) or, in `hedge` mode, is held.
   for (const st of stocks) {
-    // Short options left uncovered by options, which this stock covers: short calls for long stock, short puts
-    // for short stock.
-    const right = st.qty > 0 ? 'C' : 'P';
-    let coverShares = 0;
-    for (const s of shorts) {
-      if (s.contract.symbol === st.contract.symbol && s.contract.right === right && s.contract.settlement === 'physical') {
-        coverShares += s.left * s.contract.multiplier;
-      }
-    }
-    const covering = Math.min(Math.abs(st.qty), coverShares);
-    const free = Math.abs(st.qty) - covering;
-    const action = closingAction(st.qty);
     const symbol = st.contract.symbol;
+    const related = options.filter((o) => o.contract.symbol === symbol);
+    const spot = spotOf(input.quote(st.contract));
+    const free = stockToTrade(st.qty, related.map((o) => exposureOption(o.contract, o.qty)), spot);
+    const waiting = Math.abs(st.qty) - free;
+    const action = closingAction(st.qty);
     if (free > 0) {
       const p = single(RISK_TIERS.stock, st.contract, action, free, input.preMarketHedge ? 'stock-extended' : 'stock');
       parts.push({ ...p, group: `t${RISK_TIERS.stock}.${symbol}.STK` });
     }
-    if (covering > 0) {
-      const what = `${covering} shares cover short ${right === 'C' ? 'calls' : 'puts'}`;
+    if (waiting > 0) {
+      const boundsCalls = st.qty > 0 && related.some((o) => o.qty < 0 && o.contract.right === 'C');
+      const what = boundsCalls
+        ? `${waiting} shares cover short calls; selling them would leave those options naked`
+        : `${waiting} shares offset options of ${symbol}; trading them alone would add to the exposure`;
       if (input.mode === 'hedge') {
         held.push({
           contract: st.contract,
-          qty: Qty.unsafe(Math.sign(st.qty) * covering),
-          why: 'covers-short-options',
-          reason: `${what}; selling them would leave those options naked`,
+          qty: Qty.unsafe(Math.sign(st.qty) * waiting),
+          why: boundsCalls ? 'covers-short-options' : 'offsets-options',
+          reason: what,
         });
       } else {
-        // Waits for the options' open, where the tier-0 close of those options goes first.
-        const p = single(RISK_TIERS.stock, st.contract, action, covering, 'option');
+        // Waits for the options' open, where the options it offsets are closed with it, the riskiest first.
+        const p = single(RISK_TIERS.stock, st.contract, action, waiting, 'option');
         parts.push({ ...p, group: `t${RISK_TIERS.stock}.${symbol}.STK.cover` });
       }
     }
@@ -296,8 +310,81 @@ export function planClose(input: ClosePlanInput): ClosePlan {
     }
   };
   for (const p of parts) place(p);
-  orders.sort((a, b) => a.request.tier - b.request.tier || a.notBefore - b.notBefore || (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
-  return { orders, blocked, clamped, held };
+  orders.sort((a, b) => a.notBefore - b.notBefore || a.request.tier - b.request.tier || (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
+  const spots = new Map<string, number | null>();
+  const spotFor = (symbol: string, currency: string): number | null => {
+    if (!spots.has(symbol)) {
+      const held = stocks.find((x) => x.contract.symbol === symbol)?.contract ?? stock(symbol, currency);
+      spots.set(symbol, spotOf(input.quote(held)));
+    }
+    return spots.get(symbol) ?? null;
+  };
+  return { orders: byRisk(orders, toClose, spotFor), blocked, clamped, held };
+}
+
+/**
+ * The orders in sending order: by time, and among those free to go at the same time, each next the one that leaves
+ * the least exposure (core/exposure.ts) once it and those before it have filled; ties keep the tier order.
+ */
+function byRisk(
+  orders: readonly PlannedOrder[],
+  holdings: readonly { contract: Contract; qty: number }[],
+  spotFor: (symbol: string, currency: string) => number | null,
+): PlannedOrder[] {
+  const state = new Map<ContractKey, { contract: Contract; qty: number }>();
+  for (const h of holdings) state.set(contractKey(h.contract), { contract: h.contract, qty: h.qty });
+  const apply = (o: PlannedOrder, sign: 1 | -1): void => {
+    for (const l of o.request.legs) {
+      const k = contractKey(l.contract);
+      const x = state.get(k) ?? { contract: l.contract, qty: 0 };
+      x.qty += sign * legEffect(l, o.request.quantity);
+      state.set(k, x);
+    }
+  };
+  const exposure = (): Exposure => {
+    const bySymbol = new Map<string, { shares: number; options: ExposureOption[]; currency: string }>();
+    for (const { contract, qty } of state.values()) {
+      const s = bySymbol.get(contract.symbol) ?? { shares: 0, options: [], currency: contract.currency };
+      if (isOption(contract)) s.options.push(exposureOption(contract, qty));
+      else s.shares += qty;
+      bySymbol.set(contract.symbol, s);
+    }
+    let e = NO_EXPOSURE;
+    for (const [symbol, s] of bySymbol) e = addExposure(e, exposureOf(s.shares, s.options, spotFor(symbol, s.currency)));
+    return e;
+  };
+  const out: PlannedOrder[] = [];
+  const left = [...orders];
+  while (left.length > 0) {
+    const at = left[0]!.notBefore;
+    let best = 0;
+    let bestE: Exposure | null = null;
+    for (let i = 0; i < left.length && left[i]!.notBefore === at; i++) {
+      apply(left[i]!, 1);
+      const e = exposure();
+      apply(left[i]!, -1);
+      if (bestE === null || compareExposure(e, bestE) < 0) {
+        best = i;
+        bestE = e;
+      }
+    }
+    const [next] = left.splice(best, 1);
+    apply(next!, 1);
+    out.push(next!);
+  }
+  return out;
+}
+
+function exposureOption(c: OptionContract, qty: number): ExposureOption {
+  return { right: c.right, strike: c.strike, units: qty * c.multiplier };
+}
+
+/** The underlying's price from its quote: the mid, else whichever side or last there is. */
+function spotOf(q: QuoteView | null): number | null {
+  if (q === null) return null;
+  if (q.bid !== null && q.ask !== null && q.bid > 0 && q.ask >= q.bid) return (q.bid + q.ask) / 2;
+  const p = q.last ?? q.bid ?? q.ask;
+  return p !== null && p > 0 ? p : null;
 }
 
 /** A long option caps a short one's risk: same underlying, right and multiplier, expiring no earlier. */

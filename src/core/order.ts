@@ -6,9 +6,9 @@ import { Qty as Q } from './quantity.js';
 export type OrderAction = 'BUY' | 'SELL';
 
 /**
- * How dangerous the position an order closes is; lower goes first, within a strategy and across strategies when the
- * broker's message pacing makes them queue. Naked short options first, then stock, then covered short options
- * (spreads, closed as combos where the venue allows), then long options.
+ * The kind of position an order closes, and its priority when the broker's message pacing makes orders queue (lower
+ * first): naked short options, then stock, then covered short options (spreads, closed as combos where the venue
+ * allows), then long options. Within a plan the order is by exposure (core/close-plan.ts), the tier breaking ties.
  */
 export const RISK_TIERS = { 'naked-short-option': 0, stock: 1, spread: 2, 'long-option': 3 } as const;
 export type RiskTierName = keyof typeof RISK_TIERS;

@@ -146,7 +146,7 @@ describe('close plan properties', () => {
         const refs = plan.orders.map((o) => o.request.ref);
         assert.equal(new Set(refs).size, refs.length, 'refs are unique within a plan');
         assert.deepEqual([plan.blocked, plan.clamped], [[], []], 'all quoted, limits allow a unit, broker agrees');
-        for (let i = 1; i < plan.orders.length; i++) assert.ok(plan.orders[i - 1]!.request.tier <= plan.orders[i]!.request.tier, 'most dangerous first');
+        for (let i = 1; i < plan.orders.length; i++) assert.ok(plan.orders[i - 1]!.notBefore <= plan.orders[i]!.notBefore, 'in sending order');
         for (const o of plan.orders) {
           const options = o.request.legs.some((l) => isOption(l.contract));
           // Stock may go outside regular hours, except the part that covers short options: it waits for them.

@@ -101,15 +101,14 @@ describe('planClose: the seed scenarios', () => {
 });
 
 describe('planClose: tiers, covers and modes', () => {
-  test('naked short options go first; without combos the covered short precedes its cover', () => {
+  test('naked short options go first; without combos a short is one order (naked if any of it is) before its cover', () => {
     const b = bookWith([
       ['ic', put(440), -3],
       ['ic', put(435), 2],
       ['ic', call(470), 1],
     ]);
     assert.deepEqual(lines(plan(b, { combos: false, now: AT_1100 })), [
-      't0 BUY 1 SPY 2026-01-30 440 P @1.2 16:00',
-      't2 BUY 2 SPY 2026-01-30 440 P @1.2 16:00',
+      't0 BUY 3 SPY 2026-01-30 440 P @1.2 16:00',
       't3 SELL 1 SPY 2026-01-30 470 C @1 16:00',
       't3 SELL 2 SPY 2026-01-30 435 P @1 16:00',
     ]);
@@ -133,9 +132,10 @@ describe('planClose: tiers, covers and modes', () => {
       ['ic', SPY, 150],
       ['ic', call(460), -1],
     ]);
+    // In sending order: the 50 shares beyond the call pre-market, the call at the open, then its 100 shares.
     assert.deepEqual(lines(plan(b)), [
-      't0 BUY 1 SPY 2026-01-30 460 C @1.2 14:30',
       't1 SELL 50 SPY @440 09:00 ext',
+      't0 BUY 1 SPY 2026-01-30 460 C @1.2 14:30',
       't1 SELL 100 SPY @440 14:30',
     ]);
     const h = plan(b, { mode: 'hedge' });
@@ -175,6 +175,42 @@ describe('planClose: tiers, covers and modes', () => {
       p.orders.map((o) => new Date(o.notBefore).toISOString()),
       ['2026-02-02T09:00:00.000Z', '2026-02-02T14:30:00.000Z'],
     );
+  });
+});
+
+describe('planClose: stock before the open, by exposure (each combination of stock and options)', () => {
+  // At 02:30 with pre-market hedging: what goes at 04:00 (09:00Z) and what waits for 09:30 (14:30Z). SPY at 440.05.
+  // At the open, equal exposure either way (a flat pair: whichever goes first leaves the other's full move) keeps the
+  // tier order.
+  const cases: [string, [Contract, number][], string[]][] = [
+    ['short stock + short put far out of the money (the strangle after its call): the stock goes', [[SPY, -100], [put(400), -1]], ['BUY 100 SPY 09:00', 'BUY 1 400P 14:30']],
+    ['short stock + short put deep in the money: still a synthetic short call, the stock goes', [[SPY, -100], [put(480), -1]], ['BUY 100 SPY 09:00', 'BUY 1 480P 14:30']],
+    ['short stock + short call: both short upside, the stock goes', [[SPY, -100], [call(460), -1]], ['BUY 100 SPY 09:00', 'BUY 1 460C 14:30']],
+    ['long stock + short call (covered): the stock bounds the call and waits behind it', [[SPY, 100], [call(460), -1]], ['BUY 1 460C 14:30', 'SELL 100 SPY 14:30']],
+    ['long stock + short call covered by a long call: the stock bounds nothing and goes', [[SPY, 100], [call(460), -1], [call(470), 1]], ['SELL 100 SPY 09:00', 'BUY 1 460C / SELL 1 470C 14:30']],
+    ['long stock + short put: the stock is the risk and goes', [[SPY, 100], [put(430), -1]], ['SELL 100 SPY 09:00', 'BUY 1 430P 14:30']],
+    ['long stock + long put out of the money: the stock goes', [[SPY, 100], [put(430), 1]], ['SELL 100 SPY 09:00', 'SELL 1 430P 14:30']],
+    ['long stock + long put deep in the money: flat together, the stock waits for the put', [[SPY, 100], [put(480), 1]], ['SELL 100 SPY 14:30', 'SELL 1 480P 14:30']],
+    ['short stock + long call out of the money: the stock goes', [[SPY, -100], [call(460), 1]], ['BUY 100 SPY 09:00', 'SELL 1 460C 14:30']],
+    ['short stock + long call deep in the money: flat together, the stock waits for the call', [[SPY, -100], [call(400), 1]], ['BUY 100 SPY 14:30', 'SELL 1 400C 14:30']],
+    ['long stock + long call: the stock goes', [[SPY, 100], [call(460), 1]], ['SELL 100 SPY 09:00', 'SELL 1 460C 14:30']],
+  ];
+  for (const [name, holdings, want] of cases) {
+    test(name, () => {
+      const p = plan(bookWith(holdings.map(([c, q]) => ['ic', c, q] as [string, Contract, number])));
+      const got = p.orders.map((o) => {
+        const legs = o.request.legs.map((l) => `${l.action} ${l.ratio * o.request.quantity} ${l.contract.secType === 'OPT' ? `${l.contract.strike}${l.contract.right}` : 'SPY'}`).join(' / ');
+        return `${legs} ${new Date(o.notBefore).toISOString().slice(11, 16)}`;
+      });
+      assert.deepEqual(got, want);
+    });
+  }
+
+  test('hedge mode: stock that offsets a long option deep in the money is held, and says why', () => {
+    const h = plan(bookWith([['ic', SPY, -100], ['ic', call(400), 1]]), { mode: 'hedge' });
+    assert.deepEqual(h.orders, []);
+    assert.deepEqual(h.held.map((x) => [x.qty, x.why]), [[-100, 'offsets-options']]);
+    assert.match(h.held[0]!.reason, /100 shares offset options of SPY/);
   });
 });
 

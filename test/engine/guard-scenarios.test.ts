@@ -7,6 +7,7 @@ import { allClosedAndFlat, replay, type ReplayResult } from '../../src/app/repla
 import type { ReplayReport } from '../../src/app/replay-report.js';
 import { StrategyId } from '../../src/core/ids.js';
 import { ironCondor, play } from '../support/play.js';
+import { compareRisk, describeRisk, riskOf, type OraclePosition } from '../core/exposure.js';
 
 type Strat = ReplayReport['strategies'][number];
 
@@ -111,6 +112,45 @@ describe('the seed scenarios', () => {
     // The naked short call goes before the long put.
     const firstOption = [...options].sort((a, b) => (a.placedAt! < b.placedAt! ? -1 : 1) || a.ref.localeCompare(b.ref))[0]!;
     assert.ok(firstOption.legs.some((l) => l.right === 'C' && l.action === 'BUY'), 'short call closed first');
+  });
+
+  test('short strangle, call assigned on the ex-dividend morning: the short stock is bought back pre-market, the far put at the open', async () => {
+    const r = await replay({ scenario: await loadScenario(join(SCENARIOS, 'strangle-call-assigned-ex-dividend.yaml')), store: await memory() });
+    const s = strategy(r, 'strangle-xom');
+    assert.equal(s.broken?.cause, 'assignment');
+    assert.equal(s.broken?.leg, 'XOM 2026-02-20 120 C');
+    assert.ok(s.broken.at! < '2026-02-13T14:30:00.000Z', `assigned before the open, posted ${s.broken.at}`);
+    assert.equal(s.state, 'CLOSED');
+    assert.deepEqual(r.report.positions, [], 'nothing left at the broker');
+    assertNoGateRefusals(r);
+
+    const sent = r.report.orders.filter((o) => o.placedAt !== null).sort((a, b) => (a.placedAt! < b.placedAt! ? -1 : a.placedAt! > b.placedAt! ? 1 : 0));
+    assert.deepEqual(
+      sent.map((o) => [o.placedAt, o.legs.map((l) => `${l.action} ${l.qty} ${l.secType === 'STK' ? 'XOM' : `${String(l.strike)} ${String(l.right)}`}`).join(' / ')]),
+      [
+        // 04:00 New York (EST): the pre-market session, not the 09:30 open.
+        ['2026-02-13T09:00:00.000Z', 'BUY 100 XOM'],
+        ['2026-02-13T14:30:00.000Z', 'BUY 1 100 P'],
+      ],
+    );
+    assert.equal(r.report.orders.find((o) => o.legs.some((l) => l.secType === 'STK'))!.status, 'FILLED');
+
+    // No order adds exposure (test/core/exposure.ts, the oracle): from short 100 XOM and short the 100 put, each
+    // order in turn, with XOM at the stock order's fill.
+    const spot = sent[0]!.avgFillPrice!;
+    let pos: OraclePosition = { shares: -100, options: [{ right: 'P', strike: 100, qty: -1, multiplier: 100 }] };
+    let risk = riskOf(pos, spot);
+    assert.ok(risk.unbounded > 0, 'short stock and a short put: unbounded upward');
+    for (const o of sent) {
+      for (const l of o.legs) {
+        const d = (l.action === 'BUY' ? 1 : -1) * l.qty;
+        pos = l.secType === 'STK' ? { ...pos, shares: pos.shares + d } : { ...pos, options: pos.options.map((x) => ({ ...x, qty: x.qty + d })) };
+      }
+      const next = riskOf(pos, spot);
+      assert.ok(compareRisk(next, risk) <= 0, `${o.ref} adds exposure: ${describeRisk(risk)} -> ${describeRisk(next)}`);
+      risk = next;
+    }
+    assert.deepEqual(risk, { unbounded: 0, perMove: 0 });
   });
 
   test('hedge policy: only the stock is closed; the options are left to a person', async () => {
