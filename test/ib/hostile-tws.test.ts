@@ -172,7 +172,13 @@ async function survivesAndCloses(g: Guard, what: string): Promise<void> {
   );
   // The real thing: both short puts assigned at the broker.
   g.run.broker.postAssignment(put440, 2);
-  await until(`${what}: the assignment that followed was closed (an order placed)`, () => g.tws.count(OutId.PLACE_ORDER) > 0);
+  // Scenario time moves on a second per look (the sim posts its events, and the engine its steps, on that clock).
+  const end = Date.now() + 30_000;
+  while (g.tws.count(OutId.PLACE_ORDER) === 0) {
+    if (Date.now() > end) throw new Error(`${what}: the assignment that followed was not closed (no order placed)`);
+    await g.run.clock.advanceTo(g.run.clock.now() + 1000, () => g.engine.idle());
+    await sleep(5);
+  }
   assert.ok(g.timeline.some((e) => e.kind === 'detection'), `${what}: the assignment was detected`);
   assert.equal(g.engine.failure, null);
 }
