@@ -201,8 +201,8 @@ function lengthPrefix(n: number, body: Buffer = Buffer.from('61\0', 'latin1')): 
 
 const CASES: Case[] = [
   { name: 'an unknown message id', act: (t) => t.injectFrame(['999', '1', 'x', 'y']) },
-  { name: 'POSITION with too few fields', act: (t) => t.injectFrame(['61', '3', ACCT]) },
-  { name: 'POSITION with too many fields', act: (t) => t.injectFrame([...position('0'), 'extra', 'more']) },
+  { name: 'POSITION with too few fields', act: (t) => t.injectFrame(['61', '3', ACCT]), reconnects: true },
+  { name: 'POSITION with too many fields', act: (t) => t.injectFrame([...position('0'), 'extra', 'more']), reconnects: true },
   { name: 'POSITION with a word for a strike (quantity 0)', act: (t) => t.injectFrame(position('0', { contract: ['0', 'SPY', 'OPT', '20260220', 'abc', 'P', '100', 'SMART', 'USD', '', 'SPY'] })), dropped: /position message from TWS: contract\.strike/ },
   { name: 'POSITION with a negative strike', act: (t) => t.injectFrame(position('0', { contract: ['0', 'SPY', 'OPT', '20260220', '-440', 'P', '100', 'SMART', 'USD', '', 'SPY'] })), dropped: /contract\.strike/ },
   { name: 'POSITION with an unknown right', act: (t) => t.injectFrame(position('0', { contract: ['0', 'SPY', 'OPT', '20260220', '440', 'X', '100', 'SMART', 'USD', '', 'SPY'] })), dropped: /contract\.right/ },

@@ -58,6 +58,12 @@ interface Waiter<T> {
   reject(e: unknown): void;
 }
 
+/**
+ * IBApi's words for a known message whose fields did not match its layout. An unknown id (`on undefined`) is only a
+ * notice: its fields are left over because no layout was known, not because they were wrong.
+ */
+const UNPARSEABLE = /^(?:Decoding error|Underrun error) on (?!undefined:)\w+: /;
+
 /** The sim gateway's lockstep report (its `LEGGUARD_LOCKSTEP_IDLE`); no TWS message has this id. */
 const LOCKSTEP_IDLE_MSG = 9001;
 
@@ -326,7 +332,12 @@ export class IbConnection {
     });
     on<[string, number]>(EventName.info, (message, code) => this.onInfo(String(message), Number(code)));
     on<[Error, number, number]>(EventName.error, (err, code, reqId) => {
-      if ((reqId ?? -1) === -1 && code === IbCode.CONNECT_FAIL) this.lastError = err instanceof Error ? err.message : String(err);
+      const message = err instanceof Error ? err.message : String(err);
+      if ((reqId ?? -1) === -1 && code === IbCode.CONNECT_FAIL) this.lastError = message;
+      // A message with more or fewer fields than its layout: IBApi says so, then (too many) passes on what it read
+      // anyway, fields perhaps shifted. The stream and TWS disagree on the layout: drop the connection before the
+      // message's event goes out (it follows this error in the same turn, to a connection no longer listened to).
+      if (UNPARSEABLE.test(message)) this.undecodable(conn, new LegguardError('PROTOCOL_ERROR', message.slice(0, 300)));
     });
     this.hooks.attach(on);
   }
