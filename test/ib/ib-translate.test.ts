@@ -93,7 +93,7 @@ describe('readExecution', () => {
   });
   const bad: [string, Partial<Execution> | null, string][] = [
     ['missing', null, 'execution'],
-    ['execId missing', { execId: undefined }, 'execId'],
+    ['execId empty', { execId: '' }, 'execId'],
     ['shares NaN', { shares: NaN }, 'shares'],
     ['shares Infinity', { shares: Infinity }, 'shares'],
     ['shares fractional', { shares: 1.5 }, 'shares'],
