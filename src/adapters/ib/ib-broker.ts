@@ -92,6 +92,8 @@ export class IbBroker implements BrokerPort {
   private readonly market: MarketData;
   private readonly queries: IbQueries;
   private timeWaiters = 0;
+  /** Waiters that fail when the connection goes (a current time asked on it). */
+  private readonly lostListeners = new Set<(e: LegguardError) => void>();
 
   constructor(private readonly opts: IbBrokerOptions) {
     if (!Number.isInteger(opts.clientId) || opts.clientId < 0) {
@@ -132,6 +134,7 @@ export class IbBroker implements BrokerPort {
         },
         lost: (error, wasReady, reason) => {
           this.failOutstanding(error);
+          for (const fail of [...this.lostListeners]) fail(error);
           if (wasReady) this.emitConnection('disconnected', false, reason);
         },
         linkDown: (reason) => this.emitConnection('disconnected', false, reason),
@@ -251,11 +254,22 @@ export class IbBroker implements BrokerPort {
     try {
       return await new Promise<EpochMs>((resolve, reject) => {
         let timer: ReturnType<Clock['setTimer']> | null = null;
-        const off = this.onServerTime((t) => {
+        const offTime = this.onServerTime((t) => {
           off();
           timer?.cancel();
           resolve(t);
         });
+        // The answer cannot come on a connection that is gone: fail now rather than at the timeout.
+        const fail = (e: LegguardError): void => {
+          off();
+          timer?.cancel();
+          reject(e);
+        };
+        this.lostListeners.add(fail);
+        const off = (): void => {
+          offTime();
+          this.lostListeners.delete(fail);
+        };
         const timeoutMs = this.opts.requestTimeoutMs ?? 15_000;
         timer = this.opts.clock.setTimer((this.opts.clock.now() + timeoutMs) as EpochMs, () => {
           off();

@@ -58,6 +58,12 @@ interface Waiter<T> {
   reject(e: unknown): void;
 }
 
+/**
+ * IBApi's words for a known message whose fields did not match its layout. An unknown id (`on undefined`) is only a
+ * notice: its fields are left over because no layout was known, not because they were wrong.
+ */
+const UNPARSEABLE = /^(?:Decoding error|Underrun error) on (?!undefined:)\w+: /;
+
 /** The sim gateway's lockstep report (its `LEGGUARD_LOCKSTEP_IDLE`); no TWS message has this id. */
 const LOCKSTEP_IDLE_MSG = 9001;
 
@@ -326,7 +332,12 @@ export class IbConnection {
     });
     on<[string, number]>(EventName.info, (message, code) => this.onInfo(String(message), Number(code)));
     on<[Error, number, number]>(EventName.error, (err, code, reqId) => {
-      if ((reqId ?? -1) === -1 && code === IbCode.CONNECT_FAIL) this.lastError = err instanceof Error ? err.message : String(err);
+      const message = err instanceof Error ? err.message : String(err);
+      if ((reqId ?? -1) === -1 && code === IbCode.CONNECT_FAIL) this.lastError = message;
+      // A message with more or fewer fields than its layout: IBApi says so, then (too many) passes on what it read
+      // anyway, fields perhaps shifted. The stream and TWS disagree on the layout: drop the connection before the
+      // message's event goes out (it follows this error in the same turn, to a connection no longer listened to).
+      if (UNPARSEABLE.test(message)) this.undecodable(conn, new LegguardError('PROTOCOL_ERROR', message.slice(0, 300)));
     });
     this.hooks.attach(on);
   }
@@ -377,19 +388,68 @@ function socketOf(api: IBApi): Socketish | null {
   return (api as unknown as { controller?: { socket?: { client?: Socketish } } }).controller?.socket?.client ?? null;
 }
 
-/** Wraps the socket's data handlers so that an exception while decoding goes to `onFailure`, not up the stack. */
+/**
+ * Wraps the socket's data handlers so that an exception while decoding goes to `onFailure`, not up the stack, and
+ * checks the framing before IBApi sees a byte (`FrameCheck`): a chunk that breaks it goes to `onFailure` instead.
+ */
 function containDecoding(socket: Socketish | null, onFailure: (e: unknown) => void): boolean {
   if (!socket?.listeners || !socket.removeAllListeners || !socket.on) return false;
   const handlers = socket.listeners('data');
   socket.removeAllListeners('data');
+  const check = new FrameCheck();
+  let failed = false;
   for (const h of handlers) {
     socket.on('data', (...args: unknown[]) => {
+      if (failed) return;
       try {
+        if (Buffer.isBuffer(args[0])) check.push(args[0]);
         h.apply(socket, args);
       } catch (e) {
+        failed = true;
         onFailure(e);
       }
     });
   }
   return handlers.length > 0;
+}
+
+/** The largest message TWS sends, and @stoqey/ib's own limit: 16 MiB - 1. */
+const MAX_FRAME = 0xffffff;
+
+/**
+ * Follows the frames of the stream TWS writes (a 4-byte big-endian length, then the fields, each ending in NUL) and
+ * throws at the first one no TWS writes, before IBApi reads it. IBApi would otherwise wait for 2 GiB behind a length
+ * of 0x7fffffff (deaf, the connection open), loop forever on a negative one (the length read as a signed int), and
+ * carry the tail of a frame whose last field has no NUL into the next message, which then decodes as garbage: a real
+ * position or execution lost without a word.
+ */
+export class FrameCheck {
+  private header: number[] = [];
+  /** Bytes of the current frame's payload still to come; -1 while reading a length. */
+  private left = -1;
+
+  push(chunk: Buffer): void {
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.left < 0) {
+        this.header.push(chunk[i]!);
+        i++;
+        if (this.header.length < 4) continue;
+        const len = Buffer.from(this.header).readUInt32BE(0);
+        this.header = [];
+        if (len === 0 || len > MAX_FRAME) {
+          throw new LegguardError('PROTOCOL_ERROR', `TWS sent a frame length of ${len} (0x${len.toString(16)}): not 1..${MAX_FRAME}`, { length: len });
+        }
+        this.left = len;
+        continue;
+      }
+      const take = Math.min(this.left, chunk.length - i);
+      i += take;
+      this.left -= take;
+      if (this.left === 0) {
+        if (chunk[i - 1] !== 0) throw new LegguardError('PROTOCOL_ERROR', 'TWS sent a frame whose last field is not NUL-terminated');
+        this.left = -1;
+      }
+    }
+  }
 }
