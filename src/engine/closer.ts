@@ -5,7 +5,7 @@ import { formatNyTime, nextOpen } from '../core/calendar.js';
 import type { Decision } from '../core/decision.js';
 import type { Detection } from '../core/detection.js';
 import { LegguardError } from '../core/errors.js';
-import { isTerminalOrderStatus, type ExecutionReport, type OrderStatus, type OrderStatusReport } from '../core/events.js';
+import type { ExecutionReport, OrderStatusReport } from '../core/events.js';
 import { checkOrder } from '../core/gate.js';
 import type { IncidentId, OrderRef, StrategyId } from '../core/ids.js';
 import { legEffect, type OrderRequest } from '../core/order.js';
@@ -19,7 +19,8 @@ import type { TimerHandle } from '../ports/clock.js';
 import type { JournalEntry, OrderRecord, StateChange } from '../ports/store.js';
 import type { ClosingState, GuardEngine, StrategyRuntime } from './guard-engine.js';
 import { CAUSE_TITLE, describeHoldings, legFacts } from './incident.js';
-import { isOpenStatus, type TrackedOrder } from './order-tracker.js';
+import { applyOrderEvent, isOpenStatus, type TrackedOrder } from './order-tracker.js';
+import type { OrderEvent } from '../core/order-state.js';
 import { PriorityPacer } from '../lib/priority-pacer.js';
 
 export interface BreakContext {
@@ -42,7 +43,6 @@ export interface BreakContext {
 export class Closer {
   private readonly pacer: PriorityPacer;
   private readonly timers = new Map<OrderRef, TimerHandle>();
-  private readonly cancelling = new Set<OrderRef>();
   private readonly dirty = new Set<TrackedOrder>();
   private readonly bidTimers = new Map<StrategyId, TimerHandle>();
   private readonly retryTimers = new Map<StrategyId, TimerHandle>();
@@ -244,6 +244,7 @@ export class Closer {
         orderId: null,
         status: 'planned',
         filledUnits: 0,
+        cancelRequested: false,
         legFilled: new Map(),
         avgFillPrice: null,
         placedAt: null,
@@ -314,7 +315,7 @@ export class Closer {
     if (o.status !== 'planned') return;
     const rt = e.strategies.get(o.request.strategyId)!;
     if (rt.state !== 'EMERGENCY_CLOSING' && rt.state !== 'CLOSING') {
-      o.status = 'cancelled';
+      this.step(o, { kind: 'withdraw' });
       o.reason = `strategy is ${rt.state}`;
       this.markDirty(o);
       return;
@@ -330,7 +331,7 @@ export class Closer {
     });
     const now = e.clock.now();
     if (!verdict.ok) {
-      o.status = 'rejected';
+      this.step(o, { kind: 'reject' });
       o.reason = `pre-trade gate: ${verdict.reason}`;
       o.updatedAt = now;
       e.emit({ kind: 'gate-refused', at: now, ref: o.request.ref, strategyId: rt.def.id, reason: verdict.reason });
@@ -347,7 +348,7 @@ export class Closer {
       return;
     }
     for (const leg of o.request.legs) o.positionBefore[contractKey(leg.contract)] = e.brokerQty(contractKey(leg.contract));
-    o.status = 'pending';
+    this.step(o, { kind: 'send' });
     o.placedAt = now;
     o.lastActivity = now;
     o.updatedAt = now;
@@ -355,13 +356,13 @@ export class Closer {
       const ack = await e.deps.broker.placeOrder(o.request);
       e.tracker.setOrderId(o, ack.orderId);
     } catch (err) {
-      o.status = 'planned';
+      this.step(o, { kind: 'send-failed' });
       o.placedAt = null;
       if (LegguardError.is(err, 'BROKER_DISCONNECTED')) {
         e.emit({ kind: 'note', at: now, strategyId: rt.def.id, text: `${o.request.ref} not sent: broker disconnected; resumes on reconnect` });
         return;
       }
-      o.status = 'rejected';
+      this.step(o, { kind: 'reject' });
       o.reason = err instanceof Error ? err.message : String(err);
       this.markDirty(o);
       await this.afterReject(rt, o);
@@ -387,6 +388,14 @@ export class Closer {
     }
     this.markDirty(o);
     this.armFillTimeout(o);
+  }
+
+  /** Moves `o` through the order state machine; a refusal is logged and leaves it as it was. */
+  private step(o: TrackedOrder, ev: OrderEvent): boolean {
+    const refused = applyOrderEvent(o, ev);
+    if (refused === null) return true;
+    this.engine.log('debug', `${o.request.ref}: ${refused}`);
+    return false;
   }
 
   private markDirty(o: TrackedOrder): void {
@@ -426,12 +435,12 @@ export class Closer {
   }
 
   private async requestCancel(o: TrackedOrder): Promise<void> {
-    if (o.orderId === null || this.cancelling.has(o.request.ref)) return;
-    this.cancelling.add(o.request.ref);
+    if (o.orderId === null || o.cancelRequested) return;
+    if (applyOrderEvent(o, { kind: 'cancel-requested' }) !== null) return;
     try {
       await this.engine.deps.broker.cancelOrder(o.orderId);
     } catch (err) {
-      this.cancelling.delete(o.request.ref);
+      applyOrderEvent(o, { kind: 'cancel-failed' });
       this.engine.log('warn', `cancel of ${o.request.ref} failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
@@ -442,7 +451,7 @@ export class Closer {
     const out: OrderRecord[] = [];
     for (const o of e.tracker.openOf(id)) {
       if (o.status !== 'planned') continue;
-      o.status = 'cancelled';
+      this.step(o, { kind: 'withdraw' });
       o.reason = reason;
       o.updatedAt = e.clock.now();
       this.timers.get(o.request.ref)?.cancel();
@@ -500,25 +509,19 @@ export class Closer {
     const e = this.engine;
     const rt = e.strategies.get(o.request.strategyId)!;
     const prev = o.status;
-    if (isTerminalOrderStatus(prev as OrderStatus) && !isTerminalOrderStatus(s.status)) {
-      // Reports can arrive after a reconciliation already saw the order finish: never move back.
-      return;
-    }
-    o.status = s.status;
-    o.filledUnits = Math.max(o.filledUnits, s.filledQty);
+    // Reports can arrive after a reconciliation already saw the order finish: the machine never moves it back.
+    if (!this.step(o, { kind: 'broker-status', status: s.status, filledUnits: s.filledQty })) return;
     o.avgFillPrice = s.avgFillPrice ?? o.avgFillPrice;
     o.reason = s.reason ?? o.reason;
     o.lastActivity = e.clock.now();
-    if (prev !== s.status) e.emit({ kind: 'order-update', at: e.clock.now(), order: o, status: s.status, reason: s.reason });
+    if (prev !== o.status) e.emit({ kind: 'order-update', at: e.clock.now(), order: o, status: o.status, reason: s.reason });
     this.markDirty(o);
-    if (s.status === 'filled' || s.status === 'cancelled' || s.status === 'rejected') {
+    if (!isOpenStatus(o.status)) {
       this.timers.get(o.request.ref)?.cancel();
       this.timers.delete(o.request.ref);
-      this.cancelling.delete(o.request.ref);
     }
-    if (s.status === 'rejected') await this.afterReject(rt, o);
-    else if (s.status === 'cancelled') await this.settle(rt);
-    else if (s.status === 'filled') await this.settle(rt);
+    if (o.status === 'rejected' && prev !== 'rejected') await this.afterReject(rt, o);
+    else if (!isOpenStatus(o.status)) await this.settle(rt);
   }
 
   private async afterReject(rt: StrategyRuntime, o: TrackedOrder): Promise<void> {
@@ -676,9 +679,9 @@ export class Closer {
       if (!o) continue;
       this.missing.delete(o.request.ref);
       if (o.orderId === null) e.tracker.setOrderId(o, m.orderId);
-      if (o.status === 'planned') notes.push(`order ${m.ref} was already at the broker: adopted, not re-sent`);
-      o.status = m.broker.status;
-      o.filledUnits = Math.max(o.filledUnits, m.broker.filledQty);
+      const wasPlanned = o.status === 'planned';
+      if (!this.step(o, { kind: 'broker-status', status: m.broker.status, filledUnits: m.broker.filledQty })) continue;
+      if (wasPlanned) notes.push(`order ${m.ref} was already at the broker: adopted, not re-sent`);
       o.lastActivity = e.clock.now();
       this.markDirty(o);
       if (!this.timers.has(o.request.ref)) this.armFillTimeout(o);
@@ -696,36 +699,30 @@ export class Closer {
       const o = e.tracker.get(d.orderRef);
       if (!o || !isOpenStatus(o.status)) continue;
       const executed = Math.max(o.filledUnits, d.executedUnits ?? 0);
-      if (o.status === 'planned') {
-        // Written ahead and executed before the guard knew it went out (a crash right after sending): never again.
-        notes.push(`order ${o.request.ref} went out before the crash and executed ${executed} unit(s): not re-sent`);
-        o.status = 'filled';
-        o.filledUnits = executed;
-        this.markDirty(o);
+      const wasPlanned = o.status === 'planned';
+      if (o.orderId === null && d.orderId !== null) e.tracker.setOrderId(o, d.orderId);
+      // Not among the broker's working orders. Executed in full: done. Otherwise a snapshot may simply have missed
+      // it, and re-planning while it still works could close twice: it stays open (the gate counts what it has left),
+      // the broker is asked to cancel it, and it is done with what it executed only when a second reconciliation
+      // misses it too. A planned order that executed went out before the guard knew (a crash right after sending):
+      // it is never sent again.
+      const misses = executed >= o.request.quantity ? 0 : (this.missing.get(o.request.ref) ?? 0) + 1;
+      if (!this.step(o, { kind: 'missing', executedUnits: executed, confirmed: misses >= 2 })) continue;
+      this.markDirty(o);
+      if (wasPlanned) notes.push(`order ${o.request.ref} went out before the crash and executed ${executed} unit(s): not re-sent`);
+      if (o.status === 'filled') {
+        this.missing.delete(o.request.ref);
         continue;
       }
-      // Sent, but not among the broker's working orders. Executed in full: done. Otherwise a snapshot may simply
-      // have missed it, and re-planning while it still works could close twice: ask the broker to cancel it, and
-      // count it cancelled only when a second reconciliation misses it too.
-      if (executed >= o.request.quantity) {
-        o.status = 'filled';
-        o.filledUnits = executed;
-        this.markDirty(o);
-        continue;
-      }
-      const misses = (this.missing.get(o.request.ref) ?? 0) + 1;
-      this.missing.set(o.request.ref, misses);
       if (misses < 2) {
+        this.missing.set(o.request.ref, misses);
         notes.push(`order ${o.request.ref}: cancel requested, confirming at the next reconciliation`);
         await this.requestCancel(o);
         continue;
       }
       this.missing.delete(o.request.ref);
-      o.status = 'cancelled';
-      o.filledUnits = executed;
       o.reason = o.reason ?? 'not working at the broker at two reconciliations';
       notes.push(`order ${o.request.ref} no longer working at the broker: cancelled`);
-      this.markDirty(o);
     }
     // Fill effects: orders loaded from the store have no per-leg fill record; their fills are in the book already.
     for (const o of e.tracker.all()) {

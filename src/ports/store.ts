@@ -1,6 +1,6 @@
 import type { Holding } from '../core/book.js';
 import type { ContractKey, AccountId, BrokerOrderId, ExecId, IncidentId, StrategyId } from '../core/ids.js';
-import type { OrderStatus } from '../core/events.js';
+import type { StoredOrderStatus } from '../core/order-state.js';
 import type { OrderRequest } from '../core/order.js';
 import type { EpochMs, Price, Qty } from '../core/quantity.js';
 import type { BrokenInfo, StrategyDefinition } from '../core/strategy.js';
@@ -26,8 +26,8 @@ export interface StateChange {
   readonly incidentId: IncidentId | null;
 }
 
-/** `planned` is written before the order goes out (write-ahead); the rest mirror the broker. */
-export type StoredOrderStatus = 'planned' | OrderStatus;
+/** `planned` is written before the order goes out (write-ahead); the rest mirror the broker. See core/order-state. */
+export type { StoredOrderStatus } from '../core/order-state.js';
 
 export interface OrderRecord {
   readonly request: OrderRequest;
