@@ -10,7 +10,7 @@ import { isLegguardRef, legEffect, parseOrderRef } from '../core/order.js';
 import { reconcile } from '../core/reconcile.js';
 import { EpochMs, Qty, type Price } from '../core/quantity.js';
 import type { BreakPolicy, BrokenInfo, StrategyDefinition } from '../core/strategy.js';
-import { transition, type StrategyState, type StrategyTransition } from '../core/strategy-state.js';
+import type { StrategyTransition } from '../core/strategy-state.js';
 import { evaluateRules, type Rule } from '../core/rules/rule.js';
 import { expiryClose } from '../core/calendar.js';
 import { nakedShorts } from '../core/naked-shorts.js';
@@ -22,18 +22,28 @@ import type { Clock, TimerHandle } from '../ports/clock.js';
 import type { Cursor, JournalEntry, OrderRecord, StateChange, StoreBatch, StorePort, StrategyRecord } from '../ports/store.js';
 import { Closer } from './closer.js';
 import { policyFor, type GuardConfig } from './guard-config.js';
-import { CAUSE_TITLE, describeHoldings, incidentIdFor, legFacts, primaryDetection, signed } from './incident.js';
+import { CAUSE_TITLE, describeChange, describeHoldings, incidentIdFor, legFacts, primaryDetection, signed } from './incident.js';
 import { OrderTracker, isOpenStatus, type TrackedOrder } from './order-tracker.js';
 import { planMessages } from './plan-completed.js';
 import { PendingAdopter } from './pending-adopter.js';
 import { SerialQueue } from './serial-queue.js';
+import {
+  journalEntry,
+  makeAlert,
+  moveStrategy,
+  strategyRecord,
+  type CrashPoint,
+  type EngineHost,
+  type LogLevel,
+  type Logger,
+  type StrategyRuntime,
+} from './engine-host.js';
+
+export type { ClosingState, CrashPoint, LogLevel, Logger, StrategyRuntime } from './engine-host.js';
 import type { TimelineEntry, TimelineListener } from './timeline.js';
 
 /** How far before the execution cursor a restarted guard looks for executions it already journaled. */
 const KNOWN_EXECUTIONS_LOOKBACK_MS = 86_400_000;
-
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-export type Logger = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
 
 export interface GuardEngineDeps {
   readonly account: AccountId;
@@ -54,33 +64,6 @@ export interface GuardEngineDeps {
   readonly crashPoint?: (point: CrashPoint) => void;
   /** Pick up strategies added to (or removed from) the store by the CLI while running, at every reconciliation. */
   readonly watchStore?: boolean;
-}
-
-/** Where a crash drill may stop the guard: after the write-ahead commit, after an order went out, after a fill. */
-export type CrashPoint = 'decision-committed' | 'order-sent' | 'fill-applied';
-
-/** One guarded strategy at run time. */
-export interface StrategyRuntime {
-  readonly def: StrategyDefinition;
-  state: StrategyState;
-  broken: BrokenInfo | null;
-  /** The incident being handled; null while nothing is wrong. */
-  incidentId: IncidentId | null;
-  closing: ClosingState | null;
-  updatedAt: EpochMs;
-}
-
-export interface ClosingState {
-  readonly purpose: 'emergency' | 'normal';
-  readonly mode: 'close' | 'hedge';
-  /** The incident (or `exit-<time>` for an ordinary exit) the orders' refs are derived from. */
-  readonly incidentKey: string;
-  /** Plan revisions so far; each re-plan after a reject or a price step makes new, deterministic refs. */
-  revision: number;
-  rejects: number;
-  walkStep: number;
-  /** Real time (perf) at which the broker event that started this close reached the guard; null once reported. */
-  latencyFrom: { perf: number; brokerAt: EpochMs; detectedAt: EpochMs; cause: string } | null;
 }
 
 /**
@@ -116,12 +99,15 @@ export class GuardEngine {
   private reconcileRetries = 0;
   private running = false;
   private fatal: unknown = null;
+  /** Alert keys of isolated step failures raised by this process: each is raised once. */
+  private readonly isolatedFailures = new Set<string>();
 
   constructor(readonly deps: GuardEngineDeps) {
     this.queue = new SerialQueue((e) => this.onStepError(e));
     this.rules = deps.rules ?? (deps.config.timeExitDte === null ? [] : [timeExitRule(deps.config.timeExitDte)]);
-    this.closer = new Closer(this);
-    this.adopter = new PendingAdopter(this);
+    const host = this.host();
+    this.closer = new Closer(host);
+    this.adopter = new PendingAdopter({ ...host, book: this.book, brokerPositions: this.brokerPositions });
   }
 
   get config(): GuardConfig {
@@ -226,6 +212,39 @@ export class GuardEngine {
       this.fatal ??= e;
       this.running = false;
       if (first) this.deps.onFatal?.(e);
+    }
+  }
+
+  /**
+   * Runs one strategy's part of a step. A failure there (a bug, a record the code did not expect) is that strategy's
+   * alone: it is logged and raised as a critical alert naming the strategy and the error, once per distinct error,
+   * and the step goes on with the other strategies, which stay guarded.
+   */
+  private async isolated(id: StrategyId, what: string, step: () => Promise<void>): Promise<void> {
+    try {
+      await step();
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      const code = LegguardError.is(err) ? err.code : 'INTERNAL';
+      this.log('error', `${id}: ${what} failed: ${message}`, { strategyId: id, step: what, code });
+      const key = `step-failed:${id}:${what}:${message}`;
+      if (this.isolatedFailures.has(key)) return;
+      this.isolatedFailures.add(key);
+      const alert = this.makeAlert(
+        'critical',
+        key,
+        `GUARD ERROR: ${id}`,
+        `${id}: the guard's ${what} step failed (${code}: ${message}). Nothing more is done for ${id} in this step; a person must check it. The other strategies are still guarded.`,
+        id,
+        this.strategies.get(id)?.incidentId ?? null,
+        { strategyId: id, step: what, code, error: message },
+      );
+      try {
+        await this.commit({ alerts: [alert] });
+      } catch (e) {
+        this.log('error', `could not store the alert for ${id}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      this.raise([alert]);
     }
   }
 
@@ -341,40 +360,26 @@ export class GuardEngine {
     }
   }
 
-  record(rt: StrategyRuntime): StrategyRecord {
-    return {
-      definition: rt.def,
-      state: rt.state,
-      broken: rt.broken,
-      holdings: this.book.holdings(rt.def.id),
-      updatedAt: rt.updatedAt,
-    };
+  private record(rt: StrategyRuntime): StrategyRecord {
+    return strategyRecord(this.book, rt);
   }
 
   /** Moves a strategy through its state machine, returning the state change to commit. */
-  move(rt: StrategyRuntime, t: StrategyTransition, reason: string): StateChange | null {
-    const from = rt.state;
-    const to = transition(from, t);
-    if (to === from) return null;
-    const at = this.clock.now();
-    rt.state = to;
-    rt.updatedAt = at;
-    this.emit({ kind: 'state', at, strategyId: rt.def.id, from, to, reason });
-    this.log(to === 'NEEDS_ATTENTION' || to === 'BROKEN' ? 'warn' : 'info', `${rt.def.id}: ${from} -> ${to}: ${reason}`);
-    return { strategyId: rt.def.id, from, to, at, reason, incidentId: rt.incidentId };
+  private move(rt: StrategyRuntime, t: StrategyTransition, reason: string): StateChange | null {
+    return moveStrategy(this, rt, t, reason);
   }
 
   // ---------------------------------------------------------------- store and alerts
 
-  async commit(batch: Omit<StoreBatch, 'account'>): Promise<void> {
+  private async commit(batch: Omit<StoreBatch, 'account'>): Promise<void> {
     await this.deps.store.commit({ account: this.account, ...batch });
   }
 
-  journal(type: JournalEntry['type'], key: string, data: unknown, strategyId: StrategyId | null = null, incidentId: IncidentId | null = null): JournalEntry {
-    return { key, at: this.clock.now(), type, account: this.account, strategyId, incidentId, data };
+  private journal(type: JournalEntry['type'], key: string, data: unknown, strategyId: StrategyId | null = null, incidentId: IncidentId | null = null): JournalEntry {
+    return journalEntry(this, type, key, data, strategyId, incidentId);
   }
 
-  makeAlert(
+  private makeAlert(
     severity: Severity,
     key: string,
     title: string,
@@ -383,11 +388,39 @@ export class GuardEngine {
     incidentId: IncidentId | null,
     facts: Record<string, string | number | boolean | null> = {},
   ): Alert {
-    return { key, severity, incidentId, strategyId, title, text, at: this.clock.now(), facts };
+    return makeAlert(this, severity, key, title, text, strategyId, incidentId, facts);
+  }
+
+  /**
+   * The narrow view the closer and the pending adopter have of the engine (engine-host.ts). The gate's trading state
+   * is REDUCING: an operator control (ACTIVE/REDUCING/HALTED) replaces it here.
+   */
+  private host(): EngineHost {
+    return {
+      clock: this.deps.clock,
+      config: this.deps.config,
+      account: this.deps.account,
+      broker: this.deps.broker,
+      book: this.book,
+      tracker: this.tracker,
+      strategies: this.strategies,
+      isConnected: () => this.connected,
+      tradingState: () => 'REDUCING',
+      brokerQty: (key) => this.brokerQty(key),
+      priceOf: (c) => this.priceOf(c),
+      quotesFor: (cs) => this.quotesFor(cs),
+      applyOwnExecution: (id, contract, qty) => this.book.apply(id, contract, qty),
+      commit: (batch) => this.commit(batch),
+      emit: (entry) => this.emit(entry),
+      raise: (alerts) => this.raise(alerts),
+      log: (level, message, fields) => this.log(level, message, fields),
+      enqueue: (step) => this.enqueue(step),
+      crashPoint: (point: CrashPoint) => this.deps.crashPoint?.(point),
+    };
   }
 
   /** Hands committed alerts to the alerts port and the timeline. */
-  raise(alerts: readonly Alert[]): void {
+  private raise(alerts: readonly Alert[]): void {
     for (const a of alerts) {
       this.emit({ kind: 'alert', at: a.at, alert: a });
       this.deps.alerts.raise(a);
@@ -452,7 +485,7 @@ export class GuardEngine {
     this.brokerPositions.set(contractKey(e.contract), { contract: e.contract, qty: e.qty, at: e.tsEvent });
   }
 
-  brokerQty(key: ContractKey): Qty {
+  private brokerQty(key: ContractKey): Qty {
     return this.brokerPositions.get(key)?.qty ?? Qty.zero;
   }
 
@@ -600,7 +633,7 @@ export class GuardEngine {
       for (const d of outside) this.emit({ kind: 'detection', at: now, detection: d, incidentId: null });
       await this.commit({ journal: entries, outside: this.book.holdings(null) });
     }
-    for (const [id, ds] of byStrategy) await this.onStrategyChanged(id, ds, perf);
+    for (const [id, ds] of byStrategy) await this.isolated(id, 'detection', () => this.onStrategyChanged(id, ds, perf));
   }
 
   /**
@@ -711,7 +744,7 @@ export class GuardEngine {
             'warning',
             `flat:${incidentId}`,
             `${CAUSE_TITLE[cause]}: ${describeContract(primary.contract)} x${Math.abs(primary.change)} on ${id}`,
-            `${id}: ${this.describeChange(primary)}. Nothing is left at risk, so no orders were sent; the strategy is CLOSED.`,
+            `${id}: ${describeChange(primary)}. Nothing is left at risk, so no orders were sent; the strategy is CLOSED.`,
             id,
             incidentId,
             { strategyId: id, cause, kind: primary.kind, qty: Math.abs(primary.change), ...legFacts(primary.contract), action: 'none: nothing left at risk' },
@@ -735,7 +768,7 @@ export class GuardEngine {
     if (firstBreak) rt.broken = this.brokenInfo(primary, incidentId, ds);
     rt.incidentId = incidentId;
     const policy: BreakPolicy = policyFor(this.config, cause, rt.def.policy);
-    const broke = this.move(rt, 'broke', `${cause}: ${this.describeChange(primary)}`);
+    const broke = this.move(rt, 'broke', `${cause}: ${describeChange(primary)}`);
     if (broke) changes.push(broke);
     const decision = this.decisionFor(rt, policy, primary, incidentId);
     journal.push(this.journal('decision', `dec:${incidentId}:${now}`, decision, id, incidentId));
@@ -815,33 +848,13 @@ export class GuardEngine {
     };
   }
 
-  describeChange(d: Detection): string {
-    const leg = describeContract(d.contract);
-    const n = Math.abs(d.change);
-    switch (d.cause) {
-      case 'assignment':
-        return `${leg} x${n} assigned${d.kind ? ` (${d.kind})` : ''}`;
-      case 'exercise':
-        return `${leg} x${n} exercised${d.kind ? ` (${d.kind})` : ''}`;
-      case 'expiration':
-        return `${leg} x${n} expired`;
-      case 'manual':
-        return `${leg} changed by ${signed(d.change)} in a trade outside legguard`;
-      case 'liquidation':
-        return `${leg} changed by ${signed(d.change)} in a broker liquidation`;
-      case 'unknown':
-      case 'own-fill':
-        return `${leg} changed by ${signed(d.change)} for no reason the broker reported`;
-    }
-  }
-
   private decisionFor(rt: StrategyRuntime, policy: BreakPolicy, primary: Detection, incidentId: IncidentId): Decision {
     const action = policy === 'close' ? 'EMERGENCY_CLOSE' : policy === 'hedge' ? 'HEDGE' : 'ALERT_ONLY';
     const what = policy === 'close' ? 'closing everything it still holds' : policy === 'hedge' ? 'closing the stock it holds' : 'sending nothing (policy: alert)';
     return {
       strategyId: rt.def.id,
       action,
-      reason: `CRITICAL: ${this.describeChange(primary)} on ${rt.def.id}; strategy broken, ${what}`,
+      reason: `CRITICAL: ${describeChange(primary)} on ${rt.def.id}; strategy broken, ${what}`,
       rule: 'AssignmentMonitor',
       urgency: policy === 'alert' ? 'HIGH' : 'IMMEDIATE',
       at: this.clock.now(),
@@ -863,15 +876,17 @@ export class GuardEngine {
     const now = this.clock.now();
     for (const rt of this.strategies.values()) {
       if (rt.state !== 'OPEN') continue;
-      const decision = evaluateRules(this.rules, {
-        strategy: rt.def,
-        state: rt.state,
-        holdings: this.book.holdings(rt.def.id),
-        now,
-        quote: (c: Contract) => this.quotes.get(contractKey(c)) ?? null,
-        underlyingPrice: (s: string) => this.underlyingPrices.get(s) ?? null,
+      await this.isolated(rt.def.id, 'rules', async () => {
+        const decision = evaluateRules(this.rules, {
+          strategy: rt.def,
+          state: rt.state,
+          holdings: this.book.holdings(rt.def.id),
+          now,
+          quote: (c: Contract) => this.quotes.get(contractKey(c)) ?? null,
+          underlyingPrice: (s: string) => this.underlyingPrices.get(s) ?? null,
+        });
+        if (decision && decision.action === 'CLOSE') await this.closeNormally(rt, decision);
       });
-      if (decision && decision.action === 'CLOSE') await this.closeNormally(rt, decision);
     }
   }
 
@@ -1088,7 +1103,7 @@ export class GuardEngine {
   }
 
   /** Quotes for `contracts`, from the broker, cached. */
-  async quotesFor(contracts: readonly Contract[]): Promise<Map<ContractKey, Quote | null>> {
+  private async quotesFor(contracts: readonly Contract[]): Promise<Map<ContractKey, Quote | null>> {
     const out = new Map<ContractKey, Quote | null>();
     await Promise.all(
       contracts.map(async (c) => {
@@ -1123,7 +1138,7 @@ export class GuardEngine {
     return n;
   }
 
-  priceOf(c: Contract): Price | null {
+  private priceOf(c: Contract): Price | null {
     const q = this.quotes.get(contractKey(c));
     if (!q) return null;
     return q.last ?? (q.bid !== null && q.ask !== null ? ((q.bid + q.ask) / 2) as Price : null);

@@ -58,3 +58,24 @@ export const CAUSE_TITLE: Record<BreakCause, string> = {
   liquidation: 'BROKER LIQUIDATION',
   unknown: 'UNEXPLAINED POSITION CHANGE',
 };
+
+/** A detection in words: `SPY 2026-01-30 440 P x2 assigned (early)`. */
+export function describeChange(d: Detection): string {
+  const leg = describeContract(d.contract);
+  const n = Math.abs(d.change);
+  switch (d.cause) {
+    case 'assignment':
+      return `${leg} x${n} assigned${d.kind ? ` (${d.kind})` : ''}`;
+    case 'exercise':
+      return `${leg} x${n} exercised${d.kind ? ` (${d.kind})` : ''}`;
+    case 'expiration':
+      return `${leg} x${n} expired`;
+    case 'manual':
+      return `${leg} changed by ${signed(d.change)} in a trade outside legguard`;
+    case 'liquidation':
+      return `${leg} changed by ${signed(d.change)} in a broker liquidation`;
+    case 'unknown':
+    case 'own-fill':
+      return `${leg} changed by ${signed(d.change)} for no reason the broker reported`;
+  }
+}
