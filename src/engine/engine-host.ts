@@ -1,4 +1,4 @@
-import type { BookView } from '../core/book.js';
+import type { Book, BookView } from '../core/book.js';
 import type { Contract } from '../core/contract.js';
 import type { TradingState } from '../core/gate.js';
 import type { AccountId, ContractKey, IncidentId, StrategyId } from '../core/ids.js';
@@ -117,4 +117,30 @@ export function makeAlert(
   facts: Record<string, string | number | boolean | null> = {},
 ): Alert {
   return { key, severity, incidentId, strategyId, title, text, at: h.clock.now(), facts };
+}
+
+/**
+ * What the engine's own step modules (break-handler, normal-exit) see: the host, the book to apply detections to,
+ * the quotes seen, and the engine's record builders bound to its clock and account.
+ */
+export interface EngineContext extends Omit<EngineHost, 'book' | 'strategies'> {
+  readonly book: Book;
+  /** A strategy whose plan completed keeping some legs is replaced by one with those legs. */
+  readonly strategies: Map<StrategyId, StrategyRuntime>;
+  readonly quotes: ReadonlyMap<ContractKey, Quote>;
+  readonly underlyingPrices: ReadonlyMap<string, number>;
+  journal(type: JournalEntry['type'], key: string, data: unknown, strategyId?: StrategyId | null, incidentId?: IncidentId | null): JournalEntry;
+  makeAlert(
+    severity: Severity,
+    key: string,
+    title: string,
+    text: string,
+    strategyId: StrategyId | null,
+    incidentId: IncidentId | null,
+    facts?: Record<string, string | number | boolean | null>,
+  ): Alert;
+  move(rt: StrategyRuntime, t: StrategyTransition, reason: string): StateChange | null;
+  record(rt: StrategyRuntime): StrategyRecord;
+  /** Runs one strategy's part of a step; a failure is that strategy's alone (alerted, the rest goes on). */
+  isolated(id: StrategyId, what: string, step: () => Promise<void>): Promise<void>;
 }

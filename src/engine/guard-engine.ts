@@ -1,7 +1,5 @@
 import { Book, type Holding } from '../core/book.js';
 import { contractKey, describeContract, isOption, type Contract } from '../core/contract.js';
-import type { Decision } from '../core/decision.js';
-import { joinReasons, type BreakCause, type Detection } from '../core/detection.js';
 import { detect } from '../core/detector.js';
 import { LegguardError } from '../core/errors.js';
 import type { BrokerEvent, ExecutionReport, OrderStatusReport, PositionReport } from '../core/events.js';
@@ -9,30 +7,30 @@ import type { AccountId, ContractKey, IncidentId, OrderRef, StrategyId } from '.
 import { isLegguardRef, legEffect, parseOrderRef } from '../core/order.js';
 import { reconcile } from '../core/reconcile.js';
 import { EpochMs, Qty, type Price } from '../core/quantity.js';
-import type { BreakPolicy, BrokenInfo, StrategyDefinition } from '../core/strategy.js';
+import type { StrategyDefinition } from '../core/strategy.js';
 import type { StrategyTransition } from '../core/strategy-state.js';
-import { evaluateRules, type Rule } from '../core/rules/rule.js';
 import { expiryClose } from '../core/calendar.js';
-import { nakedShorts } from '../core/naked-shorts.js';
-import { plannedAssignment, type PlanCompleted } from '../core/planned-assignment.js';
+import type { Detection } from '../core/detection.js';
+import type { Rule } from '../core/rules/rule.js';
 import { timeExitRule } from '../core/rules/time-exit.js';
 import type { Alert, AlertsPort, Severity } from '../ports/alerts.js';
 import type { BrokerPort, BrokerSnapshot, Quote } from '../ports/broker.js';
 import type { Clock, TimerHandle } from '../ports/clock.js';
 import type { Cursor, JournalEntry, OrderRecord, StateChange, StoreBatch, StorePort, StrategyRecord } from '../ports/store.js';
 import { Closer } from './closer.js';
-import { policyFor, type GuardConfig } from './guard-config.js';
-import { CAUSE_TITLE, describeChange, describeHoldings, incidentIdFor, legFacts, primaryDetection, signed } from './incident.js';
+import type { GuardConfig } from './guard-config.js';
 import { OrderTracker, isOpenStatus, type TrackedOrder } from './order-tracker.js';
-import { planMessages } from './plan-completed.js';
 import { PendingAdopter } from './pending-adopter.js';
 import { SerialQueue } from './serial-queue.js';
+import { BreakHandler } from './break-handler.js';
+import { NormalExit } from './normal-exit.js';
 import {
   journalEntry,
   makeAlert,
   moveStrategy,
   strategyRecord,
   type CrashPoint,
+  type EngineContext,
   type EngineHost,
   type LogLevel,
   type Logger,
@@ -85,6 +83,8 @@ export class GuardEngine {
   private readonly queue: SerialQueue;
   private readonly closer: Closer;
   private readonly adopter: PendingAdopter;
+  private readonly breaks: BreakHandler;
+  private readonly exits: NormalExit;
   private readonly listeners: TimelineListener[] = [];
   private readonly pending = new Map<ContractKey, EpochMs>();
   private readonly foreign = new Map<ContractKey, ExecutionReport[]>();
@@ -108,6 +108,20 @@ export class GuardEngine {
     const host = this.host();
     this.closer = new Closer(host);
     this.adopter = new PendingAdopter({ ...host, book: this.book, brokerPositions: this.brokerPositions });
+    const ctx: EngineContext = {
+      ...host,
+      book: this.book,
+      strategies: this.strategies,
+      quotes: this.quotes,
+      underlyingPrices: this.underlyingPrices,
+      journal: (type, key, data, strategyId, incidentId) => this.journal(type, key, data, strategyId ?? null, incidentId ?? null),
+      makeAlert: (severity, key, title, text, strategyId, incidentId, facts) => this.makeAlert(severity, key, title, text, strategyId, incidentId, facts ?? {}),
+      move: (rt, t, reason) => this.move(rt, t, reason),
+      record: (rt) => this.record(rt),
+      isolated: (id, what, step) => this.isolated(id, what, step),
+    };
+    this.breaks = new BreakHandler(ctx, this.closer);
+    this.exits = new NormalExit(ctx, this.closer, this.rules);
   }
 
   get config(): GuardConfig {
@@ -170,7 +184,7 @@ export class GuardEngine {
     await this.queue.push(() => this.reconcileNow('start'));
     await this.queue.push(() => this.closer.resumeAll('start'));
     this.armIntervals();
-    await this.queue.push(() => this.evaluateRules());
+    await this.queue.push(() => this.exits.evaluateRules());
   }
 
   async stop(): Promise<void> {
@@ -283,7 +297,7 @@ export class GuardEngine {
       },
       1_237,
     );
-    if (this.rules.length > 0) every(this.config.ruleIntervalMs, () => this.evaluateRules(), 0);
+    if (this.rules.length > 0) every(this.config.ruleIntervalMs, () => this.exits.evaluateRules(), 0);
   }
 
   // ---------------------------------------------------------------- strategies
@@ -633,7 +647,7 @@ export class GuardEngine {
       for (const d of outside) this.emit({ kind: 'detection', at: now, detection: d, incidentId: null });
       await this.commit({ journal: entries, outside: this.book.holdings(null) });
     }
-    for (const [id, ds] of byStrategy) await this.isolated(id, 'detection', () => this.onStrategyChanged(id, ds, perf));
+    for (const [id, ds] of byStrategy) await this.isolated(id, 'detection', () => this.breaks.onStrategyChanged(id, ds, perf));
   }
 
   /**
@@ -678,295 +692,7 @@ export class GuardEngine {
     this.recheckTimers.set(at, t);
   }
 
-  /** A strategy's holdings changed for a reason that is not the guard's own order. */
-  private async onStrategyChanged(id: StrategyId, ds: readonly Detection[], perf: number): Promise<void> {
-    const rt = this.strategies.get(id);
-    const now = this.clock.now();
-    if (!rt) throw new LegguardError('INVARIANT_BROKEN', `detection for unknown strategy ${id}`, { strategyId: id });
-    const primary = primaryDetection(ds);
-    const cause = primary.cause as BreakCause;
-    const changes: StateChange[] = [];
-    const journal: JournalEntry[] = [];
-
-    if (rt.state === 'CLOSED') {
-      // Something moved on a contract of a strategy that is already done: tell a person, change nothing.
-      const alert = this.makeAlert(
-        'critical',
-        `closed-changed:${id}:${now}`,
-        `${CAUSE_TITLE[cause]} on closed strategy ${id}`,
-        `${id} was CLOSED, yet its holdings changed: ${ds.map((d) => `${describeContract(d.contract)} ${signed(d.change)}`).join(', ')}. Holding now ${describeHoldings(this.book.holdings(id))}. No orders sent.`,
-        id,
-        null,
-      );
-      await this.commit({ strategies: [this.record(rt)], journal: ds.map((d, i) => this.journal('detection', `det:${id}:${now}:${i}`, d, id)), alerts: [alert] });
-      this.raise([alert]);
-      return;
-    }
-
-    const plan = rt.state === 'OPEN' || rt.state === 'CLOSING' ? plannedAssignment(rt.def.kind, ds, this.book.holdings(id), now) : null;
-    // An ordinary close under way is dropped once the assignment leaves nothing; one that leaves legs goes on below.
-    if (plan !== null && (rt.state === 'OPEN' || plan.keeps.length === 0)) {
-      await this.completePlan(rt, ds, plan);
-      return;
-    }
-
-    const incidentId = rt.incidentId ?? incidentIdFor(id, cause, primary.brokerAt);
-    for (const [i, d] of ds.entries()) {
-      this.emit({ kind: 'detection', at: now, detection: d, incidentId });
-      journal.push(this.journal('detection', `det:${incidentId}:${contractKey(d.contract)}:${d.brokerAt}:${i}`, d, id, incidentId));
-    }
-    const remaining = this.book.holdings(id);
-    const onlyExpiry = ds.every((d) => d.cause === 'expiration');
-
-    if (remaining.length === 0) {
-      // Nothing left at risk: every leg expired, or the assignment took exactly what the strategy held.
-      if (!onlyExpiry && rt.broken === null) rt.broken = this.brokenInfo(primary, incidentId, ds);
-      rt.incidentId = onlyExpiry ? rt.incidentId : incidentId;
-      const wasIntact = rt.state === 'OPEN' || rt.state === 'CLOSING';
-      const c = this.move(rt, 'flat', onlyExpiry ? (wasIntact ? 'every leg expired' : 'the rest expired worthless') : `${cause}: nothing left at risk`);
-      if (c) changes.push(c);
-      const cancelled = this.closer.cancelPlanned(id, 'strategy is flat');
-      this.closer.cancelWorking(id, 'strategy is flat');
-      const gone = ds.map((d) => `${signed(0 - d.change)} ${describeContract(d.contract)}`).join(', ');
-      const alert = onlyExpiry
-        ? this.makeAlert(
-            'info',
-            `expired:${id}:${primary.brokerAt}`,
-            `EXPIRED: ${id}`,
-            wasIntact
-              ? `${id}: its options have all expired (the last: ${gone}). Nothing is left; no orders were needed; the strategy is CLOSED.`
-              : `${id}: what was left (${gone}) expired worthless; the strategy is flat and CLOSED.`,
-            id,
-            wasIntact ? null : rt.incidentId,
-            { strategyId: id, cause },
-          )
-        : this.makeAlert(
-            'warning',
-            `flat:${incidentId}`,
-            `${CAUSE_TITLE[cause]}: ${describeContract(primary.contract)} x${Math.abs(primary.change)} on ${id}`,
-            `${id}: ${describeChange(primary)}. Nothing is left at risk, so no orders were sent; the strategy is CLOSED.`,
-            id,
-            incidentId,
-            { strategyId: id, cause, kind: primary.kind, qty: Math.abs(primary.change), ...legFacts(primary.contract), action: 'none: nothing left at risk' },
-          );
-      await this.commit({ strategies: [this.record(rt)], stateChanges: changes, journal, alerts: [alert], orders: cancelled });
-      this.raise([alert]);
-      return;
-    }
-
-    if (onlyExpiry && nakedShorts(remaining, now).length === 0) {
-      // An expiry is an option's ordinary end. Legs of one expiry are reported one at a time, so what is left may be
-      // the rest of the same expiry on its way; either way it risks nothing unbounded. Not a break.
-      const text = `${ds.map((d) => `${signed(0 - d.change)} ${describeContract(d.contract)}`).join(', ')} expired; ${id} still holds ${describeHoldings(remaining)}`;
-      this.emit({ kind: 'note', at: now, strategyId: id, text });
-      await this.commit({ strategies: [this.record(rt)], journal: [...journal, this.journal('note', `expired:${id}:${primary.brokerAt}:${remaining.length}`, { text }, id, null)] });
-      if (rt.state === 'EMERGENCY_CLOSING' || rt.state === 'CLOSING') await this.closer.settle(rt);
-      return;
-    }
-
-    const firstBreak = rt.broken === null;
-    if (firstBreak) rt.broken = this.brokenInfo(primary, incidentId, ds);
-    rt.incidentId = incidentId;
-    const policy: BreakPolicy = policyFor(this.config, cause, rt.def.policy);
-    const broke = this.move(rt, 'broke', `${cause}: ${describeChange(primary)}`);
-    if (broke) changes.push(broke);
-    const decision = this.decisionFor(rt, policy, primary, incidentId);
-    journal.push(this.journal('decision', `dec:${incidentId}:${now}`, decision, id, incidentId));
-    this.emit({ kind: 'decision', at: now, decision });
-
-    await this.closer.onBreak(rt, {
-      policy,
-      decision,
-      incidentId,
-      primary,
-      detections: ds,
-      changes,
-      journal,
-      firstBreak,
-      latencyFrom: { perf, brokerAt: primary.brokerAt, detectedAt: now, cause },
-    });
-  }
-
-  /**
-   * A covered call called away, a cash-secured put's shares bought (core/planned-assignment.ts): no incident, no
-   * orders, an info alert. Shares the strategy no longer needs pass to the account outside any strategy; it is CLOSED
-   * once it holds nothing. What a partial assignment leaves becomes the strategy's legs, so it is still whole to the
-   * checks an ordinary close makes later.
-   */
-  private async completePlan(rt: StrategyRuntime, ds: readonly Detection[], plan: PlanCompleted): Promise<void> {
-    const id = rt.def.id;
-    const now = this.clock.now();
-    const brokerAt = primaryDetection(plan.assigned).brokerAt;
-    for (const h of plan.handsOver) {
-      this.book.apply(id, h.contract, 0 - h.qty);
-      this.book.apply(null, h.contract, h.qty);
-    }
-    const m = planMessages(id, plan);
-    const journal = ds.map((d, i) => this.journal('detection', `det:${id}:plan:${contractKey(d.contract)}:${d.brokerAt}:${i}`, d, id));
-    for (const d of ds) this.emit({ kind: 'detection', at: now, detection: d, incidentId: null });
-    journal.push(this.journal('note', `plan:${id}:${brokerAt}`, { text: m.text, keeps: plan.keeps, handsOver: plan.handsOver }, id));
-    const changes: StateChange[] = [];
-    let cancelled: OrderRecord[] = [];
-    let runtime = rt;
-    if (plan.keeps.length === 0) {
-      const c = this.move(rt, 'flat', m.reason);
-      if (c) changes.push(c);
-      cancelled = this.closer.cancelPlanned(id, 'strategy is flat');
-      this.closer.cancelWorking(id, 'strategy is flat');
-    } else {
-      runtime = { ...rt, def: { ...rt.def, legs: plan.keeps.map((h) => ({ contract: h.contract, qty: h.qty })) }, updatedAt: now };
-      this.strategies.set(id, runtime);
-    }
-    const alert = this.makeAlert('info', `plan:${id}:${brokerAt}`, m.title, m.text, id, null, {
-      strategyId: id,
-      outcome: plan.outcome,
-      early: plan.early,
-      qty: plan.assigned.reduce((a, d) => a + Math.abs(d.change), 0),
-      ...legFacts(plan.assigned[0]!.contract),
-      action: 'none: the plan completed',
-    });
-    await this.commit({
-      strategies: [this.record(runtime)],
-      stateChanges: changes,
-      journal,
-      alerts: [alert],
-      orders: cancelled,
-      ...(plan.handsOver.length > 0 ? { outside: this.book.holdings(null) } : {}),
-    });
-    this.raise([alert]);
-  }
-
-  private brokenInfo(primary: Detection, incidentId: IncidentId, ds: readonly Detection[]): BrokenInfo {
-    return {
-      cause: primary.cause as BreakCause,
-      kind: primary.kind,
-      incidentId,
-      leg: describeContract(primary.contract),
-      qty: primary.change,
-      at: primary.brokerAt,
-      reason: joinReasons(ds),
-    };
-  }
-
-  private decisionFor(rt: StrategyRuntime, policy: BreakPolicy, primary: Detection, incidentId: IncidentId): Decision {
-    const action = policy === 'close' ? 'EMERGENCY_CLOSE' : policy === 'hedge' ? 'HEDGE' : 'ALERT_ONLY';
-    const what = policy === 'close' ? 'closing everything it still holds' : policy === 'hedge' ? 'closing the stock it holds' : 'sending nothing (policy: alert)';
-    return {
-      strategyId: rt.def.id,
-      action,
-      reason: `CRITICAL: ${describeChange(primary)} on ${rt.def.id}; strategy broken, ${what}`,
-      rule: 'AssignmentMonitor',
-      urgency: policy === 'alert' ? 'HIGH' : 'IMMEDIATE',
-      at: this.clock.now(),
-      metadata: {
-        incidentId,
-        cause: primary.cause,
-        kind: primary.kind,
-        leg: describeContract(primary.contract),
-        qty: primary.change,
-        policy,
-      },
-    };
-  }
-
   // ---------------------------------------------------------------- rules and normal exits
-
-  private async evaluateRules(): Promise<void> {
-    if (this.rules.length === 0) return;
-    const now = this.clock.now();
-    for (const rt of this.strategies.values()) {
-      if (rt.state !== 'OPEN') continue;
-      await this.isolated(rt.def.id, 'rules', async () => {
-        const decision = evaluateRules(this.rules, {
-          strategy: rt.def,
-          state: rt.state,
-          holdings: this.book.holdings(rt.def.id),
-          now,
-          quote: (c: Contract) => this.quotes.get(contractKey(c)) ?? null,
-          underlyingPrice: (s: string) => this.underlyingPrices.get(s) ?? null,
-        });
-        if (decision && decision.action === 'CLOSE') await this.closeNormally(rt, decision);
-      });
-    }
-  }
-
-  /**
-   * An ordinary exit. Refused when the strategy's legs no longer match the broker (seed item 2): then the strategy
-   * is handed to the emergency path instead, with the reason journaled.
-   */
-  async closeNormally(rt: StrategyRuntime, decision: Decision): Promise<void> {
-    const id = rt.def.id;
-    const now = this.clock.now();
-    const mismatch = this.legMismatch(rt);
-    if (mismatch !== null) {
-      this.log('warn', `${id}: normal close refused: ${mismatch}; handing to the emergency path`);
-      const incidentId = incidentIdFor(id, 'unknown', now);
-      rt.incidentId = incidentId;
-      rt.broken ??= { cause: 'unknown', kind: null, incidentId, leg: mismatch, qty: 0, at: now, reason: `normal close refused: ${mismatch}` };
-      const changes: StateChange[] = [];
-      const c = this.move(rt, 'broke', `normal close refused: ${mismatch}`);
-      if (c) changes.push(c);
-      const policy = policyFor(this.config, 'unknown', rt.def.policy);
-      const emergency: Decision = {
-        ...decision,
-        action: policy === 'close' ? 'EMERGENCY_CLOSE' : policy === 'hedge' ? 'HEDGE' : 'ALERT_ONLY',
-        reason: `${decision.rule} wanted an ordinary close, but ${mismatch}; emergency path instead`,
-        urgency: 'IMMEDIATE',
-      };
-      const journal = [
-        this.journal('decision', `dec:${id}:refused:${now}`, { refused: decision, because: mismatch }, id, incidentId),
-        this.journal('decision', `dec:${incidentId}:${now}`, emergency, id, incidentId),
-      ];
-      this.emit({ kind: 'decision', at: now, decision: emergency });
-      const primary: Detection = {
-        strategyId: id,
-        cause: 'unknown',
-        kind: null,
-        contract: rt.def.legs[0]!.contract,
-        before: Qty.zero,
-        change: Qty.zero,
-        settles: null,
-        brokerAt: now,
-        reason: mismatch,
-      };
-      await this.closer.onBreak(rt, {
-        policy,
-        decision: emergency,
-        incidentId,
-        primary,
-        detections: [],
-        changes,
-        journal,
-        firstBreak: true,
-        latencyFrom: null,
-      });
-      return;
-    }
-    const changes: StateChange[] = [];
-    const c = this.move(rt, 'close-requested', decision.reason);
-    if (c) changes.push(c);
-    this.emit({ kind: 'decision', at: now, decision });
-    await this.closer.startNormalClose(rt, decision, changes, [
-      this.journal('decision', `dec:${id}:exit:${now}`, decision, id, null),
-    ]);
-  }
-
-  /** Why the strategy's holdings no longer match its legs or the broker; null when they do. */
-  legMismatch(rt: StrategyRuntime): string | null {
-    const id = rt.def.id;
-    const want = new Map<ContractKey, number>();
-    for (const leg of rt.def.legs) want.set(contractKey(leg.contract), (want.get(contractKey(leg.contract)) ?? 0) + leg.qty);
-    for (const [key, qty] of want) {
-      const have = this.book.holding(id, key);
-      if (have !== qty) return `${key} should be ${signed(qty)} but the strategy holds ${signed(have)}`;
-      const unexplained = this.brokerQty(key) - this.book.net(key);
-      if (unexplained !== 0) return `the broker shows ${signed(unexplained)} unexplained in ${key}`;
-    }
-    for (const h of this.book.holdings(id)) {
-      if (!want.has(contractKey(h.contract))) return `the strategy holds ${signed(h.qty)} ${describeContract(h.contract)} that is not one of its legs`;
-    }
-    return null;
-  }
 
   // ---------------------------------------------------------------- reconciliation
 
