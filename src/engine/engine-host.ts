@@ -143,4 +143,10 @@ export interface EngineContext extends Omit<EngineHost, 'book' | 'strategies'> {
   record(rt: StrategyRuntime): StrategyRecord;
   /** Runs one strategy's part of a step; a failure is that strategy's alone (alerted, the rest goes on). */
   isolated(id: StrategyId, what: string, step: () => Promise<void>): Promise<void>;
+  /** The broker's last reported net position per contract. */
+  readonly brokerPositions: ReadonlyMap<ContractKey, { readonly contract: Contract; readonly qty: Qty; readonly at: EpochMs }>;
+  /** Asks the broker for an underlying's price now (at or after an expiry). */
+  refreshUnderlying(symbol: string): Promise<void>;
+  /** False once the engine stopped: timers that fire after do nothing. */
+  isRunning(): boolean;
 }

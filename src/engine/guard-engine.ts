@@ -1,22 +1,18 @@
 import { Book, type Holding } from '../core/book.js';
-import { contractKey, describeContract, isOption, type Contract } from '../core/contract.js';
-import { detect } from '../core/detector.js';
+import { contractKey, isOption, type Contract } from '../core/contract.js';
 import { LegguardError } from '../core/errors.js';
 import type { BrokerEvent, ExecutionReport, OrderStatusReport, PositionReport } from '../core/events.js';
 import type { AccountId, ContractKey, IncidentId, OrderRef, StrategyId } from '../core/ids.js';
 import { isLegguardRef, legEffect, parseOrderRef } from '../core/order.js';
-import { reconcile } from '../core/reconcile.js';
 import { EpochMs, Qty, type Price } from '../core/quantity.js';
 import type { StrategyDefinition } from '../core/strategy.js';
 import type { StrategyTransition } from '../core/strategy-state.js';
-import { expiryClose } from '../core/calendar.js';
-import type { Detection } from '../core/detection.js';
 import type { Rule } from '../core/rules/rule.js';
 import { timeExitRule } from '../core/rules/time-exit.js';
 import type { Alert, AlertsPort, Severity } from '../ports/alerts.js';
-import type { BrokerPort, BrokerSnapshot, Quote } from '../ports/broker.js';
+import type { BrokerPort, Quote } from '../ports/broker.js';
 import type { Clock, TimerHandle } from '../ports/clock.js';
-import type { Cursor, JournalEntry, OrderRecord, StateChange, StoreBatch, StorePort, StrategyRecord } from '../ports/store.js';
+import type { JournalEntry, StateChange, StoreBatch, StorePort, StrategyRecord } from '../ports/store.js';
 import { Closer } from './closer.js';
 import type { GuardConfig } from './guard-config.js';
 import { OrderTracker, isOpenStatus, type TrackedOrder } from './order-tracker.js';
@@ -24,6 +20,8 @@ import { PendingAdopter } from './pending-adopter.js';
 import { SerialQueue } from './serial-queue.js';
 import { BreakHandler } from './break-handler.js';
 import { NormalExit } from './normal-exit.js';
+import { ChangeDetector } from './change-detector.js';
+import { ReconciliationStep } from './reconciliation-step.js';
 import {
   journalEntry,
   makeAlert,
@@ -85,18 +83,13 @@ export class GuardEngine {
   private readonly adopter: PendingAdopter;
   private readonly breaks: BreakHandler;
   private readonly exits: NormalExit;
+  private readonly detector: ChangeDetector;
+  private readonly reconciliation: ReconciliationStep;
   private readonly listeners: TimelineListener[] = [];
-  private readonly pending = new Map<ContractKey, EpochMs>();
-  private readonly foreign = new Map<ContractKey, ExecutionReport[]>();
-  private readonly recheckTimers = new Map<number, TimerHandle>();
   private readonly timers: TimerHandle[] = [];
   private readonly rules: readonly Rule[];
   private unsubscribe: (() => void) | null = null;
-  private cursor: Cursor = { lastExecutionAt: null, lastExecId: null, lastReconciledAt: null };
   private connected = false;
-  private lastRecordedReconcile = Number.NEGATIVE_INFINITY;
-  private reconcileRetry: TimerHandle | null = null;
-  private reconcileRetries = 0;
   private running = false;
   private fatal: unknown = null;
   /** Alert keys of isolated step failures raised by this process: each is raised once. */
@@ -119,9 +112,22 @@ export class GuardEngine {
       move: (rt, t, reason) => this.move(rt, t, reason),
       record: (rt) => this.record(rt),
       isolated: (id, what, step) => this.isolated(id, what, step),
+      brokerPositions: this.brokerPositions,
+      refreshUnderlying: (symbol) => this.refreshUnderlying(symbol),
+      isRunning: () => this.running,
     };
     this.breaks = new BreakHandler(ctx, this.closer);
     this.exits = new NormalExit(ctx, this.closer, this.rules);
+    this.detector = new ChangeDetector(ctx, this.breaks);
+    this.reconciliation = new ReconciliationStep(ctx, {
+      broker: deps.broker,
+      store: deps.store,
+      brokerPositions: this.brokerPositions,
+      closer: this.closer,
+      detector: this.detector,
+      adopter: this.adopter,
+      orderFromStore: (ref) => this.orderFromStore(ref),
+    });
   }
 
   get config(): GuardConfig {
@@ -167,7 +173,7 @@ export class GuardEngine {
     if (this.running) return;
     this.running = true;
     const loaded = await this.deps.store.load(this.account);
-    this.cursor = loaded.cursor;
+    this.reconciliation.cursor = loaded.cursor;
     for (const r of loaded.strategies) this.adopt(r);
     for (const h of loaded.outside) this.book.set(null, h.contract, h.qty);
     for (const o of loaded.openOrders) {
@@ -181,7 +187,7 @@ export class GuardEngine {
     this.unsubscribe = this.deps.broker.subscribe((e) => this.onBrokerEvent(e));
     if (!this.deps.broker.isConnected()) await this.deps.broker.connect();
     this.connected = this.deps.broker.isConnected();
-    await this.queue.push(() => this.reconcileNow('start'));
+    await this.queue.push(() => this.reconciliation.reconcileNow('start'));
     await this.queue.push(() => this.closer.resumeAll('start'));
     this.armIntervals();
     await this.queue.push(() => this.exits.evaluateRules());
@@ -191,10 +197,8 @@ export class GuardEngine {
     this.running = false;
     for (const t of this.timers) t.cancel();
     this.timers.length = 0;
-    for (const t of this.recheckTimers.values()) t.cancel();
-    this.recheckTimers.clear();
-    this.reconcileRetry?.cancel();
-    this.reconcileRetry = null;
+    this.detector.stop();
+    this.reconciliation.stop();
     this.closer.stop();
     this.unsubscribe?.();
     this.unsubscribe = null;
@@ -293,7 +297,7 @@ export class GuardEngine {
       this.config.reconcileIntervalMs,
       async () => {
         if (this.deps.watchStore) await this.syncStrategies();
-        await this.reconcileNow('interval');
+        await this.reconciliation.reconcileNow('interval');
       },
       1_237,
     );
@@ -462,7 +466,7 @@ export class GuardEngine {
     switch (e.kind) {
       case 'position': {
         this.notePosition(e);
-        await this.examine([contractKey(e.contract)], perf);
+        await this.detector.examine([contractKey(e.contract)], perf);
         return;
       }
       case 'execution':
@@ -513,12 +517,10 @@ export class GuardEngine {
       if (isLegguardRef(e.orderRef)) {
         this.log('warn', `execution ${e.execId} carries legguard ref ${e.orderRef} that neither this guard nor its store knows`);
       }
-      const list = this.foreign.get(key) ?? [];
-      list.push(e);
-      this.foreign.set(key, list);
+      this.detector.addForeign(e);
       await this.commit({ journal: [this.journal('broker-event', `exec:${e.execId}`, e)] });
     }
-    await this.examine([key], perf);
+    await this.detector.examine([key], perf);
   }
 
   /**
@@ -559,7 +561,7 @@ export class GuardEngine {
     this.connected = true;
     this.emit({ kind: 'note', at, strategyId: null, text: `broker connected${dataLost ? ' (data lost)' : ''}` });
     if (!was || dataLost) {
-      await this.reconcileNow('reconnect');
+      await this.reconciliation.reconcileNow('reconnect');
       await this.closer.resumeAll('reconnect');
     }
   }
@@ -568,253 +570,9 @@ export class GuardEngine {
     return this.connected;
   }
 
-  // ---------------------------------------------------------------- detection
-
-  /**
-   * Compares the broker's positions in `keys` (and every change still pending) with the book; hands what the book
-   * cannot explain to the detector; applies its detections; handles every strategy they touch.
-   */
-  async examine(keys: Iterable<ContractKey>, perf: number): Promise<void> {
-    const now = this.clock.now();
-    const candidates: { contract: Contract; brokerQty: Qty; brokerAt: EpochMs; firstSeenAt: EpochMs }[] = [];
-    const seen = new Set<ContractKey>();
-    const heldSymbols = new Set<string>();
-    for (const key of [...keys, ...this.pending.keys()]) {
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const broker = this.brokerQty(key);
-      const delta = broker - this.book.net(key);
-      if (delta === 0) {
-        this.pending.delete(key);
-        continue;
-      }
-      const contract = this.brokerPositions.get(key)?.contract ?? this.book.contract(key);
-      if (!contract) continue;
-      const expired = isOption(contract) && now >= expiryClose(contract.expiry);
-      if (!expired && this.tracker.recentlyActive(key, now, this.config.correlationWindowMs)) {
-        // Our own order is working or just traded here: its executions explain the change. Look again when the
-        // window closes, in case they do not.
-        // Kept pending, so that the look when the window closes includes it; an order still working past its window
-        // is looked at again a window later (not at once: the look would find it working and come straight back).
-        const ends = this.tracker.windowEnds(key, this.config.correlationWindowMs);
-        if (ends !== null) this.recheckAt(ends > now ? ends : EpochMs.unsafe(now + this.config.correlationWindowMs));
-        if (!this.pending.has(key)) this.pending.set(key, now);
-        heldSymbols.add(contract.symbol);
-        continue;
-      }
-      const firstSeenAt = this.pending.get(key) ?? now;
-      this.pending.set(key, firstSeenAt);
-      candidates.push({ contract, brokerQty: broker, brokerAt: this.brokerPositions.get(key)?.at ?? now, firstSeenAt });
-    }
-    // An option and the stock it settles in are judged together: while a change of one contract of an underlying
-    // waits for the guard's own executions, changes of the others wait with it. The stock of an assignment posted
-    // seconds after the guard's own stock trade was held back while its option, judged alone after the pairing
-    // window, was taken for a manual trade (and the shares for an unknown change nobody closed).
-    const judged = candidates.filter((c) => !heldSymbols.has(c.contract.symbol));
-    if (judged.length === 0) return;
-    // At or after an expiry, in or out of the money decides expiration against settlement: ask the broker for the
-    // underlying's price now rather than trust one seen days ago.
-    const expiring = new Set<string>();
-    for (const c of judged) if (isOption(c.contract) && now >= expiryClose(c.contract.expiry)) expiring.add(c.contract.symbol);
-    for (const symbol of expiring) await this.refreshUnderlying(symbol);
-    const foreign: ExecutionReport[] = [];
-    for (const c of judged) foreign.push(...(this.foreign.get(contractKey(c.contract)) ?? []));
-    const out = detect({
-      book: this.book,
-      changes: judged,
-      foreignExecutions: foreign,
-      now,
-      pairingWindowMs: this.config.pairingWindowMs,
-      underlyingPrice: (symbol: string) => this.underlyingPrices.get(symbol) ?? null,
-    });
-    if (out.recheckAt !== null) this.recheckAt(out.recheckAt);
-    this.dropForeign(new Set(out.usedExecIds), now);
-    if (out.detections.length === 0) return;
-
-    const byStrategy = new Map<StrategyId, Detection[]>();
-    const outside: Detection[] = [];
-    for (const d of out.detections) {
-      this.book.apply(d.strategyId, d.contract, d.change);
-      if (d.strategyId === null) outside.push(d);
-      else byStrategy.set(d.strategyId, [...(byStrategy.get(d.strategyId) ?? []), d]);
-    }
-    for (const c of judged) {
-      const key = contractKey(c.contract);
-      if (this.brokerQty(key) === this.book.net(key)) this.pending.delete(key);
-    }
-    if (outside.length > 0) {
-      const entries = outside.map((d, i) => this.journal('detection', `det:outside:${now}:${contractKey(d.contract)}:${i}`, d));
-      for (const d of outside) this.emit({ kind: 'detection', at: now, detection: d, incidentId: null });
-      await this.commit({ journal: entries, outside: this.book.holdings(null) });
-    }
-    for (const [id, ds] of byStrategy) await this.isolated(id, 'detection', () => this.breaks.onStrategyChanged(id, ds, perf));
-  }
-
-  /**
-   * Forgets executions the detector used, and any older than the retention: an execution may arrive before its
-   * position report (so it is kept until then), but one that explained nothing for a long while never will.
-   */
-  private dropForeign(used: ReadonlySet<string>, now: number): void {
-    const keep = Math.max(60_000, 6 * this.config.correlationWindowMs);
-    for (const [key, list] of this.foreign) {
-      const rest = list.filter((x) => !used.has(x.execId) && now - x.tsInit < keep);
-      if (rest.length === 0) this.foreign.delete(key);
-      else if (rest.length !== list.length) this.foreign.set(key, rest);
-    }
-  }
-
-  /**
-   * A reconciliation the broker did not answer in time goes again soon: 5 s, then 10, 20 ... at most the periodic
-   * interval, one retry pending at a time. Said on the timeline each time.
-   */
-  private retryReconcile(reason: string, why: string): void {
-    const waitMs = Math.min(this.config.reconcileIntervalMs, 5_000 * 2 ** Math.min(this.reconcileRetries, 10));
-    this.reconcileRetries++;
-    const at = this.clock.now();
-    this.emit({ kind: 'note', at, strategyId: null, text: `reconciliation (${reason}) timed out: ${why}; retrying in ${Math.round(waitMs / 1000)} s` });
-    this.log('warn', `reconciliation (${reason}) timed out: ${why}; retrying in ${Math.round(waitMs / 1000)} s`);
-    if (this.reconcileRetry) return;
-    this.reconcileRetry = this.clock.setTimer(EpochMs.unsafe(at + waitMs), () => {
-      this.reconcileRetry = null;
-      if (!this.running) return;
-      void this.queue.push(() => this.reconcileNow(`retry after timeout (${reason})`));
-    });
-  }
-
-  private recheckAt(at: EpochMs): void {
-    if (this.recheckTimers.has(at)) return;
-    const t = this.clock.setTimer(at, () => {
-      this.recheckTimers.delete(at);
-      if (!this.running) return;
-      const perf = this.clock.perf();
-      void this.queue.push(() => this.examine([], perf));
-    });
-    this.recheckTimers.set(at, t);
-  }
-
-  // ---------------------------------------------------------------- rules and normal exits
-
-  // ---------------------------------------------------------------- reconciliation
-
-  /**
-   * Brings the guard in line with the broker: executions since the cursor (own fills applied once, foreign ones
-   * kept for the detector), working orders matched to the guard's by orderRef (an order already at the broker is
-   * never sent again), and every position compared with the book through the same detector path as a live update.
-   */
-  async reconcileNow(reason: string): Promise<void> {
-    let snap: BrokerSnapshot;
-    try {
-      snap = await this.deps.broker.snapshot({ executionsSince: this.cursor.lastExecutionAt });
-    } catch (e) {
-      if (LegguardError.is(e, 'BROKER_DISCONNECTED')) {
-        this.log('warn', `reconciliation (${reason}) skipped: broker disconnected`);
-        return;
-      }
-      if (LegguardError.is(e, 'BROKER_TIMEOUT')) {
-        // Connected but slow: not a disconnect, and not something to wait a whole interval for.
-        this.retryReconcile(reason, e.message);
-        return;
-      }
-      throw e;
-    }
-    this.reconcileRetries = 0;
-    const perf = this.clock.perf();
-    // The diff itself is pure and property-tested (core/reconcile.ts); here its results are applied.
-    // Every order the guard knows, finished ones too: the broker hands a filled order's executions back for as long as
-    // they are in its lookback, and they are the guard's own, not an order nobody knows.
-    const storeOrders = [...[...this.tracker.all()].map((o) => this.tracker.toRecord(o)), ...(await this.finishedOrdersNamedIn(snap))];
-    const r = reconcile({
-      snapshot: snap,
-      book: this.book,
-      storeOrders,
-      isKnownExecution: (id) => this.tracker.hasSeen(id),
-      executionsSince: this.cursor.lastExecutionAt,
-      now: this.clock.now(),
-    });
-    const notes: string[] = [];
-    // Orders first: an execution of an order sent just before a crash must find its tracked order.
-    notes.push(...(await this.closer.reconcileOrders(r)));
-    for (const e of r.executions) {
-      if (!this.tracker.firstSight(e.execId)) continue;
-      const own = isLegguardRef(e.orderRef) ? (this.tracker.get(e.orderRef!) ?? (await this.orderFromStore(e.orderRef!))) : undefined;
-      if (own) {
-        await this.closer.applyOwnFill(own, e);
-        notes.push(`applied missed fill ${e.execId} of ${e.orderRef}`);
-      } else {
-        const key = contractKey(e.contract);
-        this.foreign.set(key, [...(this.foreign.get(key) ?? []), e]);
-        notes.push(`execution outside legguard: ${e.side} ${e.qty} ${describeContract(e.contract)}${e.liquidation ? ' (liquidation)' : ''}`);
-      }
-    }
-    // Every position the broker shows (and 0 for what the book has and the broker does not) becomes the broker's
-    // known position, then goes through the same detector path as a live report.
-    const keys = new Set<ContractKey>();
-    for (const p of snap.positions) {
-      const key = contractKey(p.contract);
-      keys.add(key);
-      this.brokerPositions.set(key, { contract: p.contract, qty: p.qty, at: p.tsEvent });
-    }
-    for (const key of this.book.contractKeys()) {
-      if (keys.has(key)) continue;
-      keys.add(key);
-      const contract = this.brokerPositions.get(key)?.contract ?? this.book.contract(key)!;
-      this.brokerPositions.set(key, { contract, qty: Qty.zero, at: snap.at });
-    }
-    // Strategies waiting for their legs take them before the detector looks: a position that is a pending strategy's
-    // new leg is not an unexplained change, and a leg never held is never one either (it is nobody's holding).
-    const taken = await this.adopter.adoptPending();
-    // A position a pending strategy took as its leg is no discrepancy: the diff was made before it was taken.
-    const explained = (c: Contract | null): boolean => c !== null && taken.has(contractKey(c)) && this.brokerQty(contractKey(c)) === this.book.net(contractKey(c));
-    const discrepancies = r.discrepancies.filter((d) => !explained(d.contract));
-    notes.unshift(...discrepancies.map((d) => d.message));
-    await this.examine(keys, perf);
-    const at = this.clock.now();
-    // The next snapshot asks for executions from a lookback before this one: a report lost in this snapshot is
-    // found in the next, and the ids already seen are skipped.
-    this.cursor = { lastExecutionAt: r.cursor.executionsSince, lastExecId: r.cursor.lastExecId ?? this.cursor.lastExecId, lastReconciledAt: at };
-    // A quiet periodic pass writes nothing (an fsync a minute for nothing); one that found something, or the first
-    // after start or a reconnect, or one a quarter of an hour after the last recorded, is journaled.
-    const quiet = notes.length === 0 && reason === 'interval' && at - this.lastRecordedReconcile < 15 * 60_000;
-    if (!quiet) {
-      this.lastRecordedReconcile = at;
-      await this.commit({
-        journal: [
-          this.journal('reconciliation', `recon:${at}:${reason}`, {
-            reason,
-            discrepancies: discrepancies.map((d) => ({ key: d.key, kind: d.kind, message: d.message })),
-            notes,
-            positions: snap.positions.length,
-            executions: snap.executions.length,
-            openOrders: snap.openOrders.length,
-          }),
-        ],
-        cursor: this.cursor,
-        outside: this.book.holdings(null),
-      });
-    }
-    this.emit({ kind: 'reconciled', at, reason, discrepancies: notes });
-  }
-
-  /**
-   * Orders the snapshot names by a legguard ref that the tracker does not hold: after a restart the tracker has only
-   * the orders that were open, while the broker still reports the executions (and, rarely, a working order) of ones
-   * that finished before it. Looked up in the store by the strategy the ref names; a ref no order has stays unknown.
-   */
-  private async finishedOrdersNamedIn(snap: BrokerSnapshot): Promise<OrderRecord[]> {
-    const refs = new Set<string>();
-    for (const x of [...snap.executions, ...snap.openOrders]) {
-      if (x.account === this.account && isLegguardRef(x.orderRef) && !this.tracker.get(x.orderRef!)) refs.add(x.orderRef!);
-    }
-    const strategyIds = new Set<StrategyId>();
-    for (const ref of refs) {
-      const parsed = parseOrderRef(ref);
-      if (parsed) strategyIds.add(parsed.strategyId as StrategyId);
-    }
-    const out: OrderRecord[] = [];
-    for (const strategyId of strategyIds) {
-      for (const row of await this.deps.store.orders({ account: this.account, strategyId })) if (refs.has(row.request.ref)) out.push(row);
-    }
-    return out;
+  /** Reconciles with the broker now (start, reconnect and the interval do it on their own; the bench calls it). */
+  reconcileNow(reason: string): Promise<void> {
+    return this.reconciliation.reconcileNow(reason);
   }
 
   // ---------------------------------------------------------------- views
