@@ -1,11 +1,11 @@
+import { breakDecision, brokenInfoFor } from '../core/break-decision.js';
 import { contractKey, describeContract } from '../core/contract.js';
-import type { Decision } from '../core/decision.js';
-import { joinReasons, type BreakCause, type Detection } from '../core/detection.js';
+import type { BreakCause, Detection } from '../core/detection.js';
 import { LegguardError } from '../core/errors.js';
-import type { IncidentId, StrategyId } from '../core/ids.js';
+import type { StrategyId } from '../core/ids.js';
 import { nakedShorts } from '../core/naked-shorts.js';
 import { plannedAssignment, type PlanCompleted } from '../core/planned-assignment.js';
-import type { BreakPolicy, BrokenInfo } from '../core/strategy.js';
+import type { BreakPolicy } from '../core/strategy.js';
 import type { JournalEntry, OrderRecord, StateChange } from '../ports/store.js';
 import type { Closer } from './closer.js';
 import type { EngineContext, StrategyRuntime } from './engine-host.js';
@@ -66,7 +66,7 @@ export class BreakHandler {
 
     if (remaining.length === 0) {
       // Nothing left at risk: every leg expired, or the assignment took exactly what the strategy held.
-      if (!onlyExpiry && rt.broken === null) rt.broken = this.brokenInfo(primary, incidentId, ds);
+      if (!onlyExpiry && rt.broken === null) rt.broken = brokenInfoFor(primary, incidentId, ds);
       rt.incidentId = onlyExpiry ? rt.incidentId : incidentId;
       const wasIntact = rt.state === 'OPEN' || rt.state === 'CLOSING';
       const c = this.ctx.move(rt, 'flat', onlyExpiry ? (wasIntact ? 'every leg expired' : 'the rest expired worthless') : `${cause}: nothing left at risk`);
@@ -111,12 +111,12 @@ export class BreakHandler {
     }
 
     const firstBreak = rt.broken === null;
-    if (firstBreak) rt.broken = this.brokenInfo(primary, incidentId, ds);
+    if (firstBreak) rt.broken = brokenInfoFor(primary, incidentId, ds);
     rt.incidentId = incidentId;
     const policy: BreakPolicy = policyFor(this.ctx.config, cause, rt.def.policy);
     const broke = this.ctx.move(rt, 'broke', `${cause}: ${describeChange(primary)}`);
     if (broke) changes.push(broke);
-    const decision = this.decisionFor(rt, policy, primary, incidentId);
+    const decision = breakDecision({ strategyId: rt.def.id, policy, primary, incidentId, now });
     journal.push(this.ctx.journal('decision', `dec:${incidentId}:${now}`, decision, id, incidentId));
     this.ctx.emit({ kind: 'decision', at: now, decision });
 
@@ -180,38 +180,5 @@ export class BreakHandler {
       ...(plan.handsOver.length > 0 ? { outside: this.ctx.book.holdings(null) } : {}),
     });
     this.ctx.raise([alert]);
-  }
-
-  private brokenInfo(primary: Detection, incidentId: IncidentId, ds: readonly Detection[]): BrokenInfo {
-    return {
-      cause: primary.cause as BreakCause,
-      kind: primary.kind,
-      incidentId,
-      leg: describeContract(primary.contract),
-      qty: primary.change,
-      at: primary.brokerAt,
-      reason: joinReasons(ds),
-    };
-  }
-
-  private decisionFor(rt: StrategyRuntime, policy: BreakPolicy, primary: Detection, incidentId: IncidentId): Decision {
-    const action = policy === 'close' ? 'EMERGENCY_CLOSE' : policy === 'hedge' ? 'HEDGE' : 'ALERT_ONLY';
-    const what = policy === 'close' ? 'closing everything it still holds' : policy === 'hedge' ? 'closing the stock it holds' : 'sending nothing (policy: alert)';
-    return {
-      strategyId: rt.def.id,
-      action,
-      reason: `CRITICAL: ${describeChange(primary)} on ${rt.def.id}; strategy broken, ${what}`,
-      rule: 'AssignmentMonitor',
-      urgency: policy === 'alert' ? 'HIGH' : 'IMMEDIATE',
-      at: this.ctx.clock.now(),
-      metadata: {
-        incidentId,
-        cause: primary.cause,
-        kind: primary.kind,
-        leg: describeContract(primary.contract),
-        qty: primary.change,
-        policy,
-      },
-    };
   }
 }

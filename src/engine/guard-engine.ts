@@ -1,16 +1,16 @@
 import { Book, type Holding } from '../core/book.js';
-import { contractKey, isOption, type Contract } from '../core/contract.js';
+import { contractKey, type Contract } from '../core/contract.js';
 import { LegguardError } from '../core/errors.js';
 import type { BrokerEvent, ExecutionReport, OrderStatusReport, PositionReport } from '../core/events.js';
 import type { AccountId, ContractKey, IncidentId, OrderRef, StrategyId } from '../core/ids.js';
 import { isLegguardRef, legEffect, parseOrderRef } from '../core/order.js';
-import { EpochMs, Qty, type Price } from '../core/quantity.js';
+import { EpochMs, Qty } from '../core/quantity.js';
 import type { StrategyDefinition } from '../core/strategy.js';
 import type { StrategyTransition } from '../core/strategy-state.js';
 import type { Rule } from '../core/rules/rule.js';
 import { timeExitRule } from '../core/rules/time-exit.js';
 import type { Alert, AlertsPort, Severity } from '../ports/alerts.js';
-import type { BrokerPort, Quote } from '../ports/broker.js';
+import type { BrokerPort } from '../ports/broker.js';
 import type { Clock, TimerHandle } from '../ports/clock.js';
 import type { JournalEntry, StateChange, StoreBatch, StorePort, StrategyRecord } from '../ports/store.js';
 import { Closer } from './closer.js';
@@ -22,6 +22,7 @@ import { BreakHandler } from './break-handler.js';
 import { NormalExit } from './normal-exit.js';
 import { ChangeDetector } from './change-detector.js';
 import { ReconciliationStep } from './reconciliation-step.js';
+import { MarketData } from './market-data.js';
 import {
   journalEntry,
   makeAlert,
@@ -75,8 +76,7 @@ export class GuardEngine {
   readonly strategies = new Map<StrategyId, StrategyRuntime>();
   /** The broker's last reported net position per contract. */
   readonly brokerPositions = new Map<ContractKey, { contract: Contract; qty: Qty; at: EpochMs }>();
-  readonly quotes = new Map<ContractKey, Quote>();
-  readonly underlyingPrices = new Map<string, number>();
+  private readonly market: MarketData;
 
   private readonly queue: SerialQueue;
   private readonly closer: Closer;
@@ -97,6 +97,7 @@ export class GuardEngine {
 
   constructor(readonly deps: GuardEngineDeps) {
     this.queue = new SerialQueue((e) => this.onStepError(e));
+    this.market = new MarketData(deps.broker, (level, message) => this.log(level, message));
     this.rules = deps.rules ?? (deps.config.timeExitDte === null ? [] : [timeExitRule(deps.config.timeExitDte)]);
     const host = this.host();
     this.closer = new Closer(host);
@@ -105,15 +106,15 @@ export class GuardEngine {
       ...host,
       book: this.book,
       strategies: this.strategies,
-      quotes: this.quotes,
-      underlyingPrices: this.underlyingPrices,
+      quotes: this.market.quotes,
+      underlyingPrices: this.market.underlyingPrices,
       journal: (type, key, data, strategyId, incidentId) => this.journal(type, key, data, strategyId ?? null, incidentId ?? null),
       makeAlert: (severity, key, title, text, strategyId, incidentId, facts) => this.makeAlert(severity, key, title, text, strategyId, incidentId, facts ?? {}),
       move: (rt, t, reason) => this.move(rt, t, reason),
       record: (rt) => this.record(rt),
       isolated: (id, what, step) => this.isolated(id, what, step),
       brokerPositions: this.brokerPositions,
-      refreshUnderlying: (symbol) => this.refreshUnderlying(symbol),
+      refreshUnderlying: (symbol) => this.market.refreshUnderlying(symbol),
       isRunning: () => this.running,
     };
     this.breaks = new BreakHandler(ctx, this.closer);
@@ -425,8 +426,8 @@ export class GuardEngine {
       isConnected: () => this.connected,
       tradingState: () => 'REDUCING',
       brokerQty: (key) => this.brokerQty(key),
-      priceOf: (c) => this.priceOf(c),
-      quotesFor: (cs) => this.quotesFor(cs),
+      priceOf: (c) => this.market.priceOf(c),
+      quotesFor: (cs) => this.market.quotesFor(cs),
       applyOwnExecution: (id, contract, qty) => this.book.apply(id, contract, qty),
       commit: (batch) => this.commit(batch),
       emit: (entry) => this.emit(entry),
@@ -479,18 +480,7 @@ export class GuardEngine {
         await this.onConnection(e.state, e.dataLost, e.reason);
         return;
       case 'quote':
-        this.quotes.set(contractKey(e.contract), {
-          contract: e.contract,
-          bid: e.bid,
-          ask: e.ask,
-          last: e.last,
-          underlying: null,
-          at: e.tsEvent,
-        });
-        if (!isOption(e.contract)) {
-          const mid = e.bid !== null && e.ask !== null ? (e.bid + e.ask) / 2 : e.last;
-          if (mid !== null) this.underlyingPrices.set(e.contract.symbol, mid);
-        }
+        this.market.onQuote(e);
         return;
       case 'commission':
       case 'notice':
@@ -577,41 +567,6 @@ export class GuardEngine {
 
   // ---------------------------------------------------------------- views
 
-  private async refreshUnderlying(symbol: string): Promise<void> {
-    try {
-      const u = await this.deps.broker.underlying(symbol);
-      if (u.price !== null) this.underlyingPrices.set(symbol, u.price);
-    } catch (e) {
-      this.log('warn', `no price for ${symbol}: ${e instanceof Error ? e.message : String(e)}`);
-    }
-  }
-
-  /** Quotes for `contracts`, from the broker, cached. */
-  private async quotesFor(contracts: readonly Contract[]): Promise<Map<ContractKey, Quote | null>> {
-    const out = new Map<ContractKey, Quote | null>();
-    await Promise.all(
-      contracts.map(async (c) => {
-        const key = contractKey(c);
-        let q: Quote | null = null;
-        try {
-          q = await this.deps.broker.quote(c);
-        } catch (e) {
-          this.log('warn', `no quote for ${key}: ${e instanceof Error ? e.message : String(e)}`);
-        }
-        if (q) {
-          this.quotes.set(key, q);
-          if (q.underlying !== null) this.underlyingPrices.set(c.symbol, q.underlying);
-          if (!isOption(c)) {
-            const mid = q.bid !== null && q.ask !== null ? (q.bid + q.ask) / 2 : q.last;
-            if (mid !== null) this.underlyingPrices.set(c.symbol, mid);
-          }
-        }
-        out.set(key, q ?? this.quotes.get(key) ?? null);
-      }),
-    );
-    return out;
-  }
-
   holdingsOf(id: StrategyId): readonly Holding[] {
     return this.book.holdings(id);
   }
@@ -622,9 +577,4 @@ export class GuardEngine {
     return n;
   }
 
-  private priceOf(c: Contract): Price | null {
-    const q = this.quotes.get(contractKey(c));
-    if (!q) return null;
-    return q.last ?? (q.bid !== null && q.ask !== null ? ((q.bid + q.ask) / 2) as Price : null);
-  }
 }

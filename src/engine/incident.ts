@@ -1,3 +1,4 @@
+import { signed } from '../core/break-decision.js';
 import { describeContract, formatStrike, isOption, type Contract } from '../core/contract.js';
 import type { BreakCause, Detection } from '../core/detection.js';
 import { IncidentId, type StrategyId } from '../core/ids.js';
@@ -35,9 +36,6 @@ export function primaryDetection(ds: readonly Detection[]): Detection {
   return sorted[0]!;
 }
 
-export function signed(n: number): string {
-  return n > 0 ? `+${n}` : String(n);
-}
 
 export function describeHoldings(hs: readonly Holding[]): string {
   if (hs.length === 0) return 'nothing';
@@ -59,23 +57,4 @@ export const CAUSE_TITLE: Record<BreakCause, string> = {
   unknown: 'UNEXPLAINED POSITION CHANGE',
 };
 
-/** A detection in words: `SPY 2026-01-30 440 P x2 assigned (early)`. */
-export function describeChange(d: Detection): string {
-  const leg = describeContract(d.contract);
-  const n = Math.abs(d.change);
-  switch (d.cause) {
-    case 'assignment':
-      return `${leg} x${n} assigned${d.kind ? ` (${d.kind})` : ''}`;
-    case 'exercise':
-      return `${leg} x${n} exercised${d.kind ? ` (${d.kind})` : ''}`;
-    case 'expiration':
-      return `${leg} x${n} expired`;
-    case 'manual':
-      return `${leg} changed by ${signed(d.change)} in a trade outside legguard`;
-    case 'liquidation':
-      return `${leg} changed by ${signed(d.change)} in a broker liquidation`;
-    case 'unknown':
-    case 'own-fill':
-      return `${leg} changed by ${signed(d.change)} for no reason the broker reported`;
-  }
-}
+export { describeChange, signed } from '../core/break-decision.js';
