@@ -23,6 +23,7 @@ import { NormalExit } from './normal-exit.js';
 import { ChangeDetector } from './change-detector.js';
 import { ReconciliationStep } from './reconciliation-step.js';
 import { MarketData } from './market-data.js';
+import { StrategyRegistry } from './strategy-registry.js';
 import {
   journalEntry,
   makeAlert,
@@ -85,6 +86,7 @@ export class GuardEngine {
   private readonly exits: NormalExit;
   private readonly detector: ChangeDetector;
   private readonly reconciliation: ReconciliationStep;
+  private readonly registry: StrategyRegistry;
   private readonly listeners: TimelineListener[] = [];
   private readonly timers: TimerHandle[] = [];
   private readonly rules: readonly Rule[];
@@ -120,6 +122,7 @@ export class GuardEngine {
     this.breaks = new BreakHandler(ctx, this.closer);
     this.exits = new NormalExit(ctx, this.closer, this.rules);
     this.detector = new ChangeDetector(ctx, this.breaks);
+    this.registry = new StrategyRegistry(ctx, deps.store);
     this.reconciliation = new ReconciliationStep(ctx, {
       broker: deps.broker,
       store: deps.store,
@@ -175,7 +178,7 @@ export class GuardEngine {
     this.running = true;
     const loaded = await this.deps.store.load(this.account);
     this.reconciliation.cursor = loaded.cursor;
-    for (const r of loaded.strategies) this.adopt(r);
+    for (const r of loaded.strategies) this.registry.adopt(r);
     for (const h of loaded.outside) this.book.set(null, h.contract, h.qty);
     for (const o of loaded.openOrders) {
       this.tracker.add(OrderTracker.fromRecord(o, this.clock.now()));
@@ -297,7 +300,7 @@ export class GuardEngine {
     every(
       this.config.reconcileIntervalMs,
       async () => {
-        if (this.deps.watchStore) await this.syncStrategies();
+        if (this.deps.watchStore) await this.registry.sync();
         await this.reconciliation.reconcileNow('interval');
       },
       1_237,
@@ -307,76 +310,12 @@ export class GuardEngine {
 
   // ---------------------------------------------------------------- strategies
 
-  private adopt(r: StrategyRecord): void {
-    const id = r.definition.id;
-    this.book.addStrategy(id, r.definition.createdAt);
-    for (const h of r.holdings) this.book.set(id, h.contract, h.qty);
-    this.strategies.set(id, {
-      def: r.definition,
-      state: r.state,
-      broken: r.broken,
-      incidentId: r.broken?.incidentId ?? null,
-      closing: null,
-      updatedAt: r.updatedAt,
-    });
-  }
-
   /**
    * Guards a new strategy: it waits PENDING, holding nothing, until a reconciliation finds every leg at the broker
    * (then it holds them and is OPEN); a leg the broker does not show is reported, never detected.
    */
   async addStrategy(def: StrategyDefinition): Promise<void> {
-    await this.queue.push(async () => {
-      if (this.strategies.has(def.id)) {
-        throw new LegguardError('INVALID_INPUT', `strategy ${def.id} is already guarded`, { strategyId: def.id });
-      }
-      this.book.addStrategy(def.id, def.createdAt);
-      const now = this.clock.now();
-      const rt: StrategyRuntime = { def, state: 'PENDING', broken: null, incidentId: null, closing: null, updatedAt: now };
-      this.strategies.set(def.id, rt);
-      await this.commit({
-        strategies: [this.record(rt)],
-        stateChanges: [{ strategyId: def.id, from: null, to: 'PENDING', at: now, reason: 'guarded', incidentId: null }],
-      });
-      this.emit({ kind: 'state', at: now, strategyId: def.id, from: null, to: 'PENDING', reason: 'guarded' });
-    });
-  }
-
-  /**
-   * Strategies added to the store by `legguard strategies add` while the guard runs are adopted (PENDING until the
-   * reconciliation that follows finds their legs at the broker); strategies removed from it are dropped, their
-   * holdings passing to the outside so the book still adds up to the broker. A strategy in an incident is never
-   * dropped. A PENDING strategy replaced in the store (a typo fixed with `--replace`) waits with its new legs.
-   */
-  async syncStrategies(): Promise<void> {
-    const records = await this.deps.store.listStrategies(this.account);
-    const inStore = new Set<string>();
-    for (const r of records) {
-      inStore.add(r.definition.id);
-      const known = this.strategies.get(r.definition.id);
-      if (known?.state === 'PENDING' && r.state === 'PENDING' && JSON.stringify(known.def) !== JSON.stringify(r.definition)) {
-        // It holds nothing, so nothing moves in the book but its rank.
-        this.book.removeStrategy(r.definition.id);
-        this.adopt(r);
-        this.emit({ kind: 'note', at: this.clock.now(), strategyId: r.definition.id, text: 'replaced in the store while waiting for its legs: waits with the new ones' });
-        continue;
-      }
-      if (!known && r.state !== 'CLOSED') {
-        this.adopt(r);
-        this.emit({ kind: 'note', at: this.clock.now(), strategyId: r.definition.id, text: 'now guarded (added to the store)' });
-      }
-    }
-    for (const [id, rt] of this.strategies) {
-      if (inStore.has(id) || rt.state === 'BROKEN' || rt.state === 'EMERGENCY_CLOSING' || rt.state === 'CLOSING') continue;
-      for (const h of this.book.holdings(id)) {
-        this.book.apply(id, h.contract, 0 - h.qty);
-        this.book.apply(null, h.contract, h.qty);
-      }
-      this.book.removeStrategy(id);
-      this.strategies.delete(id);
-      this.emit({ kind: 'note', at: this.clock.now(), strategyId: id, text: 'no longer guarded (removed from the store); its positions count as outside any strategy' });
-      await this.commit({ outside: this.book.holdings(null) });
-    }
+    await this.queue.push(() => this.registry.add(def));
   }
 
   private record(rt: StrategyRuntime): StrategyRecord {
