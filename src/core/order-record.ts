@@ -1,10 +1,11 @@
-import type { OrderStatus } from './events.js';
 import type { BrokerOrderId, ContractKey } from './ids.js';
 import type { OrderRequest } from './order.js';
 import type { EpochMs, Price, Qty } from './quantity.js';
 
-/** `planned` is written before the order goes out (write-ahead); the rest mirror the broker. */
-export type StoredOrderStatus = 'planned' | OrderStatus;
+import type { StoredOrderStatus } from './order-state.js';
+
+/** `planned` is written before the order goes out (write-ahead); the rest mirror the broker (see order-state). */
+export type { StoredOrderStatus } from './order-state.js';
 
 /** One order legguard placed (or is about to place), as the store keeps it. */
 export interface OrderRecord {

@@ -188,7 +188,7 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
       brokerQty: null,
       strategies: [rec.request.strategyId],
       orderRef: rec.request.ref,
-      orderId: rec.orderId,
+      orderId: rec.orderId ?? xs[0]?.orderId ?? null,
       where: 'store',
       executedUnits: units,
       message:

@@ -1,3 +1,4 @@
+import { signed } from '../core/break-decision.js';
 import { describeContract, formatStrike, isOption, type Contract } from '../core/contract.js';
 import type { BreakCause, Detection } from '../core/detection.js';
 import { IncidentId, type StrategyId } from '../core/ids.js';
@@ -35,9 +36,6 @@ export function primaryDetection(ds: readonly Detection[]): Detection {
   return sorted[0]!;
 }
 
-export function signed(n: number): string {
-  return n > 0 ? `+${n}` : String(n);
-}
 
 export function describeHoldings(hs: readonly Holding[]): string {
   if (hs.length === 0) return 'nothing';
@@ -58,3 +56,5 @@ export const CAUSE_TITLE: Record<BreakCause, string> = {
   liquidation: 'BROKER LIQUIDATION',
   unknown: 'UNEXPLAINED POSITION CHANGE',
 };
+
+export { describeChange, signed } from '../core/break-decision.js';

@@ -1,18 +1,21 @@
 import { nextOpen, type SessionKind } from '../core/calendar.js';
 import { contractKey, isOption } from '../core/contract.js';
-import { isTerminalOrderStatus } from '../core/events.js';
+import { isOpenOrder, stepOrder, type OrderEvent, type StoredOrderStatus } from '../core/order-state.js';
 import type { BrokerOrderId, ContractKey, ExecId, OrderRef, StrategyId } from '../core/ids.js';
 import { legEffect, type OrderRequest } from '../core/order.js';
 import { EpochMs, Qty, type Price } from '../core/quantity.js';
-import type { OrderRecord, StoredOrderStatus } from '../ports/store.js';
+import type { OrderRecord } from '../ports/store.js';
 
 /** An order the guard planned or sent, and what became of it. */
 export interface TrackedOrder {
   readonly request: OrderRequest;
   orderId: BrokerOrderId | null;
+  /** Changed only through `applyOrderEvent` (the order state machine in core/order-state). */
   status: StoredOrderStatus;
-  /** Order units filled, from order-status reports. */
+  /** Order units filled, from order-status reports. Only grows, never past the quantity. */
   filledUnits: number;
+  /** A cancel was asked of the broker and not yet confirmed. */
+  cancelRequested: boolean;
   /** Signed quantity applied to the book from this order's executions, per leg contract. */
   readonly legFilled: Map<ContractKey, number>;
   avgFillPrice: Price | null;
@@ -29,7 +32,20 @@ export interface TrackedOrder {
 }
 
 export function isOpenStatus(s: StoredOrderStatus): boolean {
-  return s === 'planned' || !isTerminalOrderStatus(s);
+  return isOpenOrder(s);
+}
+
+/**
+ * Moves `o` by the order state machine. Returns null when it moved (possibly only its filled units), or the reason the
+ * machine refused (the order is left as it was).
+ */
+export function applyOrderEvent(o: TrackedOrder, ev: OrderEvent): string | null {
+  const r = stepOrder({ status: o.status, filledUnits: o.filledUnits, quantity: o.request.quantity, cancelRequested: o.cancelRequested }, ev);
+  if (!r.ok) return r.reason;
+  o.status = r.next.status;
+  o.filledUnits = r.next.filledUnits;
+  o.cancelRequested = r.next.cancelRequested;
+  return null;
 }
 
 /**
@@ -194,6 +210,7 @@ export class OrderTracker {
       orderId: r.orderId,
       status: r.status,
       filledUnits: r.filledQty,
+      cancelRequested: false,
       legFilled: new Map(),
       avgFillPrice: r.avgFillPrice,
       placedAt: r.placedAt,

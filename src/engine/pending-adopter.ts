@@ -3,13 +3,17 @@ import { contractKey, describeContract } from '../core/contract.js';
 import type { ContractKey, StrategyId } from '../core/ids.js';
 import type { Alert } from '../ports/alerts.js';
 import type { JournalEntry, StateChange, StrategyRecord } from '../ports/store.js';
-import type { GuardEngine } from './guard-engine.js';
+import type { Book } from '../core/book.js';
+import type { Contract } from '../core/contract.js';
+import type { EpochMs, Qty } from '../core/quantity.js';
+import { journalEntry, makeAlert, moveStrategy, strategyRecord, type EngineHost } from './engine-host.js';
 
-/** What adopting pending strategies reads from and does through the engine. */
-export type AdoptionHost = Pick<
-  GuardEngine,
-  'book' | 'tracker' | 'strategies' | 'brokerPositions' | 'config' | 'clock' | 'move' | 'record' | 'commit' | 'journal' | 'makeAlert' | 'raise' | 'emit'
->;
+/** What adopting pending strategies reads from and does through the engine: the host, and the book to set legs in. */
+export interface AdoptionHost
+  extends Pick<EngineHost, 'tracker' | 'strategies' | 'config' | 'clock' | 'account' | 'commit' | 'raise' | 'emit' | 'log'> {
+  readonly book: Book;
+  readonly brokerPositions: ReadonlyMap<ContractKey, { contract: Contract; qty: Qty; at: EpochMs }>;
+}
 
 /**
  * Applies `checkPending` at each reconciliation (core/adoption.ts decides): a PENDING strategy whose every leg the
@@ -56,13 +60,13 @@ export class PendingAdopter {
           taken.add(contractKey(l.contract));
         }
         const legs = v.legs.map(describeLeg).join(', ');
-        const c = e.move(rt, 'adopted', `every leg is at the broker: ${legs}`);
+        const c = moveStrategy(e, rt, 'adopted', `every leg is at the broker: ${legs}`);
         if (c) stateChanges.push(c);
-        strategies.push(e.record(rt));
+        strategies.push(strategyRecord(e.book, rt));
         if (this.told.has(id)) {
           // It was reported missing by this guard: say that it is guarded now.
           alerts.push(
-            e.makeAlert('info', `guarded:${id}:${rt.def.createdAt}`, `GUARDED: ${id}`, `${id}: the broker now shows every leg (${legs}); guarded from now on.`, id, null, { strategyId: id }),
+            makeAlert(e, 'info', `guarded:${id}:${rt.def.createdAt}`, `GUARDED: ${id}`, `${id}: the broker now shows every leg (${legs}); guarded from now on.`, id, null, { strategyId: id }),
           );
           this.told.delete(id);
         }
@@ -77,7 +81,7 @@ export class PendingAdopter {
       const situation = missing.map(describeLeg).join(', ');
       e.emit({ kind: 'note', at: now, strategyId: id, text });
       journal.push(
-        e.journal(
+        journalEntry(e, 
           'note',
           `not-at-broker:${id}:${rt.def.createdAt}:${missing.map(describeMissingLeg).join(', ')}:${held.map(describeLeg).join(', ')}`,
           { kind: 'not-at-broker', definedAt: rt.def.createdAt, text, missing: missing.map(describeMissingLeg), atBroker: held.map(describeLeg) },
@@ -89,7 +93,7 @@ export class PendingAdopter {
       this.alerted.add(key);
       // Critical when it may have been assigned before it was guarded: what is left of it may be at risk, unguarded.
       alerts.push(
-        e.makeAlert(v.looksAssigned.length > 0 ? 'critical' : 'warning', key, `NOT AT THE BROKER: ${id} is not guarded`, text, id, null, {
+        makeAlert(e, v.looksAssigned.length > 0 ? 'critical' : 'warning', key, `NOT AT THE BROKER: ${id} is not guarded`, text, id, null, {
           strategyId: id,
           missing: missing.map(describeMissingLeg).join('; '),
           atBroker: held.map(describeLeg).join('; ') || null,

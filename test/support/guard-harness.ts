@@ -9,6 +9,7 @@ import { GuardEngine } from '../../src/engine/guard-engine.js';
 import type { GuardConfig } from '../../src/engine/guard-config.js';
 import type { TimelineEntry } from '../../src/engine/timeline.js';
 import type { StorePort } from '../../src/ports/store.js';
+import type { Rule } from '../../src/core/rules/rule.js';
 import { JumbledBroker, type JumbleOptions } from './jumbled-broker.js';
 
 /** What a run ends with, in a form two runs can be compared by: states, holdings and the account. */
@@ -28,6 +29,8 @@ export interface HarnessOptions {
   readonly jumble?: Partial<JumbleOptions>;
   /** Pick up strategies written to the store while the engine runs, as the daemon does. */
   readonly watchStore?: boolean;
+  /** Rules for open strategies (the engine's default, the time exit, when not given). */
+  readonly rules?: readonly Rule[];
 }
 
 /**
@@ -83,6 +86,7 @@ export class GuardHarness {
       clock: this.run.clock,
       config: this.config,
       ...(this.opts.watchStore ? { watchStore: true } : {}),
+      ...(this.opts.rules ? { rules: this.opts.rules } : {}),
     });
     engine.onTimeline((e) => this.timeline.push(e));
     this.engine = engine;

@@ -1,0 +1,239 @@
+import { contractKey } from '../core/contract.js';
+import { formatNyTime } from '../core/calendar.js';
+import { LegguardError } from '../core/errors.js';
+import { checkOrder } from '../core/gate.js';
+import type { IncidentId, OrderRef, StrategyId } from '../core/ids.js';
+import type { OrderEvent } from '../core/order-state.js';
+import { EpochMs } from '../core/quantity.js';
+import type { TimerHandle } from '../ports/clock.js';
+import type { OrderRecord } from '../ports/store.js';
+import { PriorityPacer } from '../lib/priority-pacer.js';
+import { describeOrder } from './close-planner.js';
+import { journalEntry, type EngineHost, type StrategyRuntime } from './engine-host.js';
+import { applyOrderEvent, isOpenStatus, type TrackedOrder } from './order-tracker.js';
+
+/** What the sender hands back to the order lifecycle: a reject to count, a close that cannot go on. */
+export interface SenderHooks {
+  onRejected(rt: StrategyRuntime, o: TrackedOrder): Promise<void>;
+  giveUp(rt: StrategyRuntime, reason: string): Promise<void>;
+}
+
+/**
+ * Sending: the pacer (the broker's message rate), the pre-trade gate (the one place an order is checked before it
+ * goes), the fill timeouts, the cancels, and the write-behind of order rows. Only a planned order is ever sent.
+ */
+export class OrderSender {
+  private readonly pacer: PriorityPacer;
+  private readonly timers = new Map<OrderRef, TimerHandle>();
+  private readonly dirty = new Set<TrackedOrder>();
+  private flushQueued = false;
+
+  constructor(
+    private readonly host: EngineHost,
+    private readonly hooks: SenderHooks,
+  ) {
+    this.pacer = new PriorityPacer(host.clock, host.config.maxMessagesPerSecond);
+  }
+
+  stop(): void {
+    this.pacer.rejectAll(new LegguardError('BROKER_DISCONNECTED', 'the guard stopped'));
+    for (const t of this.timers.values()) t.cancel();
+    this.timers.clear();
+  }
+
+  /** Forgets the send or fill-timeout timer of `ref` (the order finished). */
+  clearTimer(ref: OrderRef): void {
+    this.timers.get(ref)?.cancel();
+    this.timers.delete(ref);
+  }
+
+  hasTimer(ref: OrderRef): boolean {
+    return this.timers.has(ref);
+  }
+
+  schedule(rt: StrategyRuntime, orders: readonly TrackedOrder[]): void {
+    const e = this.host;
+    for (const o of orders) {
+      const go = (): void => {
+        // A stopped pacer rejects what it still held: those orders stay planned and resume at the next start.
+        this.pacer
+          .submit(o.request.tier, () => {
+            void e.enqueue(() => this.send(o));
+          })
+          .catch(() => undefined);
+      };
+      if (o.notBefore <= e.clock.now()) go();
+      else {
+        e.emit({
+          kind: 'note',
+          at: e.clock.now(),
+          strategyId: rt.def.id,
+          text: `${describeOrder(o.request)} waits for ${formatNyTime(o.notBefore)} (market closed)`,
+        });
+        this.timers.set(o.request.ref, e.clock.setTimer(o.notBefore, go));
+      }
+    }
+  }
+
+  /** Sends one planned order through the gate. Never sends an order twice: only `planned` orders go. */
+  private async send(o: TrackedOrder): Promise<void> {
+    const e = this.host;
+    if (o.status !== 'planned') return;
+    const rt = e.strategies.get(o.request.strategyId)!;
+    if (rt.state !== 'EMERGENCY_CLOSING' && rt.state !== 'CLOSING') {
+      this.step(o, { kind: 'withdraw' });
+      o.reason = `strategy is ${rt.state}`;
+      this.markDirty(o);
+      return;
+    }
+    const verdict = checkOrder({
+      order: o.request,
+      book: e.book,
+      brokerPosition: (key) => e.brokerQty(key),
+      working: (sid, key) => e.tracker.working(sid, key, o.request.ref),
+      limits: e.config.limits,
+      state: e.tradingState(),
+      referencePrice: (c) => e.priceOf(c),
+    });
+    const now = e.clock.now();
+    if (!verdict.ok) {
+      this.step(o, { kind: 'reject' });
+      o.reason = `pre-trade gate: ${verdict.reason}`;
+      o.updatedAt = now;
+      e.emit({ kind: 'gate-refused', at: now, ref: o.request.ref, strategyId: rt.def.id, reason: verdict.reason });
+      await e.commit({
+        orders: [e.tracker.toRecord(o)],
+        journal: [journalEntry(e, 'order', `gate:${o.request.ref}`, { refused: verdict.reason }, rt.def.id, rt.incidentId)],
+      });
+      await this.hooks.giveUp(rt, `the pre-trade gate refused ${describeOrder(o.request)}: ${verdict.reason}`);
+      return;
+    }
+    if (!e.isConnected()) {
+      // Stays planned; the reconnect's reconciliation resumes it.
+      e.emit({ kind: 'note', at: now, strategyId: rt.def.id, text: `${o.request.ref} held: broker disconnected` });
+      return;
+    }
+    for (const leg of o.request.legs) o.positionBefore[contractKey(leg.contract)] = e.brokerQty(contractKey(leg.contract));
+    this.step(o, { kind: 'send' });
+    o.placedAt = now;
+    o.lastActivity = now;
+    o.updatedAt = now;
+    try {
+      const ack = await e.broker.placeOrder(o.request);
+      e.tracker.setOrderId(o, ack.orderId);
+    } catch (err) {
+      this.step(o, { kind: 'send-failed' });
+      o.placedAt = null;
+      if (LegguardError.is(err, 'BROKER_DISCONNECTED')) {
+        e.emit({ kind: 'note', at: now, strategyId: rt.def.id, text: `${o.request.ref} not sent: broker disconnected; resumes on reconnect` });
+        return;
+      }
+      this.step(o, { kind: 'reject' });
+      o.reason = err instanceof Error ? err.message : String(err);
+      this.markDirty(o);
+      await this.hooks.onRejected(rt, o);
+      return;
+    }
+    o.placedPerf = e.clock.perf();
+    e.crashPoint('order-sent');
+    e.emit({ kind: 'order-sent', at: now, order: o });
+    const closing = rt.closing;
+    if (closing?.latencyFrom) {
+      e.emit({
+        kind: 'latency',
+        at: now,
+        strategyId: rt.def.id,
+        incidentId: closing.incidentKey as IncidentId,
+        cause: closing.latencyFrom.cause,
+        brokerAt: closing.latencyFrom.brokerAt,
+        detectedAt: closing.latencyFrom.detectedAt,
+        latencyMs: o.placedPerf - closing.latencyFrom.perf,
+        ordersSent: 1,
+      });
+      closing.latencyFrom = null;
+    }
+    this.markDirty(o);
+    this.armFillTimeout(o);
+  }
+
+  /** Moves `o` through the order state machine; a refusal is logged and leaves it as it was. */
+  step(o: TrackedOrder, ev: OrderEvent): boolean {
+    const refused = applyOrderEvent(o, ev);
+    if (refused === null) return true;
+    this.host.log('debug', `${o.request.ref}: ${refused}`);
+    return false;
+  }
+
+  markDirty(o: TrackedOrder): void {
+    o.updatedAt = this.host.clock.now();
+    this.dirty.add(o);
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    void this.host.enqueue(async () => {
+      this.flushQueued = false;
+      const rows = [...this.dirty].map((x) => this.host.tracker.toRecord(x));
+      this.dirty.clear();
+      if (rows.length > 0) await this.host.commit({ orders: rows });
+    });
+  }
+
+  armFillTimeout(o: TrackedOrder): void {
+    const e = this.host;
+    this.timers.get(o.request.ref)?.cancel();
+    const at = EpochMs.unsafe(e.clock.now() + e.config.fillTimeoutMs);
+    this.timers.set(
+      o.request.ref,
+      e.clock.setTimer(at, () => {
+        this.timers.delete(o.request.ref);
+        void e.enqueue(() => this.onFillTimeout(o));
+      }),
+    );
+  }
+
+  /** No (complete) fill in time: cancel, and re-plan one price step further once the cancel is confirmed. */
+  private async onFillTimeout(o: TrackedOrder): Promise<void> {
+    if (!isOpenStatus(o.status) || o.status === 'planned' || o.orderId === null) return;
+    const e = this.host;
+    const rt = e.strategies.get(o.request.strategyId)!;
+    if (rt.closing) rt.closing.walkStep++;
+    e.emit({ kind: 'note', at: e.clock.now(), strategyId: rt.def.id, text: `${o.request.ref} not filled within ${e.config.fillTimeoutMs} ms: cancelling to re-price` });
+    await this.requestCancel(o);
+  }
+
+  async requestCancel(o: TrackedOrder): Promise<void> {
+    if (o.orderId === null || o.cancelRequested) return;
+    if (applyOrderEvent(o, { kind: 'cancel-requested' }) !== null) return;
+    try {
+      await this.host.broker.cancelOrder(o.orderId);
+    } catch (err) {
+      applyOrderEvent(o, { kind: 'cancel-failed' });
+      this.host.log('warn', `cancel of ${o.request.ref} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** Cancels orders not yet sent; returns their records to commit. */
+  cancelPlanned(id: StrategyId, reason: string): OrderRecord[] {
+    const e = this.host;
+    const out: OrderRecord[] = [];
+    for (const o of e.tracker.openOf(id)) {
+      if (o.status !== 'planned') continue;
+      this.step(o, { kind: 'withdraw' });
+      o.reason = reason;
+      o.updatedAt = e.clock.now();
+      this.timers.get(o.request.ref)?.cancel();
+      this.timers.delete(o.request.ref);
+      out.push(e.tracker.toRecord(o));
+    }
+    return out;
+  }
+
+  /** Asks the broker to cancel every sent, still open order of the strategy. */
+  cancelWorking(id: StrategyId, reason: string): void {
+    const e = this.host;
+    for (const o of e.tracker.openOf(id)) {
+      if (o.status === 'planned' || o.orderId === null) continue;
+      e.emit({ kind: 'note', at: e.clock.now(), strategyId: id, text: `cancelling ${o.request.ref}: ${reason}` });
+      void e.enqueue(() => this.requestCancel(o));
+    }
+  }
+}

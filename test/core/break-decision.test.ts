@@ -1,0 +1,65 @@
+// The decision for a broken strategy is a pure core function (issue 11, "decisions are pure"): the engine journals
+// what it returns and hands it to the closer.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { breakDecision, brokenInfoFor, describeChange } from '../../src/core/break-decision.js';
+import type { Detection } from '../../src/core/detection.js';
+import { IncidentId } from '../../src/core/ids.js';
+import { EpochMs, Qty } from '../../src/core/quantity.js';
+import { put, sid, SPY } from './fixtures.js';
+
+const AT = EpochMs.unsafe(Date.parse('2026-01-28T07:30:00Z'));
+const NOW = EpochMs.unsafe(AT + 1500);
+const incident = IncidentId.unsafe('ic:assignment:1769585400000');
+const assigned: Detection = {
+  strategyId: sid('ic'),
+  cause: 'assignment',
+  kind: 'EARLY',
+  contract: put(440),
+  before: Qty.unsafe(-2),
+  change: Qty.unsafe(2),
+  settles: null,
+  brokerAt: AT,
+  reason: 'SPY 2026-01-30 440 P x2 assigned (EARLY)',
+};
+const stock: Detection = { ...assigned, cause: 'assignment', contract: SPY, before: Qty.zero, change: Qty.unsafe(200), settles: put(440), reason: 'stock +200' };
+
+describe('break decision', () => {
+  test('policy close, hedge, alert: the action, the urgency and the words', () => {
+    const expect = [
+      ['close', 'EMERGENCY_CLOSE', 'IMMEDIATE', 'closing everything it still holds'],
+      ['hedge', 'HEDGE', 'IMMEDIATE', 'closing the stock it holds'],
+      ['alert', 'ALERT_ONLY', 'HIGH', 'sending nothing (policy: alert)'],
+    ] as const;
+    for (const [policy, action, urgency, what] of expect) {
+      const d = breakDecision({ strategyId: sid('ic'), policy, primary: assigned, incidentId: incident, now: NOW });
+      assert.deepEqual(d, {
+        strategyId: sid('ic'),
+        action,
+        reason: `CRITICAL: SPY 2026-01-30 440 P x2 assigned (EARLY) on ic; strategy broken, ${what}`,
+        rule: 'AssignmentMonitor',
+        urgency,
+        at: NOW,
+        metadata: { incidentId: incident, cause: 'assignment', kind: 'EARLY', leg: 'SPY 2026-01-30 440 P', qty: 2, policy },
+      });
+    }
+  });
+
+  test('the broken record keeps the primary leg and every reason once', () => {
+    assert.deepEqual(brokenInfoFor(assigned, incident, [assigned, stock, assigned]), {
+      cause: 'assignment',
+      kind: 'EARLY',
+      incidentId: incident,
+      leg: 'SPY 2026-01-30 440 P',
+      qty: 2,
+      at: AT,
+      reason: 'SPY 2026-01-30 440 P x2 assigned (EARLY); stock +200',
+    });
+  });
+
+  test('changes in words, by cause', () => {
+    assert.equal(describeChange({ ...assigned, cause: 'manual', kind: null, change: Qty.unsafe(-1) }), 'SPY 2026-01-30 440 P changed by -1 in a trade outside legguard');
+    assert.equal(describeChange({ ...assigned, cause: 'expiration', kind: 'EXPIRATION' }), 'SPY 2026-01-30 440 P x2 expired');
+    assert.equal(describeChange({ ...stock, cause: 'liquidation', kind: null }), 'SPY changed by +200 in a broker liquidation');
+  });
+});
