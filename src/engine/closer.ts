@@ -319,13 +319,18 @@ export class Closer {
       this.markDirty(o);
       return;
     }
+    if (e.tradingState === 'HALTED') {
+      // Held, still planned: leaving HALTED (reduce-only or resume) sends it through resumeAll.
+      e.emit({ kind: 'note', at: e.clock.now(), strategyId: rt.def.id, text: `${o.request.ref} held: trading is HALTED; sent on reduce-only or resume` });
+      return;
+    }
     const verdict = checkOrder({
       order: o.request,
       book: e.book,
       brokerPosition: (key) => e.brokerQty(key),
       working: (sid, key) => e.tracker.working(sid, key, o.request.ref),
       limits: e.config.limits,
-      state: 'REDUCING',
+      state: e.tradingState,
       referencePrice: (c) => e.priceOf(c),
     });
     const now = e.clock.now();

@@ -4,6 +4,7 @@ import type { Decision } from '../core/decision.js';
 import { joinReasons, type BreakCause, type Detection } from '../core/detection.js';
 import { detect } from '../core/detector.js';
 import { LegguardError } from '../core/errors.js';
+import type { TradingState } from '../core/gate.js';
 import type { BrokerEvent, ExecutionReport, OrderStatusReport, PositionReport } from '../core/events.js';
 import type { AccountId, ContractKey, IncidentId, OrderRef, StrategyId } from '../core/ids.js';
 import { isLegguardRef, legEffect, parseOrderRef } from '../core/order.js';
@@ -19,7 +20,7 @@ import { timeExitRule } from '../core/rules/time-exit.js';
 import type { Alert, AlertsPort, Severity } from '../ports/alerts.js';
 import type { BrokerPort, BrokerSnapshot, Quote } from '../ports/broker.js';
 import type { Clock, TimerHandle } from '../ports/clock.js';
-import type { Cursor, JournalEntry, OrderRecord, StateChange, StoreBatch, StorePort, StrategyRecord } from '../ports/store.js';
+import type { Cursor, JournalEntry, OrderRecord, StateChange, StoreBatch, StorePort, StrategyRecord, TradingStateRecord } from '../ports/store.js';
 import { Closer } from './closer.js';
 import { policyFor, type GuardConfig } from './guard-config.js';
 import { CAUSE_TITLE, describeHoldings, incidentIdFor, legFacts, primaryDetection, signed } from './incident.js';
@@ -28,6 +29,7 @@ import { planMessages } from './plan-completed.js';
 import { PendingAdopter } from './pending-adopter.js';
 import { SerialQueue } from './serial-queue.js';
 import type { TimelineEntry, TimelineListener } from './timeline.js';
+import { tradingStateChange } from './trading-state-change.js';
 
 /** How far before the execution cursor a restarted guard looks for executions it already journaled. */
 const KNOWN_EXECUTIONS_LOOKBACK_MS = 86_400_000;
@@ -116,6 +118,7 @@ export class GuardEngine {
   private reconcileRetries = 0;
   private running = false;
   private fatal: unknown = null;
+  private trading: TradingState = 'ACTIVE';
 
   constructor(readonly deps: GuardEngineDeps) {
     this.queue = new SerialQueue((e) => this.onStepError(e));
@@ -168,6 +171,8 @@ export class GuardEngine {
     this.running = true;
     const loaded = await this.deps.store.load(this.account);
     this.cursor = loaded.cursor;
+    this.trading = (await this.deps.store.tradingState(this.account)).state;
+    if (this.trading !== 'ACTIVE') this.emit({ kind: 'note', at: this.clock.now(), strategyId: null, text: `trading is ${this.trading} (set in the store)` });
     for (const r of loaded.strategies) this.adopt(r);
     for (const h of loaded.outside) this.book.set(null, h.contract, h.qty);
     for (const o of loaded.openOrders) {
@@ -265,6 +270,37 @@ export class GuardEngine {
       1_237,
     );
     if (this.rules.length > 0) every(this.config.ruleIntervalMs, () => this.evaluateRules(), 0);
+  }
+
+  // ---------------------------------------------------------------- trading state
+
+  /** The account's trading state, as the gate is given it: HALTED holds every order, REDUCING and ACTIVE send closes. */
+  get tradingState(): TradingState {
+    return this.trading;
+  }
+
+  /**
+   * Takes the trading state the operator set (`legguard halt` / `reduce-only` / `resume`, read from the store):
+   * journaled and alerted (a warning on HALTED, info otherwise). HALTED asks the broker to cancel every working order
+   * and holds every planned one (the closer's send); leaving HALTED sends what was held. The same state again does
+   * nothing.
+   */
+  setTradingState(set: TradingStateRecord): Promise<void> {
+    return this.queue.push(async () => {
+      const from = this.trading;
+      if (set.state === from) return;
+      this.trading = set.state;
+      const change = tradingStateChange(this.account, from, set, this.clock.now());
+      await this.commit({ journal: [change.journal], alerts: [change.alert] });
+      this.emit({ kind: 'note', at: change.alert.at, strategyId: null, text: change.text });
+      this.log(set.state === 'HALTED' ? 'warn' : 'info', change.text);
+      this.raise([change.alert]);
+      if (set.state === 'HALTED') {
+        for (const id of this.strategies.keys()) this.closer.cancelWorking(id, 'trading HALTED');
+      } else if (from === 'HALTED') {
+        await this.closer.resumeAll(`trading ${set.state}`);
+      }
+    });
   }
 
   // ---------------------------------------------------------------- strategies
