@@ -57,7 +57,7 @@ export function tradingStateCommand(name: 'halt' | 'reduce-only' | 'resume', sta
           tradingState: { state, reason, by, at },
           journal: [
             {
-              key: `cli:trading-state:${now}:${state}`,
+              key: `cli:trading-state:${now}:${before.state}->${state}`,
               at,
               type: 'trading-state',
               account,
