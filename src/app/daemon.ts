@@ -21,6 +21,11 @@ import { guardStrategies } from './replay.js';
 /** How long a guard's lock lives without a refresh, and how often it is refreshed. */
 export const LOCK_TTL_MS = 30_000;
 const LOCK_REFRESH_MS = 10_000;
+/**
+ * How often a running guard reads the account's trading state from the store (`legguard halt` / `reduce-only` /
+ * `resume` write it): on this machine's clock, so a drill's paused scenario time does not hold a halt back.
+ */
+export const TRADING_STATE_POLL_MS = 1000;
 
 export interface DaemonOptions {
   readonly config: LegguardConfig;
@@ -79,6 +84,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   let broker: IbBroker | null = null;
   let lockTimer: NodeJS.Timeout | null = null;
   let syncTimer: NodeJS.Timeout | null = null;
+  let tradingTimer: NodeJS.Timeout | null = null;
   // The guard keeps the process alive from start to stop: while it waits to reconnect nothing else may (the clock's
   // timers do not hold the event loop open), and a guard must never end because it had nothing to do.
   const keepAlive = setInterval(() => undefined, 3_600_000);
@@ -88,6 +94,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     clearInterval(keepAlive);
     if (lockTimer) clearInterval(lockTimer);
     if (syncTimer) clearInterval(syncTimer);
+    if (tradingTimer) clearInterval(tradingTimer);
     lockstep?.stop();
     await broker?.disconnect().catch(() => undefined);
     await alerts?.close().catch(() => undefined);
@@ -215,6 +222,17 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     await stop('start-up failed', 1);
     throw e;
   }
+  // The operator's trading state: read every second; a change is taken on the engine's queue (journaled, alerted).
+  let polling = false;
+  tradingTimer = setInterval(() => {
+    if (polling || stopping !== null) return;
+    polling = true;
+    store
+      .tradingState(config.account)
+      .then((t) => (t.state !== engine.tradingState ? engine.setTradingState(t) : undefined))
+      .catch((e: unknown) => log('warn', `reading the trading state: ${e instanceof Error ? e.message : String(e)}`))
+      .finally(() => (polling = false));
+  }, TRADING_STATE_POLL_MS);
   lockstep?.start();
   const waiting = [...engine.strategies.values()].filter((s) => s.state === 'PENDING').length;
   log(

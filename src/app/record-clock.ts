@@ -45,12 +45,12 @@ export async function clockOfRecord(store: StorePort, account: AccountId): Promi
 }
 
 /**
- * The latest time the guard's own clock wrote in the record: its newest journal entry other than a note (the CLI
- * writes notes on the machine's clock, whatever the guard's) and its reconciliation and execution cursor. Null for
- * an empty record.
+ * The latest time the guard's own clock wrote in the record: its newest journal entry other than a note or a
+ * trading-state change (the CLI writes those on the machine's clock, whatever the guard's) and its reconciliation and
+ * execution cursor. Null for an empty record.
  */
 export async function latestRecordAt(store: StorePort, account: AccountId, cursor: Cursor): Promise<EpochMs | null> {
-  const [newest] = await store.journal({ account, types: JOURNAL_TYPES.filter((t) => t !== 'note'), limit: 1 });
+  const [newest] = await store.journal({ account, types: JOURNAL_TYPES.filter((t) => t !== 'note' && t !== 'trading-state'), limit: 1 });
   let latest: EpochMs | null = newest?.at ?? null;
   for (const t of [cursor.lastReconciledAt, cursor.lastExecutionAt]) if (t !== null && (latest === null || t > latest)) latest = t;
   return latest;

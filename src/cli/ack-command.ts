@@ -25,7 +25,7 @@ async function ackStore(values: { config?: string | undefined; dataDir?: string 
   return { dataDir: resolve(io.cwd, values.dataDir ?? DEFAULT_DATA_DIR), databaseUrl: io.env.DATABASE_URL ?? '' };
 }
 
-function checkBy(by: string): string {
+export function checkBy(by: string): string {
   const t = by.trim();
   // eslint-disable-next-line no-control-regex -- refusing control characters is the point
   if (t === '' || t.length > 64 || /[\x00-\x1f\x7f]/.test(t)) {

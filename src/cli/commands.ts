@@ -8,6 +8,7 @@ import { runCommand } from './run-command.js';
 import { simGatewayCommand } from './sim-gateway-command.js';
 import { statusCommand } from './status-command.js';
 import { strategiesCommand } from './strategies-command.js';
+import { tradingStateCommand } from './trading-state-command.js';
 
 /** Every command, in the order `legguard help` lists them. Each lives in its own file. */
 export function commands(): readonly Command[] {
@@ -18,6 +19,9 @@ export function commands(): readonly Command[] {
     statusCommand(),
     alertTestCommand(),
     ackCommand(),
+    tradingStateCommand('halt', 'HALTED'),
+    tradingStateCommand('reduce-only', 'REDUCING'),
+    tradingStateCommand('resume', 'ACTIVE'),
     configCheckCommand(),
     strategiesCommand(),
     simGatewayCommand(),

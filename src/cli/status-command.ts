@@ -8,6 +8,7 @@ import { defaultStoreDeps, describeStore, openCommandStore, STORE_FLAGS, STORE_F
 import { parseCommandArgs } from './parse-args.js';
 import { gatherStatus, type StatusReport } from './status-report.js';
 import { columns } from './strategy-format.js';
+import { TRADING_STATE_MEANING } from '../engine/trading-state-change.js';
 
 function ny(isoTime: string): string {
   return formatNyTime(Date.parse(isoTime));
@@ -67,6 +68,12 @@ export function formatStatus(r: StatusReport): string[] {
   out.push(
     `last reconciled with the broker: ${r.lastReconciledAt === null ? 'never' : `${ny(r.lastReconciledAt)} (${age(r.lastReconciledAt, r)})`}` +
       `; last execution seen: ${r.lastExecutionAt === null ? 'none' : ny(r.lastExecutionAt)}`,
+  );
+  const t = r.tradingState;
+  out.push(
+    `trading: ${t.state}` +
+      (t.at === null ? '' : ` (set by ${t.by ?? 'unknown'} ${ny(t.at)}${t.reason !== null ? `: ${t.reason}` : ''})`) +
+      `: ${TRADING_STATE_MEANING[t.state]}`,
   );
 
   const counts = new Map<string, number>();

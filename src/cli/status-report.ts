@@ -1,3 +1,4 @@
+import type { TradingState } from '../core/gate.js';
 import { describeContract } from '../core/contract.js';
 import type { AccountId, IncidentId } from '../core/ids.js';
 import type { LegguardConfig } from '../app/config.js';
@@ -96,6 +97,8 @@ export interface StatusReport {
    */
   readonly clock: { readonly kind: 'wall' | 'scenario'; readonly source: string | null; readonly latestRecordAt: string | null };
   readonly lock: { readonly owner: string; readonly acquiredAt: string; readonly expiresAt: string; readonly live: boolean } | null;
+  /** The account's trading state (`legguard halt` / `reduce-only` / `resume`); ACTIVE with nulls when never set. */
+  readonly tradingState: { readonly state: TradingState; readonly reason: string | null; readonly by: string | null; readonly at: string | null };
   readonly lastReconciledAt: string | null;
   readonly lastExecutionAt: string | null;
   readonly strategies: readonly StrategyStatusView[];
@@ -155,6 +158,7 @@ export async function gatherStatus(store: StorePort, config: LegguardConfig, sto
   const account: AccountId = config.account;
   const loaded = await store.load(account);
   const lock = await store.lockHolder(account);
+  const trading = await store.tradingState(account);
   const clock = (await clockOfRecord(store, account)) ?? { kind: 'wall' };
   const latest = await latestRecordAt(store, account, loaded.cursor);
   const history = await store.stateHistory({ account, limit: LOOKBACK });
@@ -228,6 +232,7 @@ export async function gatherStatus(store: StorePort, config: LegguardConfig, sto
     at: isoTime(now),
     clock: { kind: clock.kind, source: clock.kind === 'scenario' ? clock.source : null, latestRecordAt: iso(latest) },
     lock: lock === null ? null : { owner: lock.owner, acquiredAt: isoTime(lock.acquiredAt), expiresAt: isoTime(lock.expiresAt), live: now < lock.expiresAt },
+    tradingState: { state: trading.state, reason: trading.reason, by: trading.by, at: iso(trading.at) },
     lastReconciledAt: iso(loaded.cursor.lastReconciledAt),
     lastExecutionAt: iso(loaded.cursor.lastExecutionAt),
     strategies: await Promise.all(loaded.strategies.map(async (r) => ({ ...strategyJson(r), notAtBroker: r.state === 'PENDING' ? await notAtBroker(store, account, r) : null }))),

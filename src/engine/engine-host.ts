@@ -59,7 +59,7 @@ export interface EngineHost {
   readonly tracker: OrderTracker;
   readonly strategies: ReadonlyMap<StrategyId, StrategyRuntime>;
   isConnected(): boolean;
-  /** The operator's trading state the gate enforces (REDUCING until an operator control exists). */
+  /** The operator's trading state the gate enforces (`legguard halt` / `reduce-only` / `resume`). */
   tradingState(): TradingState;
   brokerQty(key: ContractKey): Qty;
   priceOf(c: Contract): Price | null;

@@ -12,7 +12,9 @@ import { timeExitRule } from '../core/rules/time-exit.js';
 import type { Alert, AlertsPort, Severity } from '../ports/alerts.js';
 import type { BrokerPort } from '../ports/broker.js';
 import type { Clock, TimerHandle } from '../ports/clock.js';
-import type { JournalEntry, StateChange, StoreBatch, StorePort, StrategyRecord } from '../ports/store.js';
+import type { JournalEntry, StateChange, StoreBatch, StorePort, StrategyRecord, TradingStateRecord } from '../ports/store.js';
+import type { TradingState } from '../core/gate.js';
+import { tradingStateChange } from './trading-state-change.js';
 import { Closer } from './closer.js';
 import type { GuardConfig } from './guard-config.js';
 import { OrderTracker, isOpenStatus, type TrackedOrder } from './order-tracker.js';
@@ -94,6 +96,7 @@ export class GuardEngine {
   private connected = false;
   private running = false;
   private fatal: unknown = null;
+  private trading: TradingState = 'ACTIVE';
   /** Alert keys of isolated step failures raised by this process: each is raised once. */
   private readonly isolatedFailures = new Set<string>();
 
@@ -178,6 +181,8 @@ export class GuardEngine {
     this.running = true;
     const loaded = await this.deps.store.load(this.account);
     this.reconciliation.cursor = loaded.cursor;
+    this.trading = (await this.deps.store.tradingState(this.account)).state;
+    if (this.trading !== 'ACTIVE') this.emit({ kind: 'note', at: this.clock.now(), strategyId: null, text: `trading is ${this.trading} (set in the store)` });
     for (const r of loaded.strategies) this.registry.adopt(r);
     for (const h of loaded.outside) this.book.set(null, h.contract, h.qty);
     for (const o of loaded.openOrders) {
@@ -308,6 +313,36 @@ export class GuardEngine {
     if (this.rules.length > 0) every(this.config.ruleIntervalMs, () => this.exits.evaluateRules(), 0);
   }
 
+  // ---------------------------------------------------------------- trading state
+
+  /** The account's trading state, as the gate is given it: HALTED holds every order, REDUCING and ACTIVE send closes. */
+  get tradingState(): TradingState {
+    return this.trading;
+  }
+
+  /**
+   * Takes the trading state the operator set (`legguard halt` / `reduce-only` / `resume`, read from the store):
+   * journaled and alerted (a warning on HALTED, info otherwise). HALTED asks the broker to cancel every working order
+   * and holds every planned one (the sender); leaving HALTED sends what was held. The same state again does nothing.
+   */
+  setTradingState(set: TradingStateRecord): Promise<void> {
+    return this.queue.push(async () => {
+      const from = this.trading;
+      if (set.state === from) return;
+      this.trading = set.state;
+      const change = tradingStateChange(this.account, from, set, this.clock.now());
+      await this.commit({ journal: [change.journal], alerts: [change.alert] });
+      this.emit({ kind: 'note', at: change.alert.at, strategyId: null, text: change.text });
+      this.log(set.state === 'HALTED' ? 'warn' : 'info', change.text);
+      this.raise([change.alert]);
+      if (set.state === 'HALTED') {
+        for (const id of this.strategies.keys()) this.closer.cancelWorking(id, 'trading HALTED');
+      } else if (from === 'HALTED') {
+        await this.closer.resumeAll(`trading ${set.state}`);
+      }
+    });
+  }
+
   // ---------------------------------------------------------------- strategies
 
   /**
@@ -351,7 +386,7 @@ export class GuardEngine {
 
   /**
    * The narrow view the closer and the pending adopter have of the engine (engine-host.ts). The gate's trading state
-   * is REDUCING: an operator control (ACTIVE/REDUCING/HALTED) replaces it here.
+   * is the operator's (setTradingState).
    */
   private host(): EngineHost {
     return {
@@ -363,7 +398,7 @@ export class GuardEngine {
       tracker: this.tracker,
       strategies: this.strategies,
       isConnected: () => this.connected,
-      tradingState: () => 'REDUCING',
+      tradingState: () => this.trading,
       brokerQty: (key) => this.brokerQty(key),
       priceOf: (c) => this.market.priceOf(c),
       quotesFor: (cs) => this.market.quotesFor(cs),

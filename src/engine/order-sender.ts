@@ -86,6 +86,11 @@ export class OrderSender {
       this.markDirty(o);
       return;
     }
+    if (e.tradingState() === 'HALTED') {
+      // Held, still planned: leaving HALTED (reduce-only or resume) sends it through resumeAll.
+      e.emit({ kind: 'note', at: e.clock.now(), strategyId: rt.def.id, text: `${o.request.ref} held: trading is HALTED; sent on reduce-only or resume` });
+      return;
+    }
     const verdict = checkOrder({
       order: o.request,
       book: e.book,

@@ -4,6 +4,7 @@ import type { OrderRecord } from '../core/order-record.js';
 import type { EpochMs } from '../core/quantity.js';
 import type { BrokenInfo, StrategyDefinition } from '../core/strategy.js';
 import type { StrategyState } from '../core/strategy-state.js';
+import type { TradingState } from '../core/gate.js';
 import type { Alert, Severity } from './alerts.js';
 
 /** A guarded strategy as stored: its definition, where it is in its life, and what it holds now. */
@@ -38,6 +39,7 @@ export const JOURNAL_TYPES = [
   'state',
   'reconciliation',
   'note',
+  'trading-state',
 ] as const;
 export type JournalType = (typeof JOURNAL_TYPES)[number];
 
@@ -51,6 +53,19 @@ export interface JournalEntry {
   readonly incidentId: IncidentId | null;
   readonly data: unknown;
 }
+
+/**
+ * The account's trading state as the operator last set it (`legguard halt`, `reduce-only`, `resume`), with who set it,
+ * why and when. An account never set is ACTIVE with the other fields null.
+ */
+export interface TradingStateRecord {
+  readonly state: TradingState;
+  readonly reason: string | null;
+  readonly by: string | null;
+  readonly at: EpochMs | null;
+}
+
+export const DEFAULT_TRADING_STATE: TradingStateRecord = { state: 'ACTIVE', reason: null, by: null, at: null };
 
 /** Where reconciliation and execution recovery resume. */
 export interface Cursor {
@@ -80,6 +95,8 @@ export interface StoreBatch {
   readonly outside?: readonly Holding[];
   /** Only the fields given change; `null` clears one. */
   readonly cursor?: Partial<Cursor>;
+  /** Replaces the account's trading state. */
+  readonly tradingState?: TradingStateRecord;
 }
 
 export interface LoadedState {
@@ -243,6 +260,8 @@ export interface StorePort {
   outboxSummary(): Promise<OutboxSummary>;
   /** Recorded deliveries in the given statuses, the most recently updated first (ties: alert `at`, key, channel). */
   deliveries(filter: { statuses: readonly DeliveryStatus[]; limit: number }): Promise<readonly DeliveryRecord[]>;
+  /** The account's trading state: the last one committed, or ACTIVE (`DEFAULT_TRADING_STATE`) when never set. */
+  tradingState(account: AccountId): Promise<TradingStateRecord>;
   /** The account's lock as stored, live or expired; null when no guard holds or held it. */
   lockHolder(account: AccountId): Promise<LockInfo | null>;
 }

@@ -144,11 +144,12 @@ describe('legguard status', () => {
     assert.match(lines[2]!, /^guard: running as guard-host\/4242 \(lock taken .* ET, refreshed until .* ET\)$/);
     // No age against today's date ("307 d ago"): the record's own clock ends at its latest record.
     assert.match(lines[3]!, /^last reconciled with the broker: 2026-01-31 02:45:01 ET \(the record's latest\); last execution seen: 2026-01-/);
-    assert.equal(lines[4], 'strategies: 1 (1 CLOSED)');
-    assert.match(lines[5]!, /^ {2}ic-spy {2}iron-condor {2}CLOSED {2}broken: assignment EARLY of SPY 2026-01-30 440 P at 2026-01-28 02:30:00 ET \(.*\); flat$/);
-    assert.equal(lines[6], 'outside any strategy: nothing');
-    assert.equal(lines[7], 'open orders: 1');
-    assert.match(lines[8]!, /^ {2}lg\/ic-spy\/.*\/t2\.SPY\.C460\.260130_C465\.260130\/1 {2}working {2}BUY 2 SPY 2026-01-30 460 C \/ SELL 2 SPY 2026-01-30 465 C LMT 0\.35, filled 1\/2, placed .* ET, broker id 1001$/);
+    assert.equal(lines[4], 'trading: ACTIVE: closes are sent as usual', 'never set: ACTIVE');
+    assert.equal(lines[5], 'strategies: 1 (1 CLOSED)');
+    assert.match(lines[6]!, /^ {2}ic-spy {2}iron-condor {2}CLOSED {2}broken: assignment EARLY of SPY 2026-01-30 440 P at 2026-01-28 02:30:00 ET \(.*\); flat$/);
+    assert.equal(lines[7], 'outside any strategy: nothing');
+    assert.equal(lines[8], 'open orders: 1');
+    assert.match(lines[9]!, /^ {2}lg\/ic-spy\/.*\/t2\.SPY\.C460\.260130_C465\.260130\/1 {2}working {2}BUY 2 SPY 2026-01-30 460 C \/ SELL 2 SPY 2026-01-30 465 C LMT 0\.35, filled 1\/2, placed .* ET, broker id 1001$/);
     assert.match(text.out, new RegExp(`\\n {2}${incident} \\(ic-spy\\), 2026-01-28 02:30:00 ET to .*: NOT ACKNOWLEDGED: its critical alerts repeat until \`legguard ack ${incident}\`\\n {4}ASSIGNMENT: SPY 2026-01-30 440 P x2 on ic-spy`));
     assert.match(text.out, /\n {2}hook {6}\(webhook\) {12}delivered 0, retrying 1, dead 1, skipped 0, not yet tried \d+\n/);
     assert.match(text.out, /\n {2}old-mail {2}\(not in the config\) {2}delivered 1,/);

@@ -473,6 +473,33 @@ export function runStoreContract(name: string, make: MakeStore, opts: { skip?: s
       assert.equal(await store.lockHolder(ACCT), null);
     });
 
+    test('trading state: ACTIVE until set, per account, replaced with its journal entry in one commit, durable', async () => {
+      const s = await fresh();
+      const { store } = s;
+      assert.deepEqual(await store.tradingState(ACCT), { state: 'ACTIVE', reason: null, by: null, at: null });
+      const halt = { state: 'HALTED', reason: 'vol spike', by: 'alice', at: at(100) } as const;
+      await store.commit({
+        account: ACCT,
+        tradingState: halt,
+        journal: [{ key: 'cli:trading-state:100', at: at(100), type: 'trading-state', account: ACCT, strategyId: null, incidentId: null, data: { from: 'ACTIVE', to: 'HALTED' } }],
+      });
+      assert.deepEqual(await store.tradingState(ACCT), halt);
+      assert.deepEqual(await store.tradingState(ACCT2), { state: 'ACTIVE', reason: null, by: null, at: null }, 'another account is untouched');
+      assert.deepEqual(
+        (await store.journal({ account: ACCT, types: ['trading-state'] })).map((j) => j.data),
+        [{ from: 'ACTIVE', to: 'HALTED' }],
+      );
+      await store.commit({ account: ACCT, tradingState: { state: 'REDUCING', reason: null, by: 'bob', at: at(200) } });
+      assert.deepEqual(await store.tradingState(ACCT), { state: 'REDUCING', reason: null, by: 'bob', at: at(200) });
+      const again = await s.reopened();
+      assert.deepEqual(await again.tradingState(ACCT), { state: 'REDUCING', reason: null, by: 'bob', at: at(200) });
+      await assert.rejects(
+        again.commit({ account: ACCT, tradingState: { state: 'PAUSED' as never, reason: null, by: null, at: at(300) } }),
+        isCode('INVALID_INPUT', /trading state/),
+      );
+      assert.equal((await again.tradingState(ACCT)).state, 'REDUCING', 'a refused commit changes nothing');
+    });
+
     test('lock: one live owner per account; expired locks are taken over; refresh and release', async () => {
       const { store } = await fresh();
       const A = 'host-a:100';

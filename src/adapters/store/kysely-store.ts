@@ -20,6 +20,7 @@ import {
   type StoreBatch,
   type StorePort,
   type StrategyRecord,
+  type TradingStateRecord,
   type UnackedIncident,
 } from '../../ports/store.js';
 import { migrate } from './migrations.js';
@@ -39,6 +40,8 @@ import {
   checkStatuses,
   compareDeliveries,
   cursorFromRow,
+  tradingStateFromRow,
+  tradingStateRow,
   cursorPatch,
   deliveryFromRow,
   execIdOfKey,
@@ -499,6 +502,13 @@ export class KyselyStore implements StorePort {
     });
   }
 
+  async tradingState(account: AccountId): Promise<TradingStateRecord> {
+    const db = this.live();
+    AccountId.parse(account);
+    const r = await this.run('read trading state', () => db.selectFrom('legguard_trading_state').selectAll().where('account', '=', account).executeTakeFirst());
+    return tradingStateFromRow(r, this.where);
+  }
+
   async lockHolder(account: AccountId): Promise<LockInfo | null> {
     const db = this.live();
     AccountId.parse(account);
@@ -652,6 +662,16 @@ async function writeBatch(t: Db, p: PreparedBatch): Promise<void> {
         .execute();
     }
   }
+  if (p.tradingState !== null) await writeTradingState(t, account, p.tradingState);
+}
+
+async function writeTradingState(t: Db, account: AccountId, r: TradingStateRecord): Promise<void> {
+  const row = tradingStateRow(account, r);
+  await t
+    .insertInto('legguard_trading_state')
+    .values(row)
+    .onConflict((oc) => oc.column('account').doUpdateSet({ state: row.state, reason: row.reason, changed_by: row.changed_by, at: row.at }))
+    .execute();
 }
 
 async function insertAlerts(t: Db, alerts: readonly Alert[]): Promise<void> {

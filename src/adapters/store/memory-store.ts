@@ -19,6 +19,7 @@ import {
   type StoreBatch,
   type StorePort,
   type StrategyRecord,
+  type TradingStateRecord,
   type UnackedIncident,
 } from '../../ports/store.js';
 import { checkInt, checkOneOf, checkText } from './store-codec.js';
@@ -35,6 +36,8 @@ import {
   checkStatuses,
   compareDeliveries,
   cursorFromRow,
+  tradingStateFromRow,
+  tradingStateRow,
   cursorPatch,
   deliveryFromRow,
   execIdOfKey,
@@ -64,6 +67,7 @@ import type {
   HoldingTable,
   JournalTable,
   LockTable,
+  TradingStateTable,
   OrderTable,
   OutsideTable,
   StateHistoryTable,
@@ -94,6 +98,7 @@ export class MemoryStore implements StorePort {
   private readonly cursors = new Map<string, CursorTable>();
   private readonly outside = new Map<string, OutsideTable[]>();
   private readonly locks = new Map<string, LockTable>();
+  private readonly tradingStates = new Map<string, TradingStateTable>();
 
   init(): Promise<void> {
     if (this.state === 'closed') return Promise.reject(this.closedError());
@@ -119,6 +124,7 @@ export class MemoryStore implements StorePort {
       const alerts = p.alerts.map(alertRow);
       const outside = p.outside === null ? null : outsideRows(a, p.outside);
       const cursor = p.cursor === null ? null : cursorPatch(p.cursor);
+      const trading = p.tradingState === null ? null : tradingStateRow(a, p.tradingState);
 
       for (const s of strategies) this.strategies.set(strategyKey(a, s.row.strategy_id), { row: s.row, holdings: s.holdings });
       for (const id of removals) this.strategies.delete(strategyKey(a, id));
@@ -140,6 +146,7 @@ export class MemoryStore implements StorePort {
         const prev = this.cursors.get(a) ?? { account: a, last_execution_at: null, last_exec_id: null, last_reconciled_at: null };
         this.cursors.set(a, { ...prev, ...cursor });
       }
+      if (trading !== null) this.tradingStates.set(a, trading);
     });
   }
 
@@ -359,6 +366,13 @@ export class MemoryStore implements StorePort {
         if (a) out.push(deliveryFromRow(alertFromRow(a, this.where), d, this.where));
       }
       return out.sort(compareDeliveries).slice(0, limit);
+    });
+  }
+
+  tradingState(account: AccountId): Promise<TradingStateRecord> {
+    return this.op(() => {
+      AccountId.parse(account);
+      return tradingStateFromRow(this.tradingStates.get(account), this.where);
     });
   }
 

@@ -155,6 +155,20 @@ const MIGRATIONS: readonly Migration[] = [
       // A new stored value only: an older legguard must refuse this database rather than fail on a PENDING row.
     },
   },
+  {
+    version: 3,
+    description: "the account's trading state (ACTIVE, REDUCING, HALTED) set by `legguard halt`/`reduce-only`/`resume`; journal type trading-state",
+    async up(db) {
+      await db.schema
+        .createTable('legguard_trading_state')
+        .addColumn('account', 'text', (c) => c.primaryKey())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('changed_by', 'text')
+        .addColumn('at', 'bigint')
+        .execute();
+    },
+  },
 ];
 
 /** The schema version this legguard writes. */

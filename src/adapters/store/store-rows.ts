@@ -9,7 +9,9 @@ import { EpochMs, Price, Qty } from '../../core/quantity.js';
 import { STRATEGY_STATES } from '../../core/strategy-state.js';
 import { STRATEGY_KINDS, type BrokenInfo, type StrategyDefinition } from '../../core/strategy.js';
 import type { Alert, Severity } from '../../ports/alerts.js';
+import type { TradingState } from '../../core/gate.js';
 import {
+  DEFAULT_TRADING_STATE,
   JOURNAL_TYPES,
   type Cursor,
   type Acknowledgement,
@@ -25,6 +27,7 @@ import {
   type StoreBatch,
   type StoredOrderStatus,
   type StrategyRecord,
+  type TradingStateRecord,
 } from '../../ports/store.js';
 import {
   checkFinite,
@@ -52,6 +55,7 @@ import {
   type OutsideTable,
   type StateHistoryTable,
   type StrategyTable,
+  type TradingStateTable,
 } from './store-tables.js';
 
 /**
@@ -83,6 +87,7 @@ export interface PreparedBatch {
   readonly alerts: readonly Alert[];
   readonly outside: readonly Holding[] | null;
   readonly cursor: Partial<Cursor> | null;
+  readonly tradingState: TradingStateRecord | null;
   readonly empty: boolean;
 }
 
@@ -99,11 +104,13 @@ export function prepareBatch(batch: StoreBatch): PreparedBatch {
   const stateChanges = [...(batch.stateChanges ?? [])];
   const outside = batch.outside === undefined ? null : [...batch.outside];
   const cursor = batch.cursor === undefined ? null : batch.cursor;
+  const tradingState = batch.tradingState === undefined ? null : batch.tradingState;
   const empty =
     strategies.length + orders.length + alerts.length + journal.length + removeStrategies.length + stateChanges.length === 0 &&
     outside === null &&
+    tradingState === null &&
     (cursor === null || Object.keys(cursor).length === 0);
-  return { account, strategies, removeStrategies, stateChanges, journal, orders, alerts, outside, cursor, empty };
+  return { account, strategies, removeStrategies, stateChanges, journal, orders, alerts, outside, cursor, tradingState, empty };
 }
 
 function lastWins<T>(items: readonly T[], key: (t: T) => string): T[] {
@@ -447,6 +454,33 @@ export function cursorFromRow(row: CursorTable | undefined, where: string): Curs
     lastExecutionAt: storedNullableInt(row.last_execution_at, `${at} last_execution_at`) as EpochMs | null,
     lastExecId: row.last_exec_id as ExecId | null,
     lastReconciledAt: storedNullableInt(row.last_reconciled_at, `${at} last_reconciled_at`) as EpochMs | null,
+  };
+}
+
+// ------------------------------------------------------------------ trading state
+
+export const TRADING_STATES: readonly TradingState[] = ['ACTIVE', 'REDUCING', 'HALTED'];
+
+/** The row for an account's trading state; INVALID_INPUT naming the field for a record that cannot be stored. */
+export function tradingStateRow(account: AccountId, r: TradingStateRecord): TradingStateTable {
+  if (typeof r !== 'object' || r === null) throw new LegguardError('INVALID_INPUT', 'trading state must be an object');
+  return {
+    account,
+    state: checkOneOf(r.state, TRADING_STATES, 'trading state'),
+    reason: checkNullableText(r.reason, 'trading state reason'),
+    changed_by: checkNullableText(r.by, 'trading state by'),
+    at: r.at === null ? null : checkInt(r.at, 'trading state at'),
+  };
+}
+
+export function tradingStateFromRow(row: TradingStateTable | undefined, where: string): TradingStateRecord {
+  if (!row) return DEFAULT_TRADING_STATE;
+  const at = `${where}: legguard_trading_state ${row.account}`;
+  return {
+    state: storedOneOf(row.state, TRADING_STATES, `${at} state`),
+    reason: row.reason,
+    by: row.changed_by,
+    at: storedNullableInt(row.at, `${at} at`) as EpochMs | null,
   };
 }
 

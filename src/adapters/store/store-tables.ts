@@ -136,6 +136,15 @@ export interface LockTable {
   expires_at: number;
 }
 
+/** One row per account whose trading state was ever set; no row is ACTIVE. */
+export interface TradingStateTable {
+  account: string;
+  state: string;
+  reason: string | null;
+  changed_by: string | null;
+  at: number | null;
+}
+
 export interface StoreTables {
   legguard_meta: MetaTable;
   legguard_strategies: StrategyTable;
@@ -149,6 +158,7 @@ export interface StoreTables {
   legguard_cursors: CursorTable;
   legguard_outside: OutsideTable;
   legguard_locks: LockTable;
+  legguard_trading_state: TradingStateTable;
 }
 
 export const TABLE_PREFIX = 'legguard_';

@@ -1,0 +1,85 @@
+import { formatNyTime } from '../adapters/alerts/format-alert.js';
+import { TRADING_STATE_POLL_MS } from '../app/daemon.js';
+import { LegguardError } from '../core/errors.js';
+import type { TradingState } from '../core/gate.js';
+import { EpochMs } from '../core/quantity.js';
+import { TRADING_STATE_MEANING } from '../engine/trading-state-change.js';
+import { checkBy } from './ack-command.js';
+import type { Command, CommandIo } from './command.js';
+import { defaultStoreDeps, describeStore, openCommandStore, STORE_FLAGS, STORE_FLAGS_USAGE, storeCommandConfig, storeOptions, type StoreDeps } from './command-store.js';
+import { parseCommandArgs } from './parse-args.js';
+
+const MAX_REASON = 500;
+
+function checkReason(reason: string | undefined): string | null {
+  if (reason === undefined) return null;
+  const t = reason.trim();
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+  if (t === '' || t.length > MAX_REASON || /[\x00-\x1f\x7f]/.test(t)) {
+    throw new LegguardError('INVALID_INPUT', `--reason must be 1-${MAX_REASON} printable characters on one line`);
+  }
+  return t;
+}
+
+const SUMMARY: Readonly<Record<TradingState, string>> = {
+  HALTED: 'halt trading: nothing is sent, working orders are cancelled; closes are planned and held',
+  REDUCING: 'reduce-only trading: only orders that reduce a position are sent (every close does)',
+  ACTIVE: 'resume trading (ACTIVE): what was held is sent',
+};
+
+/**
+ * `legguard halt|reduce-only|resume [--reason "..."] [--by name]`: sets the account's trading state in the store the
+ * guard reads (as `strategies add` finds it). A running guard reads it every second, takes it, journals and alerts
+ * it; a guard started later starts in it. The change is journaled here too (who, why, when), in the same commit.
+ * `halt` creates the store if there is none yet (a guard started later starts halted); the others need one.
+ */
+export function tradingStateCommand(name: 'halt' | 'reduce-only' | 'resume', state: TradingState, deps: StoreDeps = defaultStoreDeps): Command {
+  const usage = `legguard ${name} [--reason "..."] [--by name] ${STORE_FLAGS_USAGE}`;
+  return {
+    name,
+    summary: SUMMARY[state],
+    usage,
+    async run(args: readonly string[], io: CommandIo): Promise<number> {
+      const { values, positionals } = parseCommandArgs(name, args, { ...STORE_FLAGS, reason: { type: 'string' }, by: { type: 'string' } });
+      if (positionals.length > 0) throw new LegguardError('INVALID_INPUT', `${name} takes no arguments (got ${JSON.stringify(positionals[0])}); usage: ${usage}`);
+      const reason = checkReason(typeof values.reason === 'string' ? values.reason : undefined);
+      const by = checkBy(typeof values.by === 'string' ? values.by : (io.env.USER ?? io.env.LOGNAME ?? 'cli'));
+      const now = deps.clock.now();
+      const config = await storeCommandConfig(values, io, now);
+      const opts = storeOptions(config);
+      const store = await openCommandStore(opts, deps, state === 'HALTED');
+      try {
+        const account = config.account;
+        const before = await store.tradingState(account);
+        const at = EpochMs.unsafe(now);
+        await store.commit({
+          account,
+          tradingState: { state, reason, by, at },
+          journal: [
+            {
+              key: `cli:trading-state:${now}:${before.state}->${state}`,
+              at,
+              type: 'trading-state',
+              account,
+              strategyId: null,
+              incidentId: null,
+              data: { from: before.state, to: state, by, reason, source: `legguard ${name}` },
+            },
+          ],
+        });
+        const lock = await store.lockHolder(account);
+        const guard =
+          lock !== null && now < lock.expiresAt
+            ? `the running guard (${lock.owner}) takes it within ${TRADING_STATE_POLL_MS / 1000} s, journals and alerts it`
+            : `no guard is running: the next one starts ${state}`;
+        io.stdout.write(
+          `trading ${state} for ${account} (${before.state === state ? 'it already was' : `was ${before.state}`}), set by ${by} ${formatNyTime(now)}` +
+            `${reason !== null ? `: ${reason}` : ''}; in ${describeStore(opts)}\n${TRADING_STATE_MEANING[state]}\n${guard}\n`,
+        );
+        return 0;
+      } finally {
+        await store.close();
+      }
+    },
+  };
+}
