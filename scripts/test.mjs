@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The one test command (README, `npm test`, `.ci/run`): type-check, lint, then every *.test.ts under src/ and test/
+// The one test command (README, `npm test`, `.ci/run`): type-check, lint, import cycles, then every *.test.ts under src/ and test/
 // through Node's own test runner with tsx as the loader.
 //
 //   node scripts/test.mjs                 everything
@@ -47,6 +47,8 @@ function collect(dir, out) {
 if (!noStatic && paths.length === 0) {
   run('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
   run('lint', 'npx', ['eslint', '.']);
+  // Import cycles under src/ (type-only imports count too): dpdm, as `npm run cycles`.
+  run('import cycles', 'npx', ['dpdm', '--no-warning', '--no-tree', '--no-progress', '--exit-code', 'circular:1', 'src/**/*.ts']);
 }
 
 const roots = paths.length > 0 ? paths : ['src', 'test'];
