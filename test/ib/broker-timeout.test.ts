@@ -35,12 +35,30 @@ async function rig(swallow: number[]): Promise<Rig> {
   return { clock, ib, tws, rg };
 }
 
-/** Lets the swallowed request go out (the pacer runs on the virtual clock), then moves past the timeout. */
-async function pastTimeout(r: Rig, id: number): Promise<void> {
-  const end = Date.now() + 10_000;
-  while (r.tws.count(id) === 0) {
-    if (Date.now() > end) throw new Error(`request ${id} was never sent`);
+/** The end-of-list message TWS sends for each of a snapshot's requests. */
+const END_OF: Record<number, number> = { [OutId.REQ_POSITIONS]: 62, [OutId.REQ_ALL_OPEN_ORDERS]: 53, [OutId.REQ_EXECUTIONS]: 55 };
+
+async function until(what: string, ok: () => boolean): Promise<void> {
+  const end = Date.now() + 30_000;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`never happened: ${what}`);
     await sleep(5);
+  }
+}
+
+/**
+ * Lets the swallowed request go out (the pacer runs on the virtual clock), waits until the snapshot's other requests
+ * have been answered AND read by the adapter (a current-time round trip behind them on the same ordered stream), then
+ * moves past the timeout: only the swallowed request can time out, however busy the machine is.
+ */
+async function pastTimeout(r: Rig, id: number): Promise<void> {
+  await until(`request ${id} sent`, () => r.tws.count(id) > 0);
+  if (id !== OutId.REQ_CURRENT_TIME) {
+    for (const [req, end] of Object.entries(END_OF)) {
+      if (Number(req) === id) continue;
+      await until(`answer ${end} to request ${req} passed on`, () => r.tws.received.includes(end));
+    }
+    await r.ib.currentTime();
   }
   await r.clock.advanceTo(r.clock.now() + TIMEOUT_MS + 1);
 }

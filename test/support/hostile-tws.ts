@@ -22,6 +22,8 @@ export class HostileTws {
   readonly port: number;
   /** Every message id the client sent (after the handshake), in order, over every connection. */
   readonly sent: number[] = [];
+  /** Every message id the gateway sent the client (passed on whole), in order, over every connection. */
+  readonly received: number[] = [];
   /** Client message ids not passed to the gateway. */
   readonly swallow = new Set<number>();
   private readonly pairs = new Set<Pair>();
@@ -101,6 +103,7 @@ export class HostileTws {
     const down = new FrameReader();
     upstream.on('data', (chunk: Buffer) => {
       for (const f of down.push(chunk)) {
+        this.received.push(Number(splitFields(f)[0]));
         const len = Buffer.allocUnsafe(4);
         len.writeUInt32BE(f.length, 0);
         client.write(Buffer.concat([len, f]));
