@@ -21,6 +21,7 @@ import type { BrokerEvent } from '../../src/core/events.js';
 import { GuardEngine } from '../../src/engine/guard-engine.js';
 import type { TimelineEntry } from '../../src/engine/timeline.js';
 import { HostileTws, OutId } from '../support/hostile-tws.js';
+import { mulberry32 } from '../../src/adapters/sim/seeded-random.js';
 
 const ACCT = 'DU0000001';
 const SCENARIO = `name: hostile tws
@@ -277,15 +278,3 @@ describe('a hostile TWS: the guard stays up, places nothing because of it, and s
     await survivesAndCloses(g, 'random frames');
   });
 });
-
-/** A small seeded PRNG (mulberry32): the same frames every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
