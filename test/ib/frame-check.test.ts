@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FrameCheck } from '../../src/adapters/ib/ib-connection.js';
+import { FrameCheck } from '../../src/adapters/ib/ib-socket.js';
 import { encodeFrame } from '../../src/adapters/tws-sim/frame-codec.js';
 
 const stream = Buffer.concat([encodeFrame(['193', '20260128 10:30:00 US/Eastern']), encodeFrame(['9', '1', '1']), encodeFrame(['15', '1', 'DU0000001'])]);

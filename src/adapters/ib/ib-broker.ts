@@ -1,4 +1,3 @@
-import { EventName, SecType, type CommissionReport as IbCommissionReport, type Contract as IbContract, type ContractDetails, type Execution, type Order as IbOrder, type OrderState } from '@stoqey/ib';
 import type { Contract } from '../../core/contract.js';
 import { LegguardError } from '../../core/errors.js';
 import type { BrokerEvent } from '../../core/events.js';
@@ -9,16 +8,16 @@ import type { BrokerPort, BrokerSnapshot, PlaceAck, Quote, UnderlyingInfo } from
 import type { Clock } from '../../ports/clock.js';
 import type { BackoffOptions } from './backoff.js';
 import { DropLog } from './drop-log.js';
-import { AccountFeed, type Outcome } from './ib-account.js';
-import { IbCode } from './ib-codes.js';
-import { IbConnection, type On } from './ib-connection.js';
+import { AccountFeed } from './ib-account.js';
+import { IbConnection } from './ib-connection.js';
 import { ContractCache } from './ib-contract-cache.js';
 import { DATA_PRIORITY, MarketData } from './ib-market-data.js';
 import { buildIbOrder, checkOrder } from './ib-order.js';
 import { OrderBook } from './ib-order-book.js';
 import { IbQueries } from './ib-queries.js';
-import { Requests, type Req } from './ib-requests.js';
-import { isDrop, readServerTime } from './ib-translate.js';
+import { Requests } from './ib-requests.js';
+import { ServerTime } from './ib-server-time.js';
+import { IbWrapper } from './ib-wrapper.js';
 
 export interface IbBrokerOptions {
   readonly host: string;
@@ -63,11 +62,13 @@ const CANCEL_PRIORITY = -1;
 
 /**
  * Interactive Brokers behind the broker port, on @stoqey/ib's low-level `IBApi` events (not `IBApiNext`, which drops
- * positions that go to zero and gives up on a 1100). In parts, as NautilusTrader's IB adapter is: the connection and
- * its pacer (`ib-connection`), requests and their waiters (`ib-requests`), validation of every message TWS sends
- * (`ib-translate`, with the rate-limited `DropLog` for what fails it), the account stream (`ib-account`), orders
- * (`ib-order-book`), market data (`ib-market-data`) and the contract cache (`ib-contract-cache`). This class wires
- * them and implements the port. After every (re)connect a `connection` event goes out so the engine reconciles; IB's
+ * positions that go to zero and gives up on a 1100). In parts, as NautilusTrader's IB adapter is: the connection,
+ * its backoff and its pacer (`ib-connection`, with what it reaches inside IBApi for in `ib-socket`), requests and
+ * their waiters (`ib-requests`, the lists in `ib-queries`), the callbacks TWS makes routed to their parts
+ * (`ib-wrapper`), validation of every message TWS sends (`ib-translate`, with the rate-limited `DropLog` for what
+ * fails it), the account stream (`ib-account`), orders (`ib-order`, `ib-order-book`), market data
+ * (`ib-market-data`), the server time (`ib-server-time`) and the contract cache (`ib-contract-cache`). This class
+ * wires them and implements the port. After every (re)connect a `connection` event goes out so the engine reconciles; IB's
  * codes become events: 1100 `disconnected`, 1101/1102 `connected` (data lost or kept), order rejects an
  * `order-status` of `rejected`, everything else a `notice`.
  *
@@ -82,7 +83,6 @@ export class IbBroker implements BrokerPort {
   private readonly stamp: Clock;
   private readonly log: (line: string) => void;
   private readonly listeners = new Set<(e: BrokerEvent) => void>();
-  private readonly timeListeners = new Set<(t: EpochMs) => void>();
   private readonly conn: IbConnection;
   private readonly requests: Requests;
   private readonly drops: DropLog;
@@ -91,9 +91,8 @@ export class IbBroker implements BrokerPort {
   private readonly orders: OrderBook;
   private readonly market: MarketData;
   private readonly queries: IbQueries;
-  private timeWaiters = 0;
-  /** Waiters that fail when the connection goes (a current time asked on it). */
-  private readonly lostListeners = new Set<(e: LegguardError) => void>();
+  private readonly time: ServerTime;
+  private readonly wrapper: IbWrapper;
 
   constructor(private readonly opts: IbBrokerOptions) {
     if (!Number.isInteger(opts.clientId) || opts.clientId < 0) {
@@ -126,7 +125,7 @@ export class IbBroker implements BrokerPort {
         log: this.log,
       },
       {
-        attach: (on) => this.attach(on),
+        attach: (on) => this.wrapper.attach(on),
         ready: (reconnect) => {
           this.feed.resetChanges();
           this.startSubscriptions(reconnect);
@@ -134,7 +133,7 @@ export class IbBroker implements BrokerPort {
         },
         lost: (error, wasReady, reason) => {
           this.failOutstanding(error);
-          for (const fail of [...this.lostListeners]) fail(error);
+          this.time.lost(error);
           if (wasReady) this.emitConnection('disconnected', false, reason);
         },
         linkDown: (reason) => this.emitConnection('disconnected', false, reason),
@@ -158,6 +157,21 @@ export class IbBroker implements BrokerPort {
       timers: opts.clock,
       dividendWaitMs: opts.dividendWaitMs ?? 2000,
       log: this.log,
+    });
+    this.time = new ServerTime({ conn: this.conn, clock: opts.clock, timeoutMs: opts.requestTimeoutMs ?? 15_000, name: this.name });
+    this.wrapper = new IbWrapper({
+      account: opts.account,
+      stamp: this.stamp,
+      drops: this.drops,
+      requests: this.requests,
+      cache: this.cache,
+      feed: this.feed,
+      orders: this.orders,
+      queries: this.queries,
+      market: this.market,
+      time: this.time,
+      emit: (e) => this.emit(e),
+      notice: (code, message, orderId) => this.notice(code, message, orderId),
     });
   }
 
@@ -183,8 +197,7 @@ export class IbBroker implements BrokerPort {
 
   /** Every time TWS states (CURRENT_TIME, asked for or not), as it arrives. Returns the unsubscribe function. */
   onServerTime(listener: (t: EpochMs) => void): () => void {
-    this.timeListeners.add(listener);
-    return () => this.timeListeners.delete(listener);
+    return this.time.listen(listener);
   }
 
   /**
@@ -192,7 +205,7 @@ export class IbBroker implements BrokerPort {
    * a lockstep drill's guard is not idle then.
    */
   get busy(): boolean {
-    return this.conn.busy || this.requests.size > 0 || this.queries.busy || this.timeWaiters > 0;
+    return this.conn.busy || this.requests.size > 0 || this.queries.busy || this.time.busy;
   }
 
   /** See `IbConnection.sendLockstepIdle`: the lockstep drill's report that this client has caught up. */
@@ -248,42 +261,8 @@ export class IbBroker implements BrokerPort {
    * The broker's own time, to the second (IB's reqCurrentTime): TWS's clock, or the scenario time of the sim gateway.
    * `legguard run --clock broker|lockstep` sets its clock from it.
    */
-  async currentTime(): Promise<EpochMs> {
-    this.conn.requireReady('currentTime');
-    this.timeWaiters++;
-    try {
-      return await new Promise<EpochMs>((resolve, reject) => {
-        let timer: ReturnType<Clock['setTimer']> | null = null;
-        const offTime = this.onServerTime((t) => {
-          off();
-          timer?.cancel();
-          resolve(t);
-        });
-        // The answer cannot come on a connection that is gone: fail now rather than at the timeout.
-        const fail = (e: LegguardError): void => {
-          off();
-          timer?.cancel();
-          reject(e);
-        };
-        this.lostListeners.add(fail);
-        const off = (): void => {
-          offTime();
-          this.lostListeners.delete(fail);
-        };
-        const timeoutMs = this.opts.requestTimeoutMs ?? 15_000;
-        timer = this.opts.clock.setTimer((this.opts.clock.now() + timeoutMs) as EpochMs, () => {
-          off();
-          reject(new LegguardError('BROKER_TIMEOUT', `${this.name}: TWS did not answer the current time within ${timeoutMs / 1000} s`, { request: 'reqCurrentTime', timeoutMs }));
-        });
-        this.conn.send(DATA_PRIORITY, (a) => a.reqCurrentTime()).catch((e: unknown) => {
-          off();
-          timer?.cancel();
-          reject(e instanceof Error ? e : new LegguardError('INTERNAL', String(e)));
-        });
-      });
-    } finally {
-      this.timeWaiters--;
-    }
+  currentTime(): Promise<EpochMs> {
+    return this.time.currentTime();
   }
 
   quote(contract: Contract): Promise<Quote | null> {
@@ -292,103 +271,6 @@ export class IbBroker implements BrokerPort {
 
   underlying(symbol: string): Promise<UnderlyingInfo> {
     return this.market.underlying(symbol);
-  }
-
-  // ---------------------------------------------------------------- events from TWS
-
-  private attach(on: On): void {
-    const at = (): EpochMs => this.stamp.now();
-    on<[unknown]>(EventName.currentTime, (seconds) => {
-      const t = readServerTime(seconds);
-      if (isDrop(t)) return this.drops.drop(t);
-      for (const l of [...this.timeListeners]) l(t);
-    });
-    on<[Error, number, number]>(EventName.error, (err, code, reqId) => this.onError(err instanceof Error ? err.message : String(err), Number(code), reqId));
-    on<[unknown, IbContract | undefined, unknown, unknown]>(EventName.position, (acct, c, pos, avgCost) => {
-      if (acct !== this.account) return;
-      this.take(this.feed.onPosition(acct, this.cache.read(c, 'position'), pos, avgCost, at()));
-    });
-    on<[]>(EventName.positionEnd, () => this.queries.positionsEnd());
-    on<[string, unknown, unknown]>(EventName.updateAccountValue, (key, value, currency) => this.feed.onAccountValue(key, value, currency));
-    on<[number, IbContract | undefined, Execution | undefined]>(EventName.execDetails, (reqId, c, x) => {
-      if (x?.acctNumber !== undefined && x.acctNumber !== this.account) return;
-      const req = reqId === -1 ? undefined : this.requests.get(reqId);
-      if (reqId !== -1 && req === undefined) return; // an answer to a request no longer waited for
-      this.take(this.feed.onExecution(c, c?.secType === SecType.BAG ? null : this.cache.read(c, 'execDetails'), x, req, at()));
-    });
-    on<[number]>(EventName.execDetailsEnd, (reqId) => this.queries.executionsEnd(reqId));
-    on<[IbCommissionReport | undefined]>(EventName.commissionReport, (cr) => this.take(this.feed.onCommission(cr, at())));
-    on<[number, unknown, unknown, unknown, unknown, number, number, number, number]>(EventName.orderStatus, (id, status, filled, remaining, avg, permId, _parentId, _lastFill, clientId) => {
-      const r = this.orders.onOrderStatus({ orderId: id, status, filled, remaining, avgFillPrice: avg, permId, clientId }, this.queries.openOrdersRound, at());
-      if (r === null) return;
-      if (isDrop(r)) this.drops.drop(r);
-      else this.emit(r);
-    });
-    on<[number, IbContract, IbOrder, OrderState]>(EventName.openOrder, (id, c, o, s) => this.orders.onOpenOrder(id, c, o, s, this.queries.openOrdersRound));
-    on<[]>(EventName.openOrderEnd, () => this.queries.openOrdersEnd());
-    on<[IbContract, IbOrder, OrderState]>(EventName.completedOrder, (_c, o, s) => {
-      const ev = this.orders.onCompletedOrder(o, s, at());
-      if (ev) this.emit(ev);
-    });
-    on<[number, ContractDetails]>(EventName.contractDetails, (reqId, d) => {
-      this.cache.learn(d);
-      const req = this.requests.get(reqId);
-      if (req?.kind === 'details') req.results.push(d);
-    });
-    on<[number]>(EventName.contractDetailsEnd, (reqId) => this.queries.detailsEnd(reqId));
-    on<[number, number, number]>(EventName.tickPrice, (reqId, field, value) => this.market.onTickPrice(reqId, field, value));
-    on<[number, number, number | undefined, number | undefined, number | undefined, number | undefined, number | undefined, number | undefined, number | undefined, number | undefined, number | undefined]>(
-      EventName.tickOptionComputation,
-      (reqId, ...rest) => this.market.onOptionComputation(reqId, rest[9]),
-    );
-    on<[number, number, string]>(EventName.tickString, (reqId, field, value) => this.market.onTickString(reqId, field, value));
-    on<[number]>(EventName.tickSnapshotEnd, (reqId) => this.market.finish(reqId, 'quote'));
-  }
-
-  /** Passes an account message's outcome on: its event, and its drop or warning to the rate-limited log. */
-  private take(o: Outcome): void {
-    if (o === null) return;
-    if (o.drop) this.drops.drop(o.drop);
-    if (o.event) this.emit(o.event);
-  }
-
-  private onError(message: string, code: number, reqId: number | undefined): void {
-    const id = typeof reqId === 'number' && Number.isSafeInteger(reqId) ? reqId : -1;
-    if (id === -1) {
-      if (code !== IbCode.CONNECT_FAIL) this.notice(code, message, null);
-      return;
-    }
-    const req = this.requests.get(id);
-    if (req) {
-      this.onRequestError(id, req, code, message);
-      return;
-    }
-    const r = this.orders.onOrderError(String(id), code, message, this.stamp.now());
-    if (r === null || 'notice' in r) {
-      this.notice(code, message, String(id));
-      return;
-    }
-    if (r.event) this.emit(r.event);
-  }
-
-  private onRequestError(id: number, req: Req, code: number, message: string): void {
-    // Warnings about data (delayed data shown, farm notices) do not end a request.
-    if (code >= 2100 && code < 2200) return;
-    if (code === 10167 && req.kind !== 'details' && req.kind !== 'executions') return;
-    if (req.kind === 'quote' || req.kind === 'underlying') {
-      this.market.onError(id, req, code, message);
-      return;
-    }
-    this.requests.take(id);
-    if (req.kind === 'details') {
-      req.done.reject(
-        code === IbCode.NO_SECURITY_DEFINITION
-          ? new LegguardError('NOT_FOUND', `IB has no contract for ${req.what} (200: ${message})`)
-          : new LegguardError('BROKER_REJECTED', `contract details for ${req.what}: IB ${code}: ${message}`, { code }),
-      );
-      return;
-    }
-    req.done.reject(new LegguardError('BROKER_REJECTED', `executions: IB ${code}: ${message}`, { code }));
   }
 
   // ---------------------------------------------------------------- requests
