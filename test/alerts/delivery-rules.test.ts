@@ -4,7 +4,6 @@ import { PassThrough, Writable } from 'node:stream';
 import fc from 'fast-check';
 import { IncidentId } from '../../src/core/ids.js';
 import { EpochMs } from '../../src/core/quantity.js';
-import { retryDelayMs } from '../../src/adapters/alerts/backoff.js';
 import { ConsoleChannel } from '../../src/adapters/alerts/console-channel.js';
 import { RateWindow } from '../../src/adapters/alerts/rate-window.js';
 import {
@@ -19,22 +18,6 @@ import {
 import { sampleAlert, T0 } from './sample-alert.js';
 
 const MIN = 60_000;
-
-describe('backoff', () => {
-  const p = { initialMs: 5000, factor: 2, maxMs: 900_000 };
-  test('doubles from the initial delay up to the cap', () => {
-    assert.deepEqual([1, 2, 3, 4, 8, 9, 10, 1000].map((n) => retryDelayMs(n, p)), [5000, 10_000, 20_000, 40_000, 640_000, 900_000, 900_000, 900_000]);
-  });
-  test('property: never below 1 ms or above the cap, never shrinking as failures grow', () => {
-    fc.assert(
-      fc.property(fc.integer({ min: 1, max: 5000 }), fc.double({ min: 0.1, max: 1e6, noNaN: true }), fc.double({ min: 1, max: 10, noNaN: true }), fc.integer({ min: 1, max: 1e7 }), (n, initialMs, factor, maxMs) => {
-        const q = { initialMs, factor, maxMs };
-        const d = retryDelayMs(n, q);
-        return d >= 1 && d <= Math.max(1, Math.round(maxMs)) && retryDelayMs(n + 1, q) >= d;
-      }),
-    );
-  });
-});
 
 describe('RateWindow', () => {
   test('at most max in any window; reopens when the oldest send leaves it', () => {

@@ -2,7 +2,6 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { VirtualClock } from '../../src/adapters/clock/virtual-clock.js';
-import { Backoff } from '../../src/adapters/ib/backoff.js';
 import { PriorityPacer } from '../../src/lib/priority-pacer.js';
 import { LegguardError } from '../../src/core/errors.js';
 
@@ -57,15 +56,5 @@ describe('request pacer', () => {
     pacer.rejectAll(new LegguardError('BROKER_DISCONNECTED', 'connection lost'));
     await assert.rejects(queued, /connection lost/);
     assert.throws(() => new PriorityPacer(clock, 0), /whole number >= 1/);
-  });
-});
-
-describe('reconnect backoff', () => {
-  test('doubles to the cap, resets after success, refuses nonsense', () => {
-    const b = new Backoff({ initialMs: 500, maxMs: 4000 });
-    assert.deepEqual([b.next(), b.next(), b.next(), b.next(), b.next()], [500, 1000, 2000, 4000, 4000]);
-    b.reset();
-    assert.equal(b.next(), 500);
-    assert.throws(() => new Backoff({ initialMs: 0 }), /0 < initialMs <= maxMs/);
   });
 });

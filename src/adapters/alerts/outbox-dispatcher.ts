@@ -4,7 +4,7 @@ import { EpochMs } from '../../core/quantity.js';
 import type { Clock, TimerHandle } from '../../ports/clock.js';
 import { SKIPPED_DELIVERY_PREFIX, type DeliveryResult, type OutboxDelivery, type StorePort } from '../../ports/store.js';
 import type { ConfiguredChannel } from './alert-channel.js';
-import { retryDelayMs } from './backoff.js';
+import { retryDelayMs } from '../../lib/backoff.js';
 import { formatNyTime, severityRank } from './format-alert.js';
 import { RateWindow } from './rate-window.js';
 import type { Redactor } from './redactor.js';

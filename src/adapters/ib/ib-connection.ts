@@ -3,11 +3,19 @@ import { LegguardError } from '../../core/errors.js';
 import type { AccountId } from '../../core/ids.js';
 import { EpochMs } from '../../core/quantity.js';
 import type { Clock, TimerHandle } from '../../ports/clock.js';
+import { Backoff, type BackoffPolicy } from '../../lib/backoff.js';
 import { PriorityPacer } from '../../lib/priority-pacer.js';
-import { Backoff, type BackoffOptions } from './backoff.js';
 import { IbCode } from './ib-codes.js';
 import { containDecoding, controllerOf, socketOf } from './ib-socket.js';
 import { isDrop, readId } from './ib-translate.js';
+
+/**
+ * The reconnect waits, each field defaulting: `initialMs` 1 s (the first wait after a lost connection), `factor` 2,
+ * `maxMs` 30 s (TWS's nightly restart takes a minute or two). Back to the start after a connection that worked.
+ */
+export type BackoffOptions = Partial<BackoffPolicy>;
+
+const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 1000, factor: 2, maxMs: 30_000 };
 
 export type Phase = 'idle' | 'connecting' | 'ready' | 'link-down' | 'stopped';
 
@@ -94,7 +102,11 @@ export class IbConnection {
     private readonly hooks: ConnectionHooks,
   ) {
     this.pacer = new PriorityPacer(opts.clock, opts.maxMessagesPerSecond);
-    this.backoff = new Backoff(opts.backoff);
+    const b = opts.backoff;
+    this.backoff = new Backoff(
+      { initialMs: b?.initialMs ?? DEFAULT_BACKOFF.initialMs, factor: b?.factor ?? DEFAULT_BACKOFF.factor, maxMs: b?.maxMs ?? DEFAULT_BACKOFF.maxMs },
+      'reconnect backoff',
+    );
   }
 
   get phase(): Phase {
