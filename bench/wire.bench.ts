@@ -4,7 +4,7 @@
 //    (PLACE_ORDER) back from the real guard: the GuardEngine on the IB adapter, in-process, on SQLite (WAL,
 //    synchronous=FULL, as `legguard run` by default) and on the memory store. Decoding, detection (the option's and
 //    the stock's report paired), the break, the write-ahead commit, quotes asked over the wire, planning, the gate,
-//    the pacers and encoding are all in it. Regular hours (a Tuesday 10:00 New York, on a clock running at real
+//    the adapter's pacer and encoding are all in it. Regular hours (a Tuesday 10:00 New York, on a clock running at real
 //    speed from there), so no order waits for an open;
 //  - a bare TCP round trip on loopback measured in the same run, for scale.
 import { mkdtempSync, rmSync } from 'node:fs';

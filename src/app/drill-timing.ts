@@ -7,7 +7,7 @@ import type { GuardConfig } from '../engine/guard-config.js';
  *   time, which at x72000 is more than a minute of broker time. A 10 s correlation window would be 0.14 ms there
  *   and close before the executions it waits for could arrive, and a 15 s fill timeout would cancel orders that had
  *   already filled.
- * - `reconcile`: a reconciliation is three requests through a pacer that allows 40 messages a real second; due
+ * - `reconcile`: a reconciliation is three requests through the IB adapter's pacer (40 messages a real second); due
  *   every 60 s of broker time it would be due every 0.8 ms, and the guard would do nothing else.
  * - `rules`: rules need no broker round trip, but a pass a minute of broker time would be over a thousand a second.
  */

@@ -7,7 +7,6 @@ import type { OrderEvent } from '../core/order-state.js';
 import { EpochMs } from '../core/quantity.js';
 import type { TimerHandle } from '../ports/clock.js';
 import type { OrderRecord } from '../ports/store.js';
-import { PriorityPacer } from '../lib/priority-pacer.js';
 import { describeOrder } from './close-planner.js';
 import { journalEntry, type EngineHost, type StrategyRuntime } from './engine-host.js';
 import { applyOrderEvent, isOpenStatus, type TrackedOrder } from './order-tracker.js';
@@ -19,11 +18,23 @@ export interface SenderHooks {
 }
 
 /**
- * Sending: the pacer (the broker's message rate), the pre-trade gate (the one place an order is checked before it
- * goes), the fill timeouts, the cancels, and the write-behind of order rows. Only a planned order is ever sent.
+ * Sending: the order of sending (most dangerous tier first), the pre-trade gate (the one place an order is checked
+ * before it goes), the fill timeouts, the cancels, and the write-behind of order rows. Only a planned order is ever
+ * sent.
+ *
+ * The broker's message rate is the broker adapter's to keep (IB's limit is per connection: its one pacer, in
+ * `adapters/ib/ib-connection.ts`, takes the order's tier from the request, cancels before orders before data). The
+ * engine sends one order per step of its queue, so when the adapter makes a send wait, orders due meanwhile (other
+ * strategies breaking at once) collect in `ready`, and each step sends the most dangerous of the strategies' next
+ * orders: a strategy's own orders keep their plan's order (by exposure, core/close-plan.ts), and across strategies
+ * naked short options go before stock, spreads and long options, ties in the order they came due. Broker events
+ * that arrived during a send are handled before the next send.
  */
 export class OrderSender {
-  private readonly pacer: PriorityPacer;
+  /** Orders whose time has come, waiting for their step, in the order they came due. */
+  private readonly ready: TrackedOrder[] = [];
+  /** A `sendNext` step is queued or running. */
+  private sending = false;
   private readonly timers = new Map<OrderRef, TimerHandle>();
   private readonly dirty = new Set<TrackedOrder>();
   private flushQueued = false;
@@ -32,11 +43,12 @@ export class OrderSender {
     private readonly host: EngineHost,
     private readonly hooks: SenderHooks,
   ) {
-    this.pacer = new PriorityPacer(host.clock, host.config.maxMessagesPerSecond);
   }
 
   stop(): void {
-    this.pacer.rejectAll(new LegguardError('BROKER_DISCONNECTED', 'the guard stopped'));
+    // Orders still waiting for their step stay planned and resume at the next start.
+    this.ready.length = 0;
+    this.sending = false;
     for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
   }
@@ -54,14 +66,7 @@ export class OrderSender {
   schedule(rt: StrategyRuntime, orders: readonly TrackedOrder[]): void {
     const e = this.host;
     for (const o of orders) {
-      const go = (): void => {
-        // A stopped pacer rejects what it still held: those orders stay planned and resume at the next start.
-        this.pacer
-          .submit(o.request.tier, () => {
-            void e.enqueue(() => this.send(o));
-          })
-          .catch(() => undefined);
-      };
+      const go = (): void => this.release(o);
       if (o.notBefore <= e.clock.now()) go();
       else {
         e.emit({
@@ -72,6 +77,42 @@ export class OrderSender {
         });
         this.timers.set(o.request.ref, e.clock.setTimer(o.notBefore, go));
       }
+    }
+  }
+
+  /** `o` is due: it joins the ready orders, and a step to send the next is queued if none is. */
+  private release(o: TrackedOrder): void {
+    if (this.ready.includes(o)) return;
+    this.ready.push(o);
+    if (this.sending) return;
+    this.sending = true;
+    void this.host.enqueue(() => this.sendNext());
+  }
+
+  /**
+   * Takes the next order to send: of each strategy's first ready order (its plan's order), the lowest tier; ties
+   * to the one that came due first.
+   */
+  private takeNext(): TrackedOrder | undefined {
+    const heads = new Set<StrategyId>();
+    let best = -1;
+    for (let i = 0; i < this.ready.length; i++) {
+      const o = this.ready[i]!;
+      if (heads.has(o.request.strategyId)) continue;
+      heads.add(o.request.strategyId);
+      if (best === -1 || o.request.tier < this.ready[best]!.request.tier) best = i;
+    }
+    return best === -1 ? undefined : this.ready.splice(best, 1)[0];
+  }
+
+  /** One step: sends the next ready order; the step for the one after goes behind what arrived meanwhile. */
+  private async sendNext(): Promise<void> {
+    const o = this.takeNext();
+    try {
+      if (o) await this.send(o);
+    } finally {
+      if (this.ready.length > 0) void this.host.enqueue(() => this.sendNext());
+      else this.sending = false;
     }
   }
 

@@ -14,9 +14,10 @@ interface Job {
  * Jobs at most `perSecond` in any sliding second, most urgent first, on the injected clock. IB disconnects a client
  * that sends more than about 50 messages a second; when many strategies break at once the orders closing naked short
  * options (tier 0) must leave before stock (tier 1), spreads (2) and long options (3), and before data requests. The
- * IB adapter paces what goes to the socket with it; the engine paces the orders it hands to any broker, so that a
- * burst of closes never blocks its event queue. A job runs at once when a slot is free; `submit` resolves once it ran
- * and rejects when the job threw or the pacer was stopped first.
+ * IB adapter paces everything it writes to the socket with one (IB's limit is per connection; the order's tier comes
+ * with the order request); the engine has none, and hands orders over most dangerous first (engine/order-sender.ts).
+ * A job runs at once when a slot is free; `submit` resolves once it ran and rejects when the job threw or the pacer
+ * was stopped first.
  *
  * @example
  *   const pacer = new PriorityPacer(clock, 40);
