@@ -2,11 +2,14 @@ import type { BookView } from './book.js';
 import { contractKey, describeContract, isOption, type Contract } from './contract.js';
 import type { ContractKey, StrategyId } from './ids.js';
 import { legEffect, type OrderRequest } from './order.js';
+import { orderShapeProblems } from './order-shape.js';
 import { Qty, type Price } from './quantity.js';
 
 /**
- * What the account may do. ACTIVE and REDUCING check the same today: every order legguard sends is a close, and a
- * close must reduce in every state. HALTED refuses everything (Nautilus' trading states).
+ * What the account may do: the operator's trading state (`legguard halt` / `reduce-only` / `resume`), which the
+ * engine passes with every order (docs/design.md "The gate"). ACTIVE and REDUCING check the same today: every order
+ * legguard sends is a close, and a close must reduce in every state. HALTED refuses everything (Nautilus' trading
+ * states); the sender holds its orders while HALTED rather than have them refused.
  */
 export type TradingState = 'ACTIVE' | 'REDUCING' | 'HALTED';
 
@@ -87,37 +90,19 @@ export function checkOrder(input: GateInput): GateResult {
     return result(violations);
   }
 
-  if (order.legs.length === 0) refuse('malformed', null, 'order has no legs');
-  if (!Number.isSafeInteger(order.quantity) || order.quantity <= 0) {
-    refuse('malformed', null, `order quantity must be a positive whole number; got ${order.quantity}`, { quantity: order.quantity });
-  }
-  if (order.orderType === 'LMT' && (order.limitPrice === null || !Number.isFinite(order.limitPrice))) {
-    refuse('malformed', null, 'a limit order needs a finite limit price');
-  }
-  if (order.outsideRth && order.legs.some((l) => isOption(l.contract))) {
-    refuse('malformed', null, 'options trade only in regular hours; outsideRth must be false for an order with option legs');
-  }
-  for (const l of order.legs) {
-    if (!Number.isSafeInteger(l.ratio) || l.ratio <= 0) {
-      refuse('malformed', l.contract, `leg ${describeContract(l.contract)}: ratio must be a positive whole number; got ${l.ratio}`, { ratio: l.ratio });
-    }
-  }
+  // The shape every broker adapter checks too (core/order-shape.ts): one rule, so nothing the gate passes is refused
+  // downstream for its shape.
+  for (const p of orderShapeProblems(order)) refuse('malformed', p.contract, p.message);
   if (!book.hasStrategy(order.strategyId)) {
     refuse('unknown-strategy', null, `strategy ${order.strategyId} is not in the book`);
   }
   if (violations.length > 0) return result(violations);
 
-  // One effect per contract, should an order name a contract twice.
-  const effects = new Map<ContractKey, { contract: Contract; e: number }>();
+  // The shape rule names each contract once: one leg, one effect.
   for (const l of order.legs) {
-    const key = contractKey(l.contract);
-    const prev = effects.get(key);
+    const contract = l.contract;
+    const key = contractKey(contract);
     const e = legEffect(l, order.quantity);
-    if (prev) prev.e += e;
-    else effects.set(key, { contract: l.contract, e });
-  }
-
-  for (const [key, { contract, e }] of effects) {
     const what = `${e > 0 ? 'BUY' : 'SELL'} ${Math.abs(e)} ${describeContract(contract)}`;
     const sid = order.strategyId;
     const h = book.holding(sid, key);

@@ -11,7 +11,8 @@ import { bookSpecArb, buildBook, strategyName, UNIVERSE, type BookSpec } from '.
 const legArb = fc.record({ ci: fc.integer({ min: 0, max: UNIVERSE.length - 1 }), buy: fc.boolean(), ratio: fc.integer({ min: 1, max: 2 }) });
 const orderArb = fc.record({
   who: fc.nat(),
-  legs: fc.array(legArb, { minLength: 1, maxLength: 3 }),
+  /** Distinct contracts: an order names each contract once (core/order-shape.ts; a separate test refuses twice). */
+  legs: fc.uniqueArray(legArb, { minLength: 1, maxLength: 3, selector: (l) => l.ci }),
   units: fc.integer({ min: 1, max: 4 }),
   /** Broker positions off the book by this much, per universe index (a change not yet classified). */
   skew: fc.array(fc.constantFrom(0, 0, 0, 0, -1, 1, -2, 2), { minLength: UNIVERSE.length, maxLength: UNIVERSE.length }),
@@ -57,8 +58,10 @@ describe('gate properties', () => {
           const i = index.get(k)!;
           return Qty.unsafe(lots(i, o.mine[i]!) + (s === null ? lots(i, o.theirs[i]!) : 0));
         };
-        let legs: OrderLeg[] = o.legs.map((l) => ({ contract: UNIVERSE[l.ci]!, action: l.buy ? 'BUY' : 'SELL', ratio: lots(l.ci, l.ratio) }));
-        let units = o.units;
+        // A single leg has ratio 1, its size in the units (as IB wants it); a combo's stock legs trade in lots.
+        const single = o.legs.length === 1;
+        let legs: OrderLeg[] = o.legs.map((l) => ({ contract: UNIVERSE[l.ci]!, action: l.buy ? 'BUY' : 'SELL', ratio: single ? 1 : lots(l.ci, l.ratio) }));
+        let units = single ? lots(o.legs[0]!.ci, o.legs[0]!.ratio) * o.units : o.units;
         const held = book.holdings(id);
         if (o.close !== null && held.length > 0) {
           // One or two of its holdings, closed by up to one more than held.
@@ -90,9 +93,9 @@ describe('gate properties', () => {
           state: o.state,
         });
 
-        // The order's signed effect per contract, summed from its legs by hand.
-        const effects = new Map<ContractKey, number>();
-        for (const l of legs) effects.set(contractKey(l.contract), (effects.get(contractKey(l.contract)) ?? 0) + (l.action === 'BUY' ? 1 : -1) * l.ratio * units);
+        // The order's signed effect per contract, one leg each (the generator names each contract once).
+        const effects = new Map<ContractKey, number>(legs.map((l) => [contractKey(l.contract), (l.action === 'BUY' ? 1 : -1) * l.ratio * units]));
+        assert.equal(effects.size, legs.length, 'the generator names each contract once');
         const holds = specHoldings(spec);
         const me = `s${o.who % spec.strategies.length}`;
         const heldBy = (who: string, k: ContractKey): number => holds.get(who)?.get(k) ?? 0;
@@ -115,6 +118,12 @@ describe('gate properties', () => {
               broken.add(`account-position ${k}`);
             }
           }
+        }
+        // A combo across underlyings is no order any broker takes (an IB BAG is one symbol's): refused for its shape.
+        if (new Set(legs.map((l) => l.contract.symbol)).size > 1) {
+          assert.equal(r.ok, false, 'accepted a combo across underlyings');
+          if (!r.ok && o.state !== 'HALTED') assert.deepEqual([...new Set(r.violations.map((v) => v.rule))], ['malformed']);
+          return;
         }
         assert.equal(r.ok, allowed, r.ok ? 'accepted an order that crosses zero or grows' : `refused a reducing order: ${r.reason}`);
         if (!r.ok && o.state !== 'HALTED') {

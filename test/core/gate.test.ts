@@ -146,7 +146,7 @@ describe('gate: the account position where nothing else shares', () => {
 });
 
 describe('gate: combos, state, limits, malformed orders', () => {
-  test('a combo is checked leg by leg; a contract named twice is summed', () => {
+  test('a combo is checked leg by leg', () => {
     const w = world();
     hold(w, 'a', call(460), -2);
     hold(w, 'a', call(465), 2);
@@ -154,7 +154,17 @@ describe('gate: combos, state, limits, malformed orders', () => {
     const r = check(w, order('a', [buy(call(460)), buy(call(465))], 1, 0.4));
     refused(r, 'strategy-holding');
     assert.ok(!r.ok && r.violations.length === 2, 'the long leg breaks both the strategy and the account rule');
-    refused(check(w, order('a', [buy(call(460)), buy(call(460))], 2)), 'strategy-holding');
+  });
+
+  test('a contract named twice is refused as malformed, as every broker adapter refuses it, even when its net reduces', () => {
+    const w = world();
+    hold(w, 'a', call(460), -2);
+    hold(w, 'a', call(465), 2);
+    // Net BUY 2 of the 460 call: a close, had it been one leg; named twice, no broker takes it.
+    const r = check(w, order('a', [buy(call(460)), buy(call(460)), sell(call(465))], 1, 0.4));
+    assert.match(refused(r, 'malformed'), /appears twice/);
+    assert.ok(!r.ok && r.violations.every((v) => v.rule === 'malformed'), 'refused for its shape, before any holding is looked at');
+    assert.match(refused(check(w, order('a', [buy(call(460)), sell(call(460))], 1, 0.4)), 'malformed'), /appears twice/);
   });
 
   test('HALTED refuses everything; ACTIVE and REDUCING check the same', () => {
@@ -192,6 +202,9 @@ describe('gate: combos, state, limits, malformed orders', () => {
     refused(check(w, order('a', [buy(put(440), 0)], 1)), 'malformed');
     refused(check(w, order('a', [buy(put(440))], 1, 1, { limitPrice: null })), 'malformed');
     refused(check(w, order('a', [buy(put(440))], 1, 1, { outsideRth: true })), 'malformed');
+    // A single leg has ratio 1 (the quantity carries the size), as IB wants it; a single leg's limit is not a credit.
+    assert.match(refused(check(w, order('a', [buy(put(440), 2)], 1)), 'malformed'), /ratio 1/);
+    assert.match(refused(check(w, order('a', [buy(put(440))], 1, -1)), 'malformed'), /cannot be negative/);
     refused(check(w, order('zz', [buy(put(440))], 1)), 'unknown-strategy');
   });
 });

@@ -142,12 +142,18 @@ describe('SimBroker: single orders', () => {
       [order([{ contract: stock('QQQ'), action: 'BUY' }], 1, 400), /No security definition/],
       [order([{ contract: stock('SPX'), action: 'BUY' }], 1, 5000), /index/],
       [order([{ contract: spy('P', 440, '2026-01-23'), action: 'BUY' }], 1, 1), /expired/],
-      [order([{ contract: P440, action: 'BUY' }], 1, 1, { account: AccountId.unsafe('DU9999999') }), /account/],
-      [order([{ contract: P440, action: 'BUY' }], 0, 1), /quantity/],
-      [{ ...order([{ contract: P440, action: 'BUY' }], 1, 1), limitPrice: null }, /limit price/],
-      [order([{ contract: P440, action: 'BUY' }, { contract: option({ symbol: 'SPX', right: 'P', strike: 4900, expiry: '2026-01-30' }), action: 'SELL' }], 1, 1), /one underlying/],
-      [order([{ contract: P440, action: 'BUY' }, { contract: P440, action: 'SELL' }], 1, 1), /twice/],
     ] as const;
+    // The order's shape (core/order-shape.ts, the gate's rule too) and the account: thrown, nothing placed.
+    const malformed = [
+      [order([{ contract: P440, action: 'BUY' }], 1, 1, { account: AccountId.unsafe('DU9999999') }), /account DU9999999/, 'account'],
+      [order([{ contract: P440, action: 'BUY' }], 0, 1), /quantity/, 'quantity'],
+      [{ ...order([{ contract: P440, action: 'BUY' }], 1, 1), limitPrice: null }, /limit price/, 'limit-price'],
+      [order([{ contract: P440, action: 'BUY' }, { contract: option({ symbol: 'SPX', right: 'P', strike: 4900, expiry: '2026-01-30' }), action: 'SELL' }], 1, 1), /one underlying/, 'mixed-underlyings'],
+      [order([{ contract: P440, action: 'BUY' }, { contract: P440, action: 'SELL' }], 1, 1), /twice/, 'contract-twice'],
+    ] as const;
+    for (const [req, why, rule] of malformed) {
+      await assert.rejects(f.sim.placeOrder(req), (e) => LegguardError.is(e, 'INVALID_INPUT') && why.test(e.message) && String(e.details.rules).split(',').includes(rule));
+    }
     for (const [req] of cases) await f.sim.placeOrder(req);
     await f.settle();
     const rejects = f.of('order-status');
@@ -278,7 +284,9 @@ describe('SimBroker: trading calendar', () => {
   test('an option order at 02:30 is pending and works and fills at the 09:30 open', async () => {
     const f = await makeSim({ start: '2026-01-28T02:30:00-05:00' });
     f.sim.setPosition(P440, -1);
-    const ack = await f.sim.placeOrder(order([{ contract: P440, action: 'BUY' }], 1, null, { outsideRth: true }));
+    // outsideRth on an option is refused for its shape (core/order-shape.ts), as the gate refuses it.
+    await assert.rejects(f.sim.placeOrder(order([{ contract: P440, action: 'BUY' }], 1, null, { outsideRth: true })), /options trade only in regular hours/);
+    const ack = await f.sim.placeOrder(order([{ contract: P440, action: 'BUY' }], 1, null));
     await f.to('2026-01-28T09:29:59-05:00');
     assert.deepEqual(f.of('order-status').map((s) => s.status), ['pending']);
     assert.equal(f.sim.position(P440), -1);

@@ -3,32 +3,15 @@ import { contractKey, describeContract } from '../../core/contract.js';
 import { LegguardError } from '../../core/errors.js';
 import type { ContractKey } from '../../core/ids.js';
 import type { OrderRequest } from '../../core/order.js';
+import { requireOrderShape } from '../../core/order-shape.js';
 import { toIbContract } from './ib-contracts.js';
 
 /**
- * Checks an order before anything goes to TWS; every problem is named. (The pre-trade gate has already passed it;
- * these are the things IB itself would refuse, caught before a message is spent on them.)
+ * Checks an order before anything goes to TWS: the one order shape rule the gate also applies
+ * (core/order-shape.ts), and this connection's account; INVALID_INPUT naming every problem.
  */
 export function checkOrder(req: OrderRequest, account: string): void {
-  const bad = (why: string): never => {
-    throw new LegguardError('INVALID_INPUT', `order ${req.ref}: ${why}`, { orderRef: req.ref });
-  };
-  if (req.account !== account) bad(`account ${req.account} is not this connection's account ${account}`);
-  if (req.legs.length === 0) bad('an order needs at least one leg');
-  if (!Number.isSafeInteger(req.quantity) || req.quantity <= 0) bad(`quantity must be a positive whole number; got ${req.quantity}`);
-  if (req.orderType === 'LMT' && (req.limitPrice === null || !Number.isFinite(req.limitPrice))) bad('a limit order needs a limit price');
-  if (req.legs.length === 1 && req.legs[0]!.ratio !== 1) bad(`a single-leg order has ratio 1; got ${req.legs[0]!.ratio}`);
-  const keys = new Set<string>();
-  for (const leg of req.legs) {
-    if (!Number.isSafeInteger(leg.ratio) || leg.ratio <= 0) bad(`leg ratio must be a positive whole number; got ${leg.ratio}`);
-    const key = contractKey(leg.contract);
-    if (keys.has(key)) bad(`${describeContract(leg.contract)} appears twice`);
-    keys.add(key);
-  }
-  if (req.legs.length > 1) {
-    const symbols = new Set(req.legs.map((l) => l.contract.symbol));
-    if (symbols.size > 1) bad(`combo legs must share one underlying; got ${[...symbols].join(', ')}`);
-  }
+  requireOrderShape(req, account);
 }
 
 /**

@@ -20,6 +20,7 @@ import type {
 import { isTerminalOrderStatus } from '../../core/events.js';
 import { BrokerOrderId, ExecId, type AccountId, type ContractKey, type OrderRef } from '../../core/ids.js';
 import type { OrderLeg, OrderRequest } from '../../core/order.js';
+import { requireOrderShape } from '../../core/order-shape.js';
 import { EpochMs, Price, Qty } from '../../core/quantity.js';
 import type {
   BrokerPort,
@@ -90,7 +91,6 @@ export interface SettlementChange {
 
 const CODE_REJECTED = 201;
 const CODE_NO_SECURITY = 200;
-const CODE_INVALID = 321;
 
 /**
  * A simulated Interactive Brokers account behind the broker port. It keeps the account's net position per contract,
@@ -197,6 +197,8 @@ export class SimBroker implements BrokerPort, SimControl {
 
   async placeOrder(order: OrderRequest): Promise<PlaceAck> {
     await Promise.resolve();
+    // The one order shape rule (core/order-shape.ts), as the IB adapter checks it: thrown, nothing placed.
+    requireOrderShape(order, this.account);
     this.requireConnected('placeOrder');
     const orderId = BrokerOrderId.unsafe(String(this.nextOrderId++));
     const session = this.sessionFor(order);
@@ -459,30 +461,9 @@ export class SimBroker implements BrokerPort, SimControl {
     return order.outsideRth ? 'stock-extended' : 'stock';
   }
 
+  /** What this simulated broker refuses as TWS would, after the shape rule: contracts it does not trade. */
   private validate(order: OrderRequest): { reason: string; code: number } | null {
-    if (order.account !== this.account) {
-      return { reason: `account ${order.account} is not this connection's account ${this.account}`, code: CODE_INVALID };
-    }
-    if (order.legs.length === 0) return { reason: 'an order needs at least one leg', code: CODE_INVALID };
-    if (!Number.isSafeInteger(order.quantity) || order.quantity <= 0) {
-      return { reason: `order quantity must be a positive whole number; got ${order.quantity}`, code: CODE_INVALID };
-    }
-    if (order.orderType === 'LMT' && (order.limitPrice === null || !Number.isFinite(order.limitPrice))) {
-      return { reason: 'a limit order needs a limit price', code: CODE_INVALID };
-    }
-    if (order.legs.length === 1 && order.orderType === 'LMT' && order.limitPrice !== null && order.limitPrice < 0) {
-      return { reason: `the limit price of a single-leg order cannot be negative; got ${order.limitPrice}`, code: CODE_INVALID };
-    }
-    const symbols = new Set(order.legs.map((l) => l.contract.symbol));
-    if (symbols.size > 1) return { reason: `combo legs must share one underlying; got ${[...symbols].join(', ')}`, code: CODE_REJECTED };
-    const keys = new Set<string>();
     for (const leg of order.legs) {
-      if (!Number.isSafeInteger(leg.ratio) || leg.ratio <= 0) {
-        return { reason: `leg ratio must be a positive whole number; got ${leg.ratio}`, code: CODE_INVALID };
-      }
-      const key = contractKey(leg.contract);
-      if (keys.has(key)) return { reason: `combo has ${describeContract(leg.contract)} twice`, code: CODE_INVALID };
-      keys.add(key);
       const c = leg.contract;
       if (!this.market.has(c.symbol)) {
         return { reason: `No security definition has been found for ${describeContract(c)}`, code: CODE_NO_SECURITY };
