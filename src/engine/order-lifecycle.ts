@@ -93,7 +93,8 @@ export class OrderLifecycle {
 
   async afterReject(rt: StrategyRuntime, o: TrackedOrder): Promise<void> {
     const e = this.host;
-    if (!rt.closing) return;
+    // A reject of an order cancelled on giving up is no news: the strategy already waits for a person (and its alert).
+    if (!rt.closing || rt.state === 'NEEDS_ATTENTION') return;
     rt.closing.rejects++;
     e.emit({ kind: 'note', at: e.clock.now(), strategyId: rt.def.id, text: `${o.request.ref} rejected (${rt.closing.rejects}/${e.config.maxRejects}): ${o.reason ?? 'no reason given'}` });
     if (rt.closing.rejects >= e.config.maxRejects) {
