@@ -206,37 +206,39 @@ export class Closer {
    * are scheduled again; a close with nothing open is re-planned from the book.
    */
   async resumeAll(reason: string): Promise<void> {
+    for (const rt of this.host.strategies.values()) await this.host.isolated(rt.def.id, 'resume', () => this.resume(rt, reason));
+  }
+
+  private async resume(rt: StrategyRuntime, reason: string): Promise<void> {
     const e = this.host;
-    for (const rt of e.strategies.values()) {
-      if (rt.state === 'BROKEN') {
-        // Broke, but the decision's orders were never planned (crash in between): decide again.
-        const cause = rt.broken?.cause ?? 'unknown';
-        const policy = rt.def.policy ?? e.config.policies[cause] ?? e.config.onAssignment;
-        if (policy === 'alert') continue;
-        rt.closing = { purpose: 'emergency', mode: policy === 'hedge' ? 'hedge' : 'close', incidentKey: rt.incidentId ?? `${rt.def.id}:resume`, revision: 0, rejects: 0, walkStep: 0, latencyFrom: null };
-        const c = moveStrategy(e, rt, 'emergency-started', `resumed at ${reason}`);
-        await e.commit({ strategies: [strategyRecord(e.book, rt)], stateChanges: c ? [c] : [] });
-      }
-      if (rt.state !== 'EMERGENCY_CLOSING' && rt.state !== 'CLOSING') continue;
-      if (!rt.closing) {
-        const cause = rt.broken?.cause ?? 'unknown';
-        const policy = rt.def.policy ?? e.config.policies[cause] ?? e.config.onAssignment;
-        const refs = e.tracker.ofStrategy(rt.def.id).map((o) => o.request.ref);
-        const revision = refs.length;
-        rt.closing = {
-          purpose: rt.state === 'CLOSING' ? 'normal' : 'emergency',
-          mode: policy === 'hedge' ? 'hedge' : 'close',
-          incidentKey: rt.incidentId ?? `exit-${rt.updatedAt}`,
-          revision,
-          rejects: 0,
-          walkStep: 0,
-          latencyFrom: null,
-        };
-      }
-      const unsent = e.tracker.openOf(rt.def.id).filter((o) => o.status === 'planned');
-      e.emit({ kind: 'note', at: e.clock.now(), strategyId: rt.def.id, text: `resuming ${rt.state} (${reason}): ${unsent.length} planned order(s) not yet sent` });
-      this.sender.schedule(rt, unsent);
-      await this.lifecycle.settle(rt);
+    if (rt.state === 'BROKEN') {
+      // Broke, but the decision's orders were never planned (crash in between): decide again.
+      const cause = rt.broken?.cause ?? 'unknown';
+      const policy = rt.def.policy ?? e.config.policies[cause] ?? e.config.onAssignment;
+      if (policy === 'alert') return;
+      rt.closing = { purpose: 'emergency', mode: policy === 'hedge' ? 'hedge' : 'close', incidentKey: rt.incidentId ?? `${rt.def.id}:resume`, revision: 0, rejects: 0, walkStep: 0, latencyFrom: null };
+      const c = moveStrategy(e, rt, 'emergency-started', `resumed at ${reason}`);
+      await e.commit({ strategies: [strategyRecord(e.book, rt)], stateChanges: c ? [c] : [] });
     }
+    if (rt.state !== 'EMERGENCY_CLOSING' && rt.state !== 'CLOSING') return;
+    if (!rt.closing) {
+      const cause = rt.broken?.cause ?? 'unknown';
+      const policy = rt.def.policy ?? e.config.policies[cause] ?? e.config.onAssignment;
+      const refs = e.tracker.ofStrategy(rt.def.id).map((o) => o.request.ref);
+      const revision = refs.length;
+      rt.closing = {
+        purpose: rt.state === 'CLOSING' ? 'normal' : 'emergency',
+        mode: policy === 'hedge' ? 'hedge' : 'close',
+        incidentKey: rt.incidentId ?? `exit-${rt.updatedAt}`,
+        revision,
+        rejects: 0,
+        walkStep: 0,
+        latencyFrom: null,
+      };
+    }
+    const unsent = e.tracker.openOf(rt.def.id).filter((o) => o.status === 'planned');
+    e.emit({ kind: 'note', at: e.clock.now(), strategyId: rt.def.id, text: `resuming ${rt.state} (${reason}): ${unsent.length} planned order(s) not yet sent` });
+    this.sender.schedule(rt, unsent);
+    await this.lifecycle.settle(rt);
   }
 }

@@ -108,7 +108,7 @@ export class OrderLifecycle {
       rt.def.id,
       e.clock.setTimer(at, () => {
         this.retryTimers.delete(rt.def.id);
-        void e.enqueue(() => this.settle(rt));
+        void e.enqueue(() => e.isolated(rt.def.id, 'settle', () => this.settle(rt)));
       }),
     );
   }
@@ -144,7 +144,7 @@ export class OrderLifecycle {
         id,
         e.clock.setTimer(owedUntil, () => {
           this.owedTimers.delete(id);
-          void e.enqueue(() => this.settle(rt));
+          void e.enqueue(() => e.isolated(rt.def.id, 'settle', () => this.settle(rt)));
         }),
       );
       return;
@@ -206,7 +206,7 @@ export class OrderLifecycle {
       id,
       e.clock.setTimer(at, () => {
         this.bidTimers.delete(id);
-        void e.enqueue(() => this.settle(rt));
+        void e.enqueue(() => e.isolated(rt.def.id, 'settle', () => this.settle(rt)));
       }),
     );
   }
