@@ -4,6 +4,7 @@ import { joinReasons, type BreakCause, type Detection } from './detection.js';
 import type { IncidentId, StrategyId } from './ids.js';
 import type { EpochMs } from './quantity.js';
 import type { BreakPolicy, BrokenInfo } from './strategy.js';
+import type { StrategyState, StrategyTransition } from './strategy-state.js';
 
 /** `+2`, `-1`, `0`: a change with its sign. */
 export function signed(n: number): string {
@@ -77,4 +78,20 @@ export function breakDecision(input: BreakDecisionInput): Decision {
       policy,
     },
   };
+}
+
+/**
+ * The transition that follows `broke` for a strategy now in `state` (its state after `broke`), by policy:
+ * - `alert`: `gave-up` (NEEDS_ATTENTION, nothing sent);
+ * - `close` / `hedge` on a strategy that was already NEEDS_ATTENTION (it gave up earlier: rejects, the price walk's
+ *   bound, a hedge done): `resumed`. The broker changed what it holds (a liquidation, an assignment of a short leg
+ *   left over), so the residual is re-planned and closed again by the policy, reduce-only through the gate like
+ *   every close; if it cannot finish it gives up to NEEDS_ATTENTION again, with a new alert. A manual trade, whose
+ *   policy is `alert` unless configured otherwise, leaves it NEEDS_ATTENTION: a person is already acting on it.
+ * - `close` / `hedge` otherwise: `emergency-started`.
+ * Every state `broke` leads to allows the transition returned (test/core/break-decision.test.ts checks all of them).
+ */
+export function afterBreak(state: StrategyState, policy: BreakPolicy): StrategyTransition {
+  if (policy === 'alert') return 'gave-up';
+  return state === 'NEEDS_ATTENTION' ? 'resumed' : 'emergency-started';
 }

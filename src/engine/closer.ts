@@ -5,6 +5,7 @@ import type { ExecutionReport, OrderStatusReport } from '../core/events.js';
 import type { IncidentId, StrategyId } from '../core/ids.js';
 import type { ReconcileResult } from '../core/reconcile.js';
 import type { BreakPolicy } from '../core/strategy.js';
+import { afterBreak } from '../core/break-decision.js';
 import type { Alert } from '../ports/alerts.js';
 import type { JournalEntry, OrderRecord, StateChange } from '../ports/store.js';
 import { ClosePlanner, describeOrder, describeBlocked } from './close-planner.js';
@@ -89,8 +90,9 @@ export class Closer {
     const cancelled = this.sender.cancelPlanned(id, `superseded by ${ctx.incidentId}`);
     this.sender.cancelWorking(id, `superseded by ${ctx.incidentId}`);
 
-    if (ctx.policy === 'alert') {
-      const c = moveStrategy(e, rt, 'gave-up', 'policy alert: a person decides; no orders sent');
+    const next = afterBreak(rt.state, ctx.policy);
+    if (next === 'gave-up') {
+      const c = moveStrategy(e, rt, next, 'policy alert: a person decides; no orders sent');
       if (c) ctx.changes.push(c);
       const alert = this.breakAlert(rt, ctx, [], 'No orders were sent (policy: alert). A person must decide what to do.');
       await e.commit({ strategies: [strategyRecord(e.book, rt)], stateChanges: ctx.changes, journal: ctx.journal, alerts: [alert], orders: cancelled });
@@ -109,7 +111,8 @@ export class Closer {
       walkStep: 0,
       latencyFrom: ctx.latencyFrom,
     };
-    const started = moveStrategy(e, rt, 'emergency-started', `${mode === 'hedge' ? 'hedging the stock' : 'closing what is left'}`);
+    const doing = mode === 'hedge' ? 'hedging the stock' : 'closing what is left';
+    const started = moveStrategy(e, rt, next, next === 'resumed' ? `the broker changed what it holds while it needed attention: ${doing} again` : doing);
     if (started) ctx.changes.push(started);
     const planned = await this.planner.plan(rt);
     const what =
@@ -117,7 +120,9 @@ export class Closer {
         ? 'No orders could be planned.'
         : `Orders: ${planned.orders.map((o) => describeOrder(o.request)).join('; ')}.`;
     const blocked = planned.blocked.length > 0 ? ` Not priced: ${describeBlocked(planned.blocked)}.` : '';
-    const alert = this.breakAlert(rt, ctx, planned.orders, `${what}${blocked}`);
+    const again =
+      next === 'resumed' ? `It needed attention before this change; the guard closes what is left again (${mode === 'hedge' ? 'policy hedge: the stock' : 'policy close'}, reduce-only). ` : '';
+    const alert = this.breakAlert(rt, ctx, planned.orders, `${again}${what}${blocked}`);
     const journal = [...ctx.journal, ...planned.orders.map((o) => journalEntry(e, 'order', `plan:${o.request.ref}`, o.request, id, ctx.incidentId))];
     await e.commit({
       strategies: [strategyRecord(e.book, rt)],
@@ -201,37 +206,39 @@ export class Closer {
    * are scheduled again; a close with nothing open is re-planned from the book.
    */
   async resumeAll(reason: string): Promise<void> {
+    for (const rt of this.host.strategies.values()) await this.host.isolated(rt.def.id, 'resume', () => this.resume(rt, reason));
+  }
+
+  private async resume(rt: StrategyRuntime, reason: string): Promise<void> {
     const e = this.host;
-    for (const rt of e.strategies.values()) {
-      if (rt.state === 'BROKEN') {
-        // Broke, but the decision's orders were never planned (crash in between): decide again.
-        const cause = rt.broken?.cause ?? 'unknown';
-        const policy = rt.def.policy ?? e.config.policies[cause] ?? e.config.onAssignment;
-        if (policy === 'alert') continue;
-        rt.closing = { purpose: 'emergency', mode: policy === 'hedge' ? 'hedge' : 'close', incidentKey: rt.incidentId ?? `${rt.def.id}:resume`, revision: 0, rejects: 0, walkStep: 0, latencyFrom: null };
-        const c = moveStrategy(e, rt, 'emergency-started', `resumed at ${reason}`);
-        await e.commit({ strategies: [strategyRecord(e.book, rt)], stateChanges: c ? [c] : [] });
-      }
-      if (rt.state !== 'EMERGENCY_CLOSING' && rt.state !== 'CLOSING') continue;
-      if (!rt.closing) {
-        const cause = rt.broken?.cause ?? 'unknown';
-        const policy = rt.def.policy ?? e.config.policies[cause] ?? e.config.onAssignment;
-        const refs = e.tracker.ofStrategy(rt.def.id).map((o) => o.request.ref);
-        const revision = refs.length;
-        rt.closing = {
-          purpose: rt.state === 'CLOSING' ? 'normal' : 'emergency',
-          mode: policy === 'hedge' ? 'hedge' : 'close',
-          incidentKey: rt.incidentId ?? `exit-${rt.updatedAt}`,
-          revision,
-          rejects: 0,
-          walkStep: 0,
-          latencyFrom: null,
-        };
-      }
-      const unsent = e.tracker.openOf(rt.def.id).filter((o) => o.status === 'planned');
-      e.emit({ kind: 'note', at: e.clock.now(), strategyId: rt.def.id, text: `resuming ${rt.state} (${reason}): ${unsent.length} planned order(s) not yet sent` });
-      this.sender.schedule(rt, unsent);
-      await this.lifecycle.settle(rt);
+    if (rt.state === 'BROKEN') {
+      // Broke, but the decision's orders were never planned (crash in between): decide again.
+      const cause = rt.broken?.cause ?? 'unknown';
+      const policy = rt.def.policy ?? e.config.policies[cause] ?? e.config.onAssignment;
+      if (policy === 'alert') return;
+      rt.closing = { purpose: 'emergency', mode: policy === 'hedge' ? 'hedge' : 'close', incidentKey: rt.incidentId ?? `${rt.def.id}:resume`, revision: 0, rejects: 0, walkStep: 0, latencyFrom: null };
+      const c = moveStrategy(e, rt, 'emergency-started', `resumed at ${reason}`);
+      await e.commit({ strategies: [strategyRecord(e.book, rt)], stateChanges: c ? [c] : [] });
     }
+    if (rt.state !== 'EMERGENCY_CLOSING' && rt.state !== 'CLOSING') return;
+    if (!rt.closing) {
+      const cause = rt.broken?.cause ?? 'unknown';
+      const policy = rt.def.policy ?? e.config.policies[cause] ?? e.config.onAssignment;
+      const refs = e.tracker.ofStrategy(rt.def.id).map((o) => o.request.ref);
+      const revision = refs.length;
+      rt.closing = {
+        purpose: rt.state === 'CLOSING' ? 'normal' : 'emergency',
+        mode: policy === 'hedge' ? 'hedge' : 'close',
+        incidentKey: rt.incidentId ?? `exit-${rt.updatedAt}`,
+        revision,
+        rejects: 0,
+        walkStep: 0,
+        latencyFrom: null,
+      };
+    }
+    const unsent = e.tracker.openOf(rt.def.id).filter((o) => o.status === 'planned');
+    e.emit({ kind: 'note', at: e.clock.now(), strategyId: rt.def.id, text: `resuming ${rt.state} (${reason}): ${unsent.length} planned order(s) not yet sent` });
+    this.sender.schedule(rt, unsent);
+    await this.lifecycle.settle(rt);
   }
 }

@@ -72,6 +72,11 @@ export interface EngineHost {
   log(level: LogLevel, message: string, fields?: Record<string, unknown>): void;
   /** Runs `step` on the engine's serial queue. */
   enqueue(step: () => Promise<void> | void): Promise<void>;
+  /**
+   * Runs one strategy's part of a step (step-isolation.ts); a failure is that strategy's alone (alerted, the rest
+   * goes on, the guard does not stop).
+   */
+  isolated(id: StrategyId, what: string, step: () => Promise<void>): Promise<void>;
   crashPoint(point: CrashPoint): void;
 }
 
@@ -141,8 +146,6 @@ export interface EngineContext extends Omit<EngineHost, 'book' | 'strategies'> {
   ): Alert;
   move(rt: StrategyRuntime, t: StrategyTransition, reason: string): StateChange | null;
   record(rt: StrategyRuntime): StrategyRecord;
-  /** Runs one strategy's part of a step; a failure is that strategy's alone (alerted, the rest goes on). */
-  isolated(id: StrategyId, what: string, step: () => Promise<void>): Promise<void>;
   /** The broker's last reported net position per contract. */
   readonly brokerPositions: ReadonlyMap<ContractKey, { readonly contract: Contract; readonly qty: Qty; readonly at: EpochMs }>;
   /** Asks the broker for an underlying's price now (at or after an expiry). */

@@ -1,23 +1,20 @@
 import { Book, type Holding } from '../core/book.js';
-import { contractKey, type Contract } from '../core/contract.js';
+import type { Contract } from '../core/contract.js';
 import { LegguardError } from '../core/errors.js';
-import type { BrokerEvent, ExecutionReport, OrderStatusReport, PositionReport } from '../core/events.js';
-import type { AccountId, ContractKey, IncidentId, OrderRef, StrategyId } from '../core/ids.js';
-import { isLegguardRef, legEffect, parseOrderRef } from '../core/order.js';
+import type { BrokerEvent } from '../core/events.js';
+import type { AccountId, ContractKey, StrategyId } from '../core/ids.js';
 import { EpochMs, Qty } from '../core/quantity.js';
 import type { StrategyDefinition } from '../core/strategy.js';
-import type { StrategyTransition } from '../core/strategy-state.js';
 import type { Rule } from '../core/rules/rule.js';
 import { timeExitRule } from '../core/rules/time-exit.js';
-import type { Alert, AlertsPort, Severity } from '../ports/alerts.js';
-import type { BrokerPort } from '../ports/broker.js';
+import type { Alert } from '../ports/alerts.js';
 import type { Clock, TimerHandle } from '../ports/clock.js';
-import type { JournalEntry, StateChange, StoreBatch, StorePort, StrategyRecord, TradingStateRecord } from '../ports/store.js';
+import type { StoreBatch, TradingStateRecord } from '../ports/store.js';
 import type { TradingState } from '../core/gate.js';
 import { tradingStateChange } from './trading-state-change.js';
 import { Closer } from './closer.js';
 import type { GuardConfig } from './guard-config.js';
-import { OrderTracker, isOpenStatus, type TrackedOrder } from './order-tracker.js';
+import { OrderTracker, isOpenStatus } from './order-tracker.js';
 import { PendingAdopter } from './pending-adopter.js';
 import { SerialQueue } from './serial-queue.js';
 import { BreakHandler } from './break-handler.js';
@@ -26,6 +23,10 @@ import { ChangeDetector } from './change-detector.js';
 import { ReconciliationStep } from './reconciliation-step.js';
 import { MarketData } from './market-data.js';
 import { StrategyRegistry } from './strategy-registry.js';
+import { BrokerEvents } from './broker-events.js';
+import { armIntervals } from './engine-intervals.js';
+import { StepIsolation, stopsTheGuard } from './step-isolation.js';
+import type { GuardEngineDeps } from './guard-engine-deps.js';
 import {
   journalEntry,
   makeAlert,
@@ -35,36 +36,16 @@ import {
   type EngineContext,
   type EngineHost,
   type LogLevel,
-  type Logger,
   type StrategyRuntime,
 } from './engine-host.js';
 
 export type { ClosingState, CrashPoint, LogLevel, Logger, StrategyRuntime } from './engine-host.js';
 import type { TimelineEntry, TimelineListener } from './timeline.js';
 
+export type { GuardEngineDeps } from './guard-engine-deps.js';
+
 /** How far before the execution cursor a restarted guard looks for executions it already journaled. */
 const KNOWN_EXECUTIONS_LOOKBACK_MS = 86_400_000;
-
-export interface GuardEngineDeps {
-  readonly account: AccountId;
-  readonly broker: BrokerPort;
-  readonly store: StorePort;
-  readonly alerts: AlertsPort;
-  readonly clock: Clock;
-  readonly config: GuardConfig;
-  readonly log?: Logger;
-  /** Rules for open strategies; the time exit from `config.timeExitDte` when not given. */
-  readonly rules?: readonly Rule[];
-  /** Called when a broken invariant stops the engine (crash-only: the caller exits; a restart reconciles). */
-  readonly onFatal?: (e: unknown) => void;
-  /**
-   * Fault injection for crash drills: called at the moments a crash matters most. Only the drills' entry point
-   * (test/support/legguard-drill.mjs) sets it; production code never does.
-   */
-  readonly crashPoint?: (point: CrashPoint) => void;
-  /** Pick up strategies added to (or removed from) the store by the CLI while running, at every reconciliation. */
-  readonly watchStore?: boolean;
-}
 
 /**
  * The guard. Broker events go through one serial queue: a position report is compared with the book; what the book
@@ -89,21 +70,27 @@ export class GuardEngine {
   private readonly detector: ChangeDetector;
   private readonly reconciliation: ReconciliationStep;
   private readonly registry: StrategyRegistry;
+  private readonly events: BrokerEvents;
+  private readonly isolation: StepIsolation;
   private readonly listeners: TimelineListener[] = [];
   private readonly timers: TimerHandle[] = [];
   private readonly rules: readonly Rule[];
   private unsubscribe: (() => void) | null = null;
-  private connected = false;
   private running = false;
   private fatal: unknown = null;
   private trading: TradingState = 'ACTIVE';
-  /** Alert keys of isolated step failures raised by this process: each is raised once. */
-  private readonly isolatedFailures = new Set<string>();
 
   constructor(readonly deps: GuardEngineDeps) {
     this.queue = new SerialQueue((e) => this.onStepError(e));
     this.market = new MarketData(deps.broker, (level, message) => this.log(level, message));
     this.rules = deps.rules ?? (deps.config.timeExitDte === null ? [] : [timeExitRule(deps.config.timeExitDte)]);
+    this.isolation = new StepIsolation({
+      log: (level, message, fields) => this.log(level, message, fields),
+      makeAlert: (severity, key, title, text, strategyId, incidentId, facts) => makeAlert(this, severity, key, title, text, strategyId, incidentId, facts),
+      commit: (batch) => this.commit(batch),
+      raise: (alerts) => this.raise(alerts),
+      incidentOf: (id) => this.strategies.get(id)?.incidentId ?? null,
+    });
     const host = this.host();
     this.closer = new Closer(host);
     this.adopter = new PendingAdopter({ ...host, book: this.book, brokerPositions: this.brokerPositions });
@@ -113,11 +100,10 @@ export class GuardEngine {
       strategies: this.strategies,
       quotes: this.market.quotes,
       underlyingPrices: this.market.underlyingPrices,
-      journal: (type, key, data, strategyId, incidentId) => this.journal(type, key, data, strategyId ?? null, incidentId ?? null),
-      makeAlert: (severity, key, title, text, strategyId, incidentId, facts) => this.makeAlert(severity, key, title, text, strategyId, incidentId, facts ?? {}),
-      move: (rt, t, reason) => this.move(rt, t, reason),
-      record: (rt) => this.record(rt),
-      isolated: (id, what, step) => this.isolated(id, what, step),
+      journal: (type, key, data, strategyId, incidentId) => journalEntry(this, type, key, data, strategyId ?? null, incidentId ?? null),
+      makeAlert: (severity, key, title, text, strategyId, incidentId, facts) => makeAlert(this, severity, key, title, text, strategyId, incidentId, facts ?? {}),
+      move: (rt, t, reason) => moveStrategy(this, rt, t, reason),
+      record: (rt) => strategyRecord(this.book, rt),
       brokerPositions: this.brokerPositions,
       refreshUnderlying: (symbol) => this.market.refreshUnderlying(symbol),
       isRunning: () => this.running,
@@ -133,7 +119,15 @@ export class GuardEngine {
       closer: this.closer,
       detector: this.detector,
       adopter: this.adopter,
-      orderFromStore: (ref) => this.orderFromStore(ref),
+      orderFromStore: (ref) => this.events.orderFromStore(ref),
+    });
+    this.events = new BrokerEvents(ctx, {
+      store: deps.store,
+      brokerPositions: this.brokerPositions,
+      closer: this.closer,
+      detector: this.detector,
+      reconciliation: () => this.reconciliation,
+      market: this.market,
     });
   }
 
@@ -195,7 +189,7 @@ export class GuardEngine {
     this.tracker.markSeen(await this.deps.store.recentExecIds(this.account, EpochMs.unsafe(since)));
     this.unsubscribe = this.deps.broker.subscribe((e) => this.onBrokerEvent(e));
     if (!this.deps.broker.isConnected()) await this.deps.broker.connect();
-    this.connected = this.deps.broker.isConnected();
+    this.events.connected = this.deps.broker.isConnected();
     await this.queue.push(() => this.reconciliation.reconcileNow('start'));
     await this.queue.push(() => this.closer.resumeAll('start'));
     this.armIntervals();
@@ -233,8 +227,8 @@ export class GuardEngine {
     this.log('error', `engine step failed: ${e instanceof Error ? e.message : String(e)}`, {
       code: LegguardError.is(e) ? e.code : 'INTERNAL',
     });
-    if (LegguardError.is(e, 'INVARIANT_BROKEN') || LegguardError.is(e, 'INVALID_TRANSITION') || !LegguardError.is(e)) {
-      // Crash-only: a broken invariant stops the guard; a restart reconciles from the store and the broker.
+    if (stopsTheGuard(e)) {
+      // Crash-only: a broken invariant outside every strategy's isolated part stops the guard; a restart reconciles.
       const first = this.fatal === null;
       this.fatal ??= e;
       this.running = false;
@@ -242,75 +236,25 @@ export class GuardEngine {
     }
   }
 
-  /**
-   * Runs one strategy's part of a step. A failure there (a bug, a record the code did not expect) is that strategy's
-   * alone: it is logged and raised as a critical alert naming the strategy and the error, once per distinct error,
-   * and the step goes on with the other strategies, which stay guarded.
-   */
-  private async isolated(id: StrategyId, what: string, step: () => Promise<void>): Promise<void> {
-    try {
-      await step();
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      const code = LegguardError.is(err) ? err.code : 'INTERNAL';
-      this.log('error', `${id}: ${what} failed: ${message}`, { strategyId: id, step: what, code });
-      const key = `step-failed:${id}:${what}:${message}`;
-      if (this.isolatedFailures.has(key)) return;
-      this.isolatedFailures.add(key);
-      const alert = this.makeAlert(
-        'critical',
-        key,
-        `GUARD ERROR: ${id}`,
-        `${id}: the guard's ${what} step failed (${code}: ${message}). Nothing more is done for ${id} in this step; a person must check it. The other strategies are still guarded.`,
-        id,
-        this.strategies.get(id)?.incidentId ?? null,
-        { strategyId: id, step: what, code, error: message },
-      );
-      try {
-        await this.commit({ alerts: [alert] });
-      } catch (e) {
-        this.log('error', `could not store the alert for ${id}: ${e instanceof Error ? e.message : String(e)}`);
-      }
-      this.raise([alert]);
-    }
-  }
-
+  /** The first periodic runs are offset from the round interval: broker events (and scenario scripts) tend to fall
+   * on whole seconds, and a periodic reconciliation landing on the same instant would find a change before its live
+   * event. */
   private armIntervals(): void {
-    // The first run is offset from the round interval: broker events (and scenario scripts) tend to fall on whole
-    // seconds, and a periodic reconciliation landing on the same instant would find a change before its live event.
-    // A run still waiting in the queue when the next is due absorbs it: when a pass takes longer than its interval
-    // (a slow broker, 40 messages a second, or a drill's clock at x7200 where a minute is 8 ms) queued passes would
-    // otherwise grow without end, and every broker event and order behind them would wait longer and longer.
-    const every = (ms: number, fn: () => Promise<void>, phaseMs: number): void => {
-      let next = this.clock.now() + ms + phaseMs;
-      let queued = false;
-      const slot = this.timers.length;
-      const arm = (): void => {
-        const at = EpochMs.unsafe(next);
-        next += ms;
-        this.timers[slot] = this.clock.setTimer(at, () => {
-          if (!this.running) return;
-          if (!queued) {
-            queued = true;
-            void this.queue.push(async () => {
-              queued = false;
-              await fn();
-            });
-          }
-          arm();
-        });
-      };
-      arm();
-    };
-    every(
-      this.config.reconcileIntervalMs,
-      async () => {
-        if (this.deps.watchStore) await this.registry.sync();
-        await this.reconciliation.reconcileNow('interval');
-      },
-      1_237,
+    armIntervals(
+      { clock: this.clock, isRunning: () => this.running, enqueue: (step) => this.queue.push(step) },
+      this.timers,
+      [
+        {
+          everyMs: this.config.reconcileIntervalMs,
+          phaseMs: 1_237,
+          run: async () => {
+            if (this.deps.watchStore) await this.registry.sync();
+            await this.reconciliation.reconcileNow('interval');
+          },
+        },
+        ...(this.rules.length > 0 ? [{ everyMs: this.config.ruleIntervalMs, phaseMs: 0, run: () => this.exits.evaluateRules() }] : []),
+      ],
     );
-    if (this.rules.length > 0) every(this.config.ruleIntervalMs, () => this.exits.evaluateRules(), 0);
   }
 
   // ---------------------------------------------------------------- trading state
@@ -353,35 +297,10 @@ export class GuardEngine {
     await this.queue.push(() => this.registry.add(def));
   }
 
-  private record(rt: StrategyRuntime): StrategyRecord {
-    return strategyRecord(this.book, rt);
-  }
-
-  /** Moves a strategy through its state machine, returning the state change to commit. */
-  private move(rt: StrategyRuntime, t: StrategyTransition, reason: string): StateChange | null {
-    return moveStrategy(this, rt, t, reason);
-  }
-
   // ---------------------------------------------------------------- store and alerts
 
   private async commit(batch: Omit<StoreBatch, 'account'>): Promise<void> {
     await this.deps.store.commit({ account: this.account, ...batch });
-  }
-
-  private journal(type: JournalEntry['type'], key: string, data: unknown, strategyId: StrategyId | null = null, incidentId: IncidentId | null = null): JournalEntry {
-    return journalEntry(this, type, key, data, strategyId, incidentId);
-  }
-
-  private makeAlert(
-    severity: Severity,
-    key: string,
-    title: string,
-    text: string,
-    strategyId: StrategyId | null,
-    incidentId: IncidentId | null,
-    facts: Record<string, string | number | boolean | null> = {},
-  ): Alert {
-    return makeAlert(this, severity, key, title, text, strategyId, incidentId, facts);
   }
 
   /**
@@ -397,7 +316,7 @@ export class GuardEngine {
       book: this.book,
       tracker: this.tracker,
       strategies: this.strategies,
-      isConnected: () => this.connected,
+      isConnected: () => this.events.connected,
       tradingState: () => this.trading,
       brokerQty: (key) => this.brokerQty(key),
       priceOf: (c) => this.market.priceOf(c),
@@ -408,6 +327,7 @@ export class GuardEngine {
       raise: (alerts) => this.raise(alerts),
       log: (level, message, fields) => this.log(level, message, fields),
       enqueue: (step) => this.enqueue(step),
+      isolated: (id, what, step) => this.isolation.run(id, what, step),
       crashPoint: (point: CrashPoint) => this.deps.crashPoint?.(point),
     };
   }
@@ -427,111 +347,17 @@ export class GuardEngine {
     void this.queue.push(() => this.handle(e, perf));
   }
 
-  /** Handles one broker event; `perf` is the real time it reached the guard. */
-  async handle(e: BrokerEvent, perf: number): Promise<void> {
-    if (e.kind === 'position') {
-      const known = this.brokerPositions.get(contractKey(e.contract));
-      // A report older than what a reconciliation already saw (it waited in the queue behind the snapshot) would
-      // put back a position that is gone: skip it.
-      if (known && e.tsEvent < known.at) return;
-      if (known?.qty !== e.qty) this.emit({ kind: 'broker-event', at: this.clock.now(), event: e });
-    } else if (e.kind !== 'quote') {
-      this.emit({ kind: 'broker-event', at: this.clock.now(), event: e });
-    }
-    switch (e.kind) {
-      case 'position': {
-        this.notePosition(e);
-        await this.detector.examine([contractKey(e.contract)], perf);
-        return;
-      }
-      case 'execution':
-        await this.onExecution(e, perf);
-        return;
-      case 'order-status':
-        await this.onOrderStatus(e);
-        return;
-      case 'connection':
-        await this.onConnection(e.state, e.dataLost, e.reason);
-        return;
-      case 'quote':
-        this.market.onQuote(e);
-        return;
-      case 'commission':
-      case 'notice':
-        await this.commit({ journal: [this.journal('broker-event', `${e.kind}:${e.kind === 'commission' ? e.execId : `${e.code}:${e.tsEvent}`}`, e)] });
-        return;
-    }
-  }
-
-  private notePosition(e: PositionReport): void {
-    this.brokerPositions.set(contractKey(e.contract), { contract: e.contract, qty: e.qty, at: e.tsEvent });
+  /** Handles one broker event (broker-events.ts); `perf` is the real time it reached the guard. */
+  handle(e: BrokerEvent, perf: number): Promise<void> {
+    return this.events.handle(e, perf);
   }
 
   private brokerQty(key: ContractKey): Qty {
     return this.brokerPositions.get(key)?.qty ?? Qty.zero;
   }
 
-  private async onExecution(e: ExecutionReport, perf: number): Promise<void> {
-    if (!this.tracker.firstSight(e.execId)) return;
-    const key = contractKey(e.contract);
-    const own = isLegguardRef(e.orderRef) ? (this.tracker.get(e.orderRef!) ?? (await this.orderFromStore(e.orderRef!))) : undefined;
-    if (own) {
-      await this.closer.applyOwnFill(own, e);
-    } else {
-      if (isLegguardRef(e.orderRef)) {
-        this.log('warn', `execution ${e.execId} carries legguard ref ${e.orderRef} that neither this guard nor its store knows`);
-      }
-      this.detector.addForeign(e);
-      await this.commit({ journal: [this.journal('broker-event', `exec:${e.execId}`, e)] });
-    }
-    await this.detector.examine([key], perf);
-  }
-
-  /**
-   * An order the store has but the tracker does not: one that ended (filled, say) before a restart, whose last
-   * executions arrive only now. Loaded so the fill is applied as the guard's own, never taken for a manual trade.
-   */
-  private async orderFromStore(ref: OrderRef): Promise<TrackedOrder | undefined> {
-    const parsed = parseOrderRef(ref);
-    if (!parsed || !this.strategies.has(parsed.strategyId as StrategyId)) return undefined;
-    const rows = await this.deps.store.orders({ account: this.account, strategyId: parsed.strategyId as StrategyId });
-    const row = rows.find((r) => r.request.ref === ref);
-    if (!row) return undefined;
-    const o = OrderTracker.fromRecord(row, this.clock.now());
-    // Its earlier fills are in the book already: count them as applied, so only the new execution moves it.
-    for (const leg of o.request.legs) o.legFilled.set(contractKey(leg.contract), legEffect(leg, o.filledUnits));
-    this.tracker.add(o);
-    return o;
-  }
-
-  private async onOrderStatus(e: OrderStatusReport): Promise<void> {
-    const o = this.tracker.byOrderId(e.orderId) ?? (e.orderRef ? this.tracker.get(e.orderRef) : undefined);
-    if (!o) {
-      if (isLegguardRef(e.orderRef)) this.log('warn', `status for unknown legguard order ${e.orderRef}`);
-      return;
-    }
-    await this.closer.onStatus(o, e);
-  }
-
-  private async onConnection(state: 'connected' | 'disconnected', dataLost: boolean, reason: string | null): Promise<void> {
-    const at = this.clock.now();
-    if (state === 'disconnected') {
-      this.connected = false;
-      this.emit({ kind: 'note', at, strategyId: null, text: `broker disconnected${reason ? `: ${reason}` : ''}` });
-      await this.commit({ journal: [this.journal('note', `conn:${at}:down`, { state, reason })] });
-      return;
-    }
-    const was = this.connected;
-    this.connected = true;
-    this.emit({ kind: 'note', at, strategyId: null, text: `broker connected${dataLost ? ' (data lost)' : ''}` });
-    if (!was || dataLost) {
-      await this.reconciliation.reconcileNow('reconnect');
-      await this.closer.resumeAll('reconnect');
-    }
-  }
-
   get isConnected(): boolean {
-    return this.connected;
+    return this.events.connected;
   }
 
   /** Reconciles with the broker now (start, reconnect and the interval do it on their own; the bench calls it). */

@@ -1,20 +1,23 @@
-import { contractKey, describeContract, type Contract } from '../core/contract.js';
+import { contractKey, type Contract } from '../core/contract.js';
 import type { Decision } from '../core/decision.js';
-import type { Detection } from '../core/detection.js';
-import type { ContractKey } from '../core/ids.js';
-import { Qty } from '../core/quantity.js';
-import { evaluateRules, type Rule } from '../core/rules/rule.js';
+import { exitDecision, legMismatch as mismatchOf, type ExitOutcome } from '../core/exit-decision.js';
+import type { StrategyId } from '../core/ids.js';
+import { evaluateAllRules, type Rule } from '../core/rules/rule.js';
 import type { StateChange } from '../ports/store.js';
 import type { Closer } from './closer.js';
 import type { EngineContext, StrategyRuntime } from './engine-host.js';
 import { policyFor } from './guard-config.js';
-import { incidentIdFor, signed } from './incident.js';
 
 /**
- * Ordinary exits: the rules evaluated for every OPEN strategy (each in isolation), and the close they decide,
- * refused to the emergency path when the strategy's legs no longer match the broker.
+ * Ordinary exits: the rules evaluated for every OPEN strategy (each in isolation). What they decide is a pure core
+ * function (core/exit-decision.ts); here it is applied: a CLOSE goes to the closer, or, when the strategy's legs no
+ * longer match the broker, to the emergency path; a rule's ALERT_ONLY is a warning raised once per strategy and
+ * situation (again only after the situation ended and came back).
  */
 export class NormalExit {
+  /** Per strategy, the ALERT_ONLY situations the last rule pass raised or found already raised. */
+  private readonly alerting = new Map<StrategyId, Set<string>>();
+
   constructor(
     private readonly ctx: EngineContext,
     private readonly closer: Closer,
@@ -25,9 +28,12 @@ export class NormalExit {
     if (this.rules.length === 0) return;
     const now = this.ctx.clock.now();
     for (const rt of this.ctx.strategies.values()) {
-      if (rt.state !== 'OPEN') continue;
+      if (rt.state !== 'OPEN') {
+        this.alerting.delete(rt.def.id);
+        continue;
+      }
       await this.ctx.isolated(rt.def.id, 'rules', async () => {
-        const decision = evaluateRules(this.rules, {
+        const decisions = evaluateAllRules(this.rules, {
           strategy: rt.def,
           state: rt.state,
           holdings: this.ctx.book.holdings(rt.def.id),
@@ -35,9 +41,40 @@ export class NormalExit {
           quote: (c: Contract) => this.ctx.quotes.get(contractKey(c)) ?? null,
           underlyingPrice: (s: string) => this.ctx.underlyingPrices.get(s) ?? null,
         });
-        if (decision && decision.action === 'CLOSE') await this.closeNormally(rt, decision);
+        await this.raiseAlerts(rt, decisions.filter((d) => d.action === 'ALERT_ONLY'));
+        const act = decisions.find((d) => d.action !== 'ALERT_ONLY');
+        if (act && act.action === 'CLOSE') await this.closeNormally(rt, act);
       });
     }
+  }
+
+  /** Rules' ALERT_ONLY decisions: a situation new since the last pass is journaled and raised; one still on is not. */
+  private async raiseAlerts(rt: StrategyRuntime, decisions: readonly Decision[]): Promise<void> {
+    const id = rt.def.id;
+    const before = this.alerting.get(id) ?? new Set<string>();
+    const now = new Set<string>();
+    for (const d of decisions) {
+      const out = this.decide(rt, d);
+      if (out.kind !== 'alert') continue;
+      now.add(out.situation);
+      if (before.has(out.situation)) continue;
+      const alert = this.ctx.makeAlert(out.alert.severity, out.alert.key, out.alert.title, out.alert.text, id, null, { ...out.alert.facts });
+      this.ctx.emit({ kind: 'decision', at: this.ctx.clock.now(), decision: d });
+      await this.ctx.commit({ journal: out.journal.map((j) => this.ctx.journal(j.type, j.key, j.data, id, j.incidentId)), alerts: [alert] });
+      this.ctx.raise([alert]);
+    }
+    if (now.size === 0) this.alerting.delete(id);
+    else this.alerting.set(id, now);
+  }
+
+  private decide(rt: StrategyRuntime, decision: Decision): ExitOutcome {
+    return exitDecision({
+      def: rt.def,
+      decision,
+      mismatch: decision.action === 'CLOSE' ? this.legMismatch(rt) : null,
+      policy: policyFor(this.ctx.config, 'unknown', rt.def.policy),
+      now: this.ctx.clock.now(),
+    });
   }
 
   /**
@@ -47,74 +84,52 @@ export class NormalExit {
   async closeNormally(rt: StrategyRuntime, decision: Decision): Promise<void> {
     const id = rt.def.id;
     const now = this.ctx.clock.now();
-    const mismatch = this.legMismatch(rt);
-    if (mismatch !== null) {
-      this.ctx.log('warn', `${id}: normal close refused: ${mismatch}; handing to the emergency path`);
-      const incidentId = incidentIdFor(id, 'unknown', now);
-      rt.incidentId = incidentId;
-      rt.broken ??= { cause: 'unknown', kind: null, incidentId, leg: mismatch, qty: 0, at: now, reason: `normal close refused: ${mismatch}` };
-      const changes: StateChange[] = [];
-      const c = this.ctx.move(rt, 'broke', `normal close refused: ${mismatch}`);
-      if (c) changes.push(c);
-      const policy = policyFor(this.ctx.config, 'unknown', rt.def.policy);
-      const emergency: Decision = {
-        ...decision,
-        action: policy === 'close' ? 'EMERGENCY_CLOSE' : policy === 'hedge' ? 'HEDGE' : 'ALERT_ONLY',
-        reason: `${decision.rule} wanted an ordinary close, but ${mismatch}; emergency path instead`,
-        urgency: 'IMMEDIATE',
-      };
-      const journal = [
-        this.ctx.journal('decision', `dec:${id}:refused:${now}`, { refused: decision, because: mismatch }, id, incidentId),
-        this.ctx.journal('decision', `dec:${incidentId}:${now}`, emergency, id, incidentId),
-      ];
-      this.ctx.emit({ kind: 'decision', at: now, decision: emergency });
-      const primary: Detection = {
-        strategyId: id,
-        cause: 'unknown',
-        kind: null,
-        contract: rt.def.legs[0]!.contract,
-        before: Qty.zero,
-        change: Qty.zero,
-        settles: null,
-        brokerAt: now,
-        reason: mismatch,
-      };
-      await this.closer.onBreak(rt, {
-        policy,
-        decision: emergency,
-        incidentId,
-        primary,
-        detections: [],
-        changes,
-        journal,
-        firstBreak: true,
-        latencyFrom: null,
-      });
-      return;
-    }
+    const out = this.decide(rt, decision);
     const changes: StateChange[] = [];
-    const c = this.ctx.move(rt, 'close-requested', decision.reason);
-    if (c) changes.push(c);
-    this.ctx.emit({ kind: 'decision', at: now, decision });
-    await this.closer.startNormalClose(rt, decision, changes, [
-      this.ctx.journal('decision', `dec:${id}:exit:${now}`, decision, id, null),
-    ]);
+    switch (out.kind) {
+      case 'none':
+        this.ctx.log('debug', `${id}: ${out.why}`);
+        return;
+      case 'alert':
+        await this.raiseAlerts(rt, [decision]);
+        return;
+      case 'emergency': {
+        this.ctx.log('warn', `${id}: ${out.reason}; handing to the emergency path`);
+        rt.incidentId = out.incidentId;
+        rt.broken ??= out.broken;
+        const c = this.ctx.move(rt, 'broke', out.reason);
+        if (c) changes.push(c);
+        this.ctx.emit({ kind: 'decision', at: now, decision: out.decision });
+        await this.closer.onBreak(rt, {
+          policy: policyFor(this.ctx.config, 'unknown', rt.def.policy),
+          decision: out.decision,
+          incidentId: out.incidentId,
+          primary: out.primary,
+          detections: [],
+          changes,
+          journal: out.journal.map((j) => this.ctx.journal(j.type, j.key, j.data, id, j.incidentId)),
+          firstBreak: true,
+          latencyFrom: null,
+        });
+        return;
+      }
+      case 'close': {
+        const c = this.ctx.move(rt, 'close-requested', decision.reason);
+        if (c) changes.push(c);
+        this.ctx.emit({ kind: 'decision', at: now, decision });
+        await this.closer.startNormalClose(
+          rt,
+          decision,
+          changes,
+          out.journal.map((j) => this.ctx.journal(j.type, j.key, j.data, id, j.incidentId)),
+        );
+        return;
+      }
+    }
   }
 
-  /** Why the strategy's holdings no longer match its legs or the broker; null when they do. */
+  /** Why the strategy's holdings no longer match its legs or the broker; null when they do (core/exit-decision.ts). */
   legMismatch(rt: StrategyRuntime): string | null {
-    const id = rt.def.id;
-    const want = new Map<ContractKey, number>();
-    for (const leg of rt.def.legs) want.set(contractKey(leg.contract), (want.get(contractKey(leg.contract)) ?? 0) + leg.qty);
-    for (const [key, qty] of want) {
-      const have = this.ctx.book.holding(id, key);
-      if (have !== qty) return `${key} should be ${signed(qty)} but the strategy holds ${signed(have)}`;
-      const unexplained = this.ctx.brokerQty(key) - this.ctx.book.net(key);
-      if (unexplained !== 0) return `the broker shows ${signed(unexplained)} unexplained in ${key}`;
-    }
-    for (const h of this.ctx.book.holdings(id)) {
-      if (!want.has(contractKey(h.contract))) return `the strategy holds ${signed(h.qty)} ${describeContract(h.contract)} that is not one of its legs`;
-    }
-    return null;
+    return mismatchOf(rt.def, this.ctx.book, (key) => this.ctx.brokerQty(key));
   }
 }

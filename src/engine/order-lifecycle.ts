@@ -93,7 +93,8 @@ export class OrderLifecycle {
 
   async afterReject(rt: StrategyRuntime, o: TrackedOrder): Promise<void> {
     const e = this.host;
-    if (!rt.closing) return;
+    // A reject of an order cancelled on giving up is no news: the strategy already waits for a person (and its alert).
+    if (!rt.closing || rt.state === 'NEEDS_ATTENTION') return;
     rt.closing.rejects++;
     e.emit({ kind: 'note', at: e.clock.now(), strategyId: rt.def.id, text: `${o.request.ref} rejected (${rt.closing.rejects}/${e.config.maxRejects}): ${o.reason ?? 'no reason given'}` });
     if (rt.closing.rejects >= e.config.maxRejects) {
@@ -107,7 +108,7 @@ export class OrderLifecycle {
       rt.def.id,
       e.clock.setTimer(at, () => {
         this.retryTimers.delete(rt.def.id);
-        void e.enqueue(() => this.settle(rt));
+        void e.enqueue(() => e.isolated(rt.def.id, 'settle', () => this.settle(rt)));
       }),
     );
   }
@@ -143,7 +144,7 @@ export class OrderLifecycle {
         id,
         e.clock.setTimer(owedUntil, () => {
           this.owedTimers.delete(id);
-          void e.enqueue(() => this.settle(rt));
+          void e.enqueue(() => e.isolated(rt.def.id, 'settle', () => this.settle(rt)));
         }),
       );
       return;
@@ -205,7 +206,7 @@ export class OrderLifecycle {
       id,
       e.clock.setTimer(at, () => {
         this.bidTimers.delete(id);
-        void e.enqueue(() => this.settle(rt));
+        void e.enqueue(() => e.isolated(rt.def.id, 'settle', () => this.settle(rt)));
       }),
     );
   }

@@ -109,7 +109,7 @@ export class ReconciliationStep {
       if (!this.ctx.tracker.firstSight(e.execId)) continue;
       const own = isLegguardRef(e.orderRef) ? (this.ctx.tracker.get(e.orderRef!) ?? (await this.d.orderFromStore(e.orderRef!))) : undefined;
       if (own) {
-        await this.d.closer.applyOwnFill(own, e);
+        await this.ctx.isolated(own.request.strategyId, 'fill', () => this.d.closer.applyOwnFill(own, e));
         notes.push(`applied missed fill ${e.execId} of ${e.orderRef}`);
       } else {
         this.d.detector.addForeign(e);

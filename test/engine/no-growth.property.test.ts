@@ -9,7 +9,7 @@ import { contractKey, option, stock, type Contract } from '../../src/core/contra
 import type { ContractKey } from '../../src/core/ids.js';
 import type { OrderRequest } from '../../src/core/order.js';
 import type { SimBroker } from '../../src/adapters/sim/sim-broker.js';
-import { LegguardError } from '../../src/core/errors.js';
+import { sid } from '../core/fixtures.js';
 import { GuardHarness } from '../support/guard-harness.js';
 
 const SYMBOLS = { SPY: 445, QQQ: 510 } as const;
@@ -235,17 +235,12 @@ function watchFills(b: SimBroker, unshared: ReadonlySet<ContractKey>, problems: 
 }
 
 let checkedFills = 0;
-let knownStops = 0;
 
 /**
- * The guard stops on a break of a strategy already in NEEDS_ATTENTION (after `maxRejects` rejects, a liquidation of
- * what is left): `strategy state NEEDS_ATTENTION does not allow 'emergency-started'`. Reproduced on its own below.
+ * A break of a strategy already in NEEDS_ATTENTION (after `maxRejects` rejects, a liquidation of what is left) used
+ * to stop the guard (`strategy state NEEDS_ATTENTION does not allow 'emergency-started'`). The shrunk world that
+ * found it: a call vertical's short call assigned, every order rejected, the stock liquidated.
  */
-function isKnownStop(err: unknown): boolean {
-  return err instanceof LegguardError && err.code === 'INVALID_TRANSITION' && /NEEDS_ATTENTION does not allow/.test(err.message);
-}
-
-/** The shrunk world that found it: a call vertical's short call assigned, every order rejected, the stock liquidated. */
 const NEEDS_ATTENTION_THEN_LIQUIDATED: World = {
   strategies: [{ kind: 'vertical', symbol: 'SPY', expiry: '2026-01-30', qty: 1, a: 0, b: 0, puts: false }],
   outside: [],
@@ -272,29 +267,69 @@ describe('no order grows an unshared position, property', () => {
           }
           await h.finish();
         } catch (err) {
-          // A known defect stops the guard (see the todo test below); the fills up to there are still checked. A guard
-          // a growing fill confused may stop too: the fill is the finding.
-          if (problems.length === 0 && !isKnownStop(err)) throw err;
-          if (isKnownStop(err)) knownStops++;
+          // A guard a growing fill confused may stop: the fill is the finding. Otherwise the guard must never stop.
+          if (problems.length === 0) throw err;
         }
         assert.deepEqual(problems, [], `fills that grew or flipped an unshared position\n${h.describeSent()}\n${yaml}`);
       }),
       { numRuns: Number(process.env['LEGGUARD_ENGINE_PROPERTY_RUNS'] ?? 30) },
     );
     // Not vacuous: the runs closed positions in unshared contracts, and every such fill was checked.
-    assert.ok(checkedFills >= 10, `fills checked on unshared contracts: ${checkedFills} (runs the known defect stopped: ${knownStops})`);
+    assert.ok(checkedFills >= 10, `fills checked on unshared contracts: ${checkedFills}`);
   });
 
-  test('a liquidation of a strategy that NEEDS_ATTENTION does not stop the guard', { todo: 'the guard stops: NEEDS_ATTENTION does not allow emergency-started' }, async () => {
+  test('a liquidation of a strategy that NEEDS_ATTENTION is journaled, alerted, and what is left is closed again, reduce-only', async () => {
     const { yaml, liquidations } = build(NEEDS_ATTENTION_THEN_LIQUIDATED);
     const h = await GuardHarness.create(yaml);
     await h.start();
     const [l] = liquidations;
     await h.runTo(l!.at);
+    const account = h.scenario.account;
     assert.equal(h.run.broker.position(l!.contract), -100, 'the assignment left the account short the stock, every hedge rejected');
-    assert.equal((await h.store.listStrategies(h.scenario.account))[0]!.state, 'NEEDS_ATTENTION');
+    assert.equal((await h.store.listStrategies(account))[0]!.state, 'NEEDS_ATTENTION');
+    const sentBefore = h.broker.sent.length;
+    const alertsBefore = h.alerts.raised.length;
     h.run.broker.liquidate(l!.contract, l!.qty);
-    await h.finish();
+    await h.runTo(dayAt(10));
+
+    // Recorded: the detection and the decision are journaled under the strategy's incident.
+    const journal = await h.store.journal({ account, strategyId: sid('s0') });
+    const liquidation = journal.filter((j) => j.type === 'detection' && (j.data as { cause?: string }).cause === 'liquidation');
+    assert.equal(liquidation.length, 1, 'one detection of the liquidation journaled');
+    const decisions = journal.filter((j) => j.type === 'decision' && (j.data as { metadata?: { cause?: string } }).metadata?.cause === 'liquidation');
+    assert.equal(decisions.length, 1, 'one decision for it');
+    assert.equal((decisions[0]!.data as { action: string }).action, 'EMERGENCY_CLOSE');
+
+    // Alerted, as a break that resumes the close; never as a guard error.
+    const after = h.alerts.raised.slice(alertsBefore);
+    assert.equal(h.alerts.raised.filter((a) => a.title.startsWith('GUARD ERROR')).length, 0, h.alerts.raised.map((a) => a.title).join('\n'));
+    const broke = after.filter((a) => a.title.startsWith('BROKER LIQUIDATION'));
+    assert.equal(broke.length, 1, after.map((a) => a.title).join('\n'));
+    assert.equal(broke[0]!.severity, 'critical');
+    assert.match(broke[0]!.text, /It needed attention before this change; the guard closes what is left again \(policy close, reduce-only\)/);
+    assert.match(broke[0]!.text, /It now holds \+1 SPY 2026-01-30 455 C\./);
+
+    // State: NEEDS_ATTENTION -> EMERGENCY_CLOSING (resumed); every order rejected, so it gives up again, with a new alert.
+    const states = h.entries('state').filter((s) => s.at >= Date.parse(l!.at));
+    assert.deepEqual(
+      states.map((s) => `${s.from}->${s.to}`),
+      ['NEEDS_ATTENTION->EMERGENCY_CLOSING', 'EMERGENCY_CLOSING->NEEDS_ATTENTION'],
+    );
+    assert.equal(after.filter((a) => a.title === 'NEEDS ATTENTION: s0').length, 1);
+
+    // Reduce-only: after the liquidation only the long call left is offered, one contract at a time; never the stock.
+    const sentAfter = h.broker.sent.slice(sentBefore);
+    assert.ok(sentAfter.length > 0, 'the residual was closed again');
+    for (const o of sentAfter) {
+      assert.deepEqual(
+        o.legs.map((x) => `${x.action} ${x.ratio * o.quantity} ${contractKey(x.contract)}`),
+        [`SELL 1 ${contractKey(option({ symbol: 'SPY', right: 'C', strike: 455, expiry: '2026-01-30' }))}`],
+        o.ref,
+      );
+    }
+
+    const final = await h.finish();
     assert.equal(h.run.broker.position(l!.contract), 0);
+    assert.deepEqual(final.strategies.map((x) => [x.id, x.state, x.holdings]), [['s0', 'NEEDS_ATTENTION', [[contractKey(option({ symbol: 'SPY', right: 'C', strike: 455, expiry: '2026-01-30' })), 1]]]]);
   });
 });

@@ -45,3 +45,19 @@ export function evaluateRules(rules: readonly Rule[], ctx: RuleContext): Decisio
   }
   return null;
 }
+
+/**
+ * Every rule's decision, by priority (ties by name): what the engine acts on. A rule's ALERT_ONLY does not hide a
+ * CLOSE of a rule after it (the engine raises the alerts and acts on the first other decision); only OPEN strategies
+ * are evaluated.
+ */
+export function evaluateAllRules(rules: readonly Rule[], ctx: RuleContext): Decision[] {
+  if (ctx.state !== 'OPEN') return [];
+  const ordered = [...rules].sort((a, b) => a.priority - b.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const out: Decision[] = [];
+  for (const rule of ordered) {
+    const d = rule.evaluate(ctx);
+    if (d !== null) out.push(d);
+  }
+  return out;
+}

@@ -1,0 +1,30 @@
+import type { AccountId } from '../core/ids.js';
+import type { Rule } from '../core/rules/rule.js';
+import type { AlertsPort } from '../ports/alerts.js';
+import type { BrokerPort } from '../ports/broker.js';
+import type { Clock } from '../ports/clock.js';
+import type { StorePort } from '../ports/store.js';
+import type { CrashPoint, Logger } from './engine-host.js';
+import type { GuardConfig } from './guard-config.js';
+
+/** What a guard engine is built from: the account it guards, its ports, its configuration and rules. */
+export interface GuardEngineDeps {
+  readonly account: AccountId;
+  readonly broker: BrokerPort;
+  readonly store: StorePort;
+  readonly alerts: AlertsPort;
+  readonly clock: Clock;
+  readonly config: GuardConfig;
+  readonly log?: Logger;
+  /** Rules for open strategies; the time exit from `config.timeExitDte` when not given. */
+  readonly rules?: readonly Rule[];
+  /** Called when a broken invariant stops the engine (crash-only: the caller exits; a restart reconciles). */
+  readonly onFatal?: (e: unknown) => void;
+  /**
+   * Fault injection for crash drills: called at the moments a crash matters most. Only the drills' entry point
+   * (test/support/legguard-drill.mjs) sets it; production code never does.
+   */
+  readonly crashPoint?: (point: CrashPoint) => void;
+  /** Pick up strategies added to (or removed from) the store by the CLI while running, at every reconciliation. */
+  readonly watchStore?: boolean;
+}
