@@ -9,6 +9,7 @@ import type { StrategyDefinition } from '../core/strategy.js';
 import type { StrategyTransition } from '../core/strategy-state.js';
 import type { Rule } from '../core/rules/rule.js';
 import { timeExitRule } from '../core/rules/time-exit.js';
+import { riskRules, type RiskInputs } from './risk-rules.js';
 import type { Alert, AlertsPort, Severity } from '../ports/alerts.js';
 import type { BrokerPort } from '../ports/broker.js';
 import type { Clock, TimerHandle } from '../ports/clock.js';
@@ -53,8 +54,10 @@ export interface GuardEngineDeps {
   readonly clock: Clock;
   readonly config: GuardConfig;
   readonly log?: Logger;
-  /** Rules for open strategies; the time exit from `config.timeExitDte` when not given. */
+  /** Rules for open strategies; the time exit and the early-assignment rules from the config when not given. */
   readonly rules?: readonly Rule[];
+  /** Rate, volatilities and dividends for the early-assignment rules (config `market:`/`dividends:`, a scenario). */
+  readonly riskInputs?: RiskInputs;
   /** Called when a broken invariant stops the engine (crash-only: the caller exits; a restart reconciles). */
   readonly onFatal?: (e: unknown) => void;
   /**
@@ -103,7 +106,7 @@ export class GuardEngine {
   constructor(readonly deps: GuardEngineDeps) {
     this.queue = new SerialQueue((e) => this.onStepError(e));
     this.market = new MarketData(deps.broker, (level, message) => this.log(level, message));
-    this.rules = deps.rules ?? (deps.config.timeExitDte === null ? [] : [timeExitRule(deps.config.timeExitDte)]);
+    this.rules = deps.rules ?? [...(deps.config.timeExitDte === null ? [] : [timeExitRule(deps.config.timeExitDte)]), ...riskRules(deps.config, deps.riskInputs)];
     const host = this.host();
     this.closer = new Closer(host);
     this.adopter = new PendingAdopter({ ...host, book: this.book, brokerPositions: this.brokerPositions });

@@ -9,12 +9,16 @@ import type { Closer } from './closer.js';
 import type { EngineContext, StrategyRuntime } from './engine-host.js';
 import { policyFor } from './guard-config.js';
 import { incidentIdFor, signed } from './incident.js';
+import { raiseRiskAlert } from './risk-rules.js';
 
 /**
  * Ordinary exits: the rules evaluated for every OPEN strategy (each in isolation), and the close they decide,
  * refused to the emergency path when the strategy's legs no longer match the broker.
  */
 export class NormalExit {
+  /** Risk warnings raised by this process (one per strategy, leg, rule and day). */
+  private readonly riskAlerts = new Set<string>();
+
   constructor(
     private readonly ctx: EngineContext,
     private readonly closer: Closer,
@@ -36,6 +40,7 @@ export class NormalExit {
           underlyingPrice: (s: string) => this.ctx.underlyingPrices.get(s) ?? null,
         });
         if (decision && decision.action === 'CLOSE') await this.closeNormally(rt, decision);
+        else if (decision && decision.action === 'ALERT_ONLY') await raiseRiskAlert(this.ctx, rt, decision, this.riskAlerts);
       });
     }
   }
