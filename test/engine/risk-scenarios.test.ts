@@ -46,6 +46,13 @@ describe('early-assignment rules in replays: the clearing house decides on its o
     assert.ok(r.report.orders.every((o) => o.placedAt! < '2026-02-13T05:00:00.000Z'), 'all before the ex-date');
   });
 
+  test("the demo's fourth reaction: seed scenario 2's condor under the default policy, closed the day before the ex-date", async () => {
+    const r = await play('short-call-closed-before-ex-dividend.yaml');
+    // Thursday 2026-03-19 before 15:30 New York (EDT: 19:30 UTC).
+    assertClosedBefore(r, 'ic-spy-mar', 'ExDividendCall', '2026-03-19T19:30:00.000Z');
+    assert.equal(r.report.risks[0]!.numbers['S'], 475);
+  });
+
   test('deep ITM put (default policy close): the put spread is closed the morning ACME falls, before the close', async () => {
     const r = await play('put-spread-closed-deep-itm.yaml');
     assertClosedBefore(r, 'ps-acme', 'DeepItmPut', '2026-03-03T20:30:00.000Z');
