@@ -1,5 +1,5 @@
 import type { Holding } from '../book.js';
-import { expiryClose, nextOpen, nyDate, nyInstant, previousTradingDay, sessionOn } from '../calendar.js';
+import { expiryClose as expiryCloseUncached, nextOpen, nyDate, nyInstant, previousTradingDay, sessionOn as sessionOnUncached, type Session } from '../calendar.js';
 import { describeContract, isOption, type Contract, type OptionContract } from '../contract.js';
 import type { EpochMs } from '../quantity.js';
 import type { CashDividend } from '../pricing/option-input.js';
@@ -11,6 +11,11 @@ import { exDividendCallRisk } from './ex-dividend-call-risk.js';
 import { AFTER_HOURS_MS, expirationRisk } from './expiration-risk.js';
 
 const YEAR_MS = 365 * 86_400_000;
+
+/** The New York date of an instant; instants of one pass repeat (every strategy is assessed at the same `now`). */
+function nyDateOf(t: number): string {
+  return cached(`date:${t}`, () => nyDate(t));
+}
 /** The expiration rule looks from this New York time on the last trading day (earlier on an early-close day). */
 const EXPIRATION_FROM_MINUTE = 15 * 60;
 
@@ -98,15 +103,34 @@ function mid(q: QuoteView | null): number | null {
   return q.last;
 }
 
+// The calendar's answers are pure functions of a date; a pass over 10,000 strategies asks the same few dates again and
+// again, and each answer costs time-zone arithmetic. Memoized per date (a bounded set: cleared past 4,096 entries).
+const memo = new Map<string, unknown>();
+function cached<T>(key: string, f: () => T): T {
+  if (memo.has(key)) return memo.get(key) as T;
+  if (memo.size > 4096) memo.clear();
+  const v = f();
+  memo.set(key, v);
+  return v;
+}
+
+function expiryClose(expiry: string): EpochMs {
+  return cached(`close:${expiry}`, () => expiryCloseUncached(expiry));
+}
+
+function sessionOn(date: string, kind: 'option'): Session | null {
+  return cached(`session:${date}`, () => sessionOnUncached(date, kind));
+}
+
 function exDateStart(exDate: string): number {
-  return nyInstant(exDate, 0, 0);
+  return cached(`midnight:${exDate}`, () => nyInstant(exDate, 0, 0));
 }
 
 /** The latest moment of `date` the guard closes: `actBy` New York, or the session's close when earlier. */
 function deadlineOn(date: string, settings: EarlyAssignmentSettings): EpochMs | null {
   const s = sessionOn(date, 'option');
   if (!s) return null;
-  const actBy = nyInstant(date, Math.floor(settings.actByMinute / 60), settings.actByMinute % 60);
+  const actBy = cached(`at:${date}:${settings.actByMinute}`, () => nyInstant(date, Math.floor(settings.actByMinute / 60), settings.actByMinute % 60));
   return (actBy < s.close ? actBy : s.close);
 }
 
@@ -138,7 +162,7 @@ function finish(raw: Raw, now: EpochMs, settings: EarlyAssignmentSettings, plann
 
 function exDividendCall(c: OptionContract, view: RiskView, env: RiskEnvironment): Raw | null {
   const now = view.now;
-  const today = nyDate(now);
+  const today = nyDateOf(now);
   const close = expiryClose(c.expiry);
   const divs = [...env.dividends(c.symbol)]
     .filter((d) => d.amount > 0 && d.exDate > today && exDateStart(d.exDate) < close)
@@ -146,7 +170,7 @@ function exDividendCall(c: OptionContract, view: RiskView, env: RiskEnvironment)
   const next = divs[0];
   if (!next) return null;
   // Holders decide on the last trading day before the ex-date; the guard acts from that day's open.
-  const day = previousTradingDay(next.exDate, true);
+  const day = cached(`prev:${next.exDate}`, () => previousTradingDay(next.exDate, true));
   const open = sessionOn(day, 'option')?.open ?? exDateStart(day);
   const from = (open) as EpochMs;
   const S = view.spot(c.symbol);
@@ -185,8 +209,8 @@ function deepItmPut(c: OptionContract, view: RiskView, env: RiskEnvironment): Ra
   const close = expiryClose(c.expiry);
   if (now >= close) return null;
   // Holders may exercise any trading day: the window is the session now, or the next one.
-  const from = nextOpen(now, 'option');
-  const day = nyDate(from);
+  const from = cached(`open:${now}`, () => nextOpen(now, 'option'));
+  const day = nyDateOf(from);
   const S = view.spot(c.symbol);
   const time = (close - now) / YEAR_MS;
   if (S === null) return { rule: 'deep-itm-put', atRisk: null, numbers: { S: null, K: c.strike, tau: time }, reason: `no price for ${c.symbol}`, from, day };
@@ -211,11 +235,11 @@ function deepItmPut(c: OptionContract, view: RiskView, env: RiskEnvironment): Ra
 function expiration(c: OptionContract, view: RiskView, env: RiskEnvironment): Raw | null {
   if (c.settlement !== 'physical') return null;
   const now = view.now;
-  const day = previousTradingDay(c.expiry);
-  if (nyDate(now) !== day) return null;
+  const day = cached(`last:${c.expiry}`, () => previousTradingDay(c.expiry));
+  if (nyDateOf(now) !== day) return null;
   const session = sessionOn(day, 'option');
   if (!session) return null;
-  const from = Math.min(nyInstant(day, Math.floor(EXPIRATION_FROM_MINUTE / 60), EXPIRATION_FROM_MINUTE % 60), session.close - 3_600_000) as EpochMs;
+  const from = Math.min(cached(`from:${day}`, () => nyInstant(day, Math.floor(EXPIRATION_FROM_MINUTE / 60), EXPIRATION_FROM_MINUTE % 60)), session.close - 3_600_000) as EpochMs;
   const S = view.spot(c.symbol);
   const time = Math.max(0, session.close + AFTER_HOURS_MS - now) / YEAR_MS;
   if (S === null) return { rule: 'expiration', atRisk: null, numbers: { S: null, K: c.strike, tau: time }, reason: `no price for ${c.symbol}`, from, day };
