@@ -7,6 +7,7 @@ import type { OpenStoreOptions } from '../adapters/store/open-store.js';
 import { LegguardError } from '../core/errors.js';
 import { AccountId } from '../core/ids.js';
 import type { StrategyDefinition } from '../core/strategy.js';
+import type { Dividend } from '../core/quote-view.js';
 import type { GuardConfig } from '../engine/guard-config.js';
 import { guardConfigSchema, parseGuardConfig } from './guard-config-schema.js';
 import { parseYamlMapping, readUserFile } from '../lib/yaml-file.js';
@@ -32,6 +33,21 @@ const brokerSchema = z.strictObject({
   connectTimeoutSeconds: z.number().int().min(1).max(86_400).default(30),
 });
 
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
+  .refine((v) => {
+    const d = new Date(`${v}T00:00:00Z`);
+    return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === v;
+  }, 'is not a real date');
+const tickerSymbol = z.string().regex(/^[A-Za-z][A-Za-z0-9.]{0,11}$/, 'must be a ticker symbol like XOM');
+
+/** What the look-ahead rules price with: the risk-free rate, and volatilities per underlying where known. */
+const marketSchema = z.strictObject({
+  rate: z.number().min(-0.05).max(0.5).default(0.045),
+  volatility: z.record(tickerSymbol, z.number().positive().max(5)).default({}),
+});
+
 export const configSchema = z.strictObject({
   /** The IB account the guard acts for (DU... paper, U... live). */
   account: z.string().regex(/^[A-Za-z0-9]{1,32}$/, 'must be an IB account id like DU1234567'),
@@ -49,6 +65,9 @@ export const configSchema = z.strictObject({
   alerts: alertsConfigSchema.prefault({}),
   /** Strategies to guard, in the scenario's `strategies:` shape; added at start when the store does not have them. */
   strategies: z.array(strategySchema).default([]),
+  market: marketSchema.prefault({}),
+  /** Announced cash dividends per underlying, besides those the broker reports (IB generic tick 456). */
+  dividends: z.record(tickerSymbol, z.array(z.strictObject({ exDate: isoDate, amount: z.number().positive() }))).default({}),
   log: z.strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info'), format: z.enum(['text', 'json']).default('text') }).prefault({}),
 });
 
@@ -68,6 +87,10 @@ export interface LegguardConfig {
   readonly guard: GuardConfig;
   readonly alerts: AlertsConfig;
   readonly strategies: readonly StrategyDefinition[];
+  /** `market.rate` (default 0.045) and `market.volatility` per symbol (upper case). */
+  readonly market: { readonly rate: number; readonly volatility: Readonly<Record<string, number>> };
+  /** `dividends:` per symbol (upper case). */
+  readonly dividends: Readonly<Record<string, readonly Dividend[]>>;
   readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly format: 'text' | 'json' };
 }
 
@@ -149,6 +172,10 @@ export function checkConfig(text: string, file: string, env: NodeJS.ProcessEnv, 
       guard,
       alerts: c.alerts,
       strategies,
+      market: { rate: c.market.rate, volatility: Object.fromEntries(Object.entries(c.market.volatility).map(([k, v]) => [k.toUpperCase(), v])) },
+      dividends: Object.fromEntries(
+        Object.entries(c.dividends).map(([k, v]) => [k.toUpperCase(), v.map((d) => ({ exDate: d.exDate, amount: d.amount }))]),
+      ),
       log: c.log,
     },
     problems: [],

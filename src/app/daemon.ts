@@ -185,6 +185,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     alerts,
     clock,
     config: guardConfig,
+    // The early-assignment rules price with the config's rate, volatilities and announced dividends.
+    riskInputs: {
+      rate: config.market.rate,
+      volatility: (symbol) => config.market.volatility[symbol.toUpperCase()] ?? null,
+      dividends: (symbol) => config.dividends[symbol.toUpperCase()] ?? [],
+    },
     log,
     watchStore: true,
     onFatal: (e) => {

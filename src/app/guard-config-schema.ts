@@ -1,11 +1,21 @@
 import { z } from 'zod';
 import { CHANGE_CAUSES } from '../core/detection.js';
 import { DEFAULT_GUARD_CONFIG, type GuardConfig } from '../engine/guard-config.js';
+import { parseHhMm, RISK_POLICIES } from '../core/rules/early-assignment-settings.js';
 import { zodToError } from '../lib/zod-errors.js';
 
 const policy = z.enum(['close', 'hedge', 'alert']);
 const positiveMs = z.number().int().positive();
 const limit = z.number().positive().nullable();
+const riskPolicy = z.enum(RISK_POLICIES);
+/** A New York time within the regular options session, when the guard can still close. */
+const actBy = z
+  .string()
+  .refine((s) => parseHhMm(s) !== null, 'must be a New York time HH:MM, like "15:30"')
+  .refine((s) => {
+    const m = parseHhMm(s);
+    return m === null || (m >= 9 * 60 + 30 && m <= 16 * 60);
+  }, 'must lie within the options session, 09:30-16:00 New York');
 
 /**
  * The `guard:` block, shared by the config file and scenario files. Every key is optional; defaults are
@@ -37,6 +47,11 @@ export const guardConfigSchema = z
     reconcileIntervalMs: positiveMs.optional(),
     ruleIntervalMs: positiveMs.optional(),
     maxMessagesPerSecond: z.number().int().min(1).max(50).optional(),
+    /** The look-ahead rules for assignments that can be seen coming: each `close` (default), `alert` or `off`. */
+    earlyAssignment: z
+      .object({ exDividend: riskPolicy.optional(), deepItmPut: riskPolicy.optional(), expiration: riskPolicy.optional(), actBy: actBy.optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -71,5 +86,11 @@ export function parseGuardConfig(raw: unknown, file: string, prefix: readonly Pr
     reconcileIntervalMs: g.reconcileIntervalMs ?? d.reconcileIntervalMs,
     ruleIntervalMs: g.ruleIntervalMs ?? d.ruleIntervalMs,
     maxMessagesPerSecond: g.maxMessagesPerSecond ?? d.maxMessagesPerSecond,
+    earlyAssignment: {
+      exDividend: g.earlyAssignment?.exDividend ?? d.earlyAssignment.exDividend,
+      deepItmPut: g.earlyAssignment?.deepItmPut ?? d.earlyAssignment.deepItmPut,
+      expiration: g.earlyAssignment?.expiration ?? d.earlyAssignment.expiration,
+      actByMinute: g.earlyAssignment?.actBy !== undefined ? parseHhMm(g.earlyAssignment.actBy)! : d.earlyAssignment.actByMinute,
+    },
   };
 }

@@ -5,6 +5,7 @@ import type { Alert } from '../ports/alerts.js';
 import { contractFields } from '../cli/timeline-format.js';
 import type { GuardEngine } from '../engine/guard-engine.js';
 import type { TimelineEntry } from '../engine/timeline.js';
+import { isRiskRuleName } from '../core/rules/early-assignment-rule.js';
 
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
 
@@ -42,6 +43,16 @@ export interface ReplayReport {
     readonly brokerAt: string | null;
     readonly detectedAt: string | null;
     readonly latencyMs: number | null;
+  }[];
+  /** Every early-assignment flag the guard acted on (CLOSE) or warned about (ALERT_ONLY), with its numbers. */
+  readonly risks: readonly {
+    readonly strategyId: string;
+    readonly at: string | null;
+    readonly rule: string;
+    readonly action: string;
+    readonly leg: string;
+    readonly reason: string;
+    readonly numbers: Readonly<Record<string, string | number | boolean | null>>;
   }[];
 }
 
@@ -111,5 +122,11 @@ export function buildReplayReport(input: {
       latencyMs: latency.get(e.incidentId) ?? null,
     });
   }
-  return { scenario: input.scenario.name, file: input.scenario.file, strategies, positions, orders, alerts, detections };
+  const risks: ReplayReport['risks'][number][] = [];
+  for (const e of input.timeline) {
+    if (e.kind !== 'decision' || !isRiskRuleName(e.decision.rule)) continue;
+    const { leg, ...numbers } = e.decision.metadata;
+    risks.push({ strategyId: e.decision.strategyId, at: iso(e.at), rule: e.decision.rule, action: e.decision.action, leg: String(leg), reason: e.decision.reason, numbers });
+  }
+  return { scenario: input.scenario.name, file: input.scenario.file, strategies, positions, orders, alerts, detections, risks };
 }

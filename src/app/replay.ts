@@ -81,6 +81,13 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
     alerts,
     clock: run.clock,
     config,
+    // The early-assignment rules price with the scenario's rate, the simulated market's volatility (IB's implied
+    // volatility in its place) and the scenario's announced dividends.
+    riskInputs: {
+      rate: run.market.settings.rate,
+      volatility: (symbol) => (run.market.has(symbol) ? run.market.underlying(symbol).volatility : null),
+      dividends: (symbol) => (run.market.has(symbol) ? run.market.underlying(symbol).dividends : []),
+    },
     ...(opts.log ? { log: opts.log } : {}),
   });
   engine.onTimeline((e) => {

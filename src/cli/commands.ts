@@ -4,6 +4,7 @@ import type { Command } from './command.js';
 import { configCheckCommand } from './config-check-command.js';
 import { demoCommand } from './demo-command.js';
 import { replayCommand } from './replay-command.js';
+import { riskCommand } from './risk-command.js';
 import { runCommand } from './run-command.js';
 import { simGatewayCommand } from './sim-gateway-command.js';
 import { statusCommand } from './status-command.js';
@@ -23,6 +24,7 @@ export function commands(): readonly Command[] {
     tradingStateCommand('reduce-only', 'REDUCING'),
     tradingStateCommand('resume', 'ACTIVE'),
     configCheckCommand(),
+    riskCommand(),
     strategiesCommand(),
     simGatewayCommand(),
   ];

@@ -53,6 +53,10 @@ export function summariseConfig(config: LegguardConfig, channels: readonly Confi
   const changes = guardChanges(config);
   lines.push(changes.length === 0 ? '  guard: all defaults' : `  guard (differs from the defaults):`);
   for (const c of changes) lines.push(`    ${c}`);
+  const vols = Object.entries(config.market.volatility).map(([k, v]) => `${k} ${v}`);
+  lines.push(`  market: rate ${config.market.rate}${vols.length > 0 ? `; volatility ${vols.join(', ')}` : '; no volatilities (only market quotes decide the early-exercise rules)'}`);
+  const divs = Object.entries(config.dividends).map(([k, ds]) => `${k} ${ds.map((d) => `${d.amount} ex ${d.exDate}`).join(', ')}`);
+  if (divs.length > 0) lines.push(`  dividends: ${divs.join('; ')}`);
   lines.push(`  alert channels (${channels.length}; secrets present):`);
   for (const c of channels) {
     lines.push(`    ${c.channel.name} (${c.channel.type}): ${c.channel.target}, ${c.minSeverity} and above${c.heartbeat ? '' : ', no heartbeat'}`);

@@ -5,23 +5,28 @@ import type { Command } from './command.js';
 import { parseCommandArgs } from './parse-args.js';
 import { printSummary, REPLAY_DATA_DIR, runReplay } from './replay-command.js';
 
-/** The seed analysis' three scenarios, shipped with legguard. */
+/**
+ * The seed analysis' three scenarios, shipped with legguard (its ex-dividend one with that look-ahead rule on `alert`:
+ * the seed is about what happens when the assignment comes), and a fourth: the same ex-dividend position under the
+ * default policy, closed the day before with the numbers that decided it.
+ */
 export const DEMO_SCENARIOS = [
   'iron-condor-put-assigned.yaml',
   'short-call-assigned-ex-dividend.yaml',
   'assignment-before-time-exit.yaml',
+  'short-call-closed-before-ex-dividend.yaml',
 ] as const;
 
 export const SCENARIO_DIR = fileURLToPath(new URL('../../scenarios/', import.meta.url));
 
 /**
- * `legguard demo`: plays the three seed scenarios on the simulated broker, each with its own SQLite record, and
+ * `legguard demo`: plays the three seed scenarios and the ex-dividend close the day before on the simulated broker, each with its own SQLite record, and
  * exits non-zero unless every strategy ends CLOSED and flat.
  */
 export function demoCommand(): Command {
   return {
     name: 'demo',
-    summary: "play the seed analysis' three scenarios (assignment overnight, ex-dividend call, before the time exit)",
+    summary: "play the seed analysis' three scenarios (assignment overnight, ex-dividend call, before the time exit) and the ex-dividend call closed the day before",
     usage: `legguard demo [--quiet] [--data-dir ${REPLAY_DATA_DIR}]`,
     async run(args, io) {
       const { values } = parseCommandArgs('demo', args, { quiet: { type: 'boolean' }, 'data-dir': { type: 'string' } });

@@ -1,5 +1,6 @@
 import type { BreakCause } from '../core/detection.js';
 import type { BreakPolicy } from '../core/strategy.js';
+import { DEFAULT_EARLY_ASSIGNMENT, type EarlyAssignmentSettings } from '../core/rules/early-assignment-settings.js';
 
 /**
  * How the guard behaves. The config file's `guard:` block and a scenario's `guard:` block use these keys; every key
@@ -42,6 +43,8 @@ export interface GuardConfig {
   readonly ruleIntervalMs: number;
   /** Outgoing broker messages per second (IB allows about 50). */
   readonly maxMessagesPerSecond: number;
+  /** The look-ahead rules (ex-dividend call, deep ITM put, expiration day): policy per rule and the act-by time. */
+  readonly earlyAssignment: EarlyAssignmentSettings;
 }
 
 export const DEFAULT_GUARD_CONFIG: GuardConfig = {
@@ -59,6 +62,7 @@ export const DEFAULT_GUARD_CONFIG: GuardConfig = {
   reconcileIntervalMs: 60_000,
   ruleIntervalMs: 60_000,
   maxMessagesPerSecond: 40,
+  earlyAssignment: DEFAULT_EARLY_ASSIGNMENT,
 };
 
 /** The policy for a break of `cause`: the per-cause override, else `onAssignment`. A strategy's own policy wins. */

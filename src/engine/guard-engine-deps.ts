@@ -1,3 +1,4 @@
+import type { RiskInputs } from './risk-rules.js';
 import type { AccountId } from '../core/ids.js';
 import type { Rule } from '../core/rules/rule.js';
 import type { AlertsPort } from '../ports/alerts.js';
@@ -18,6 +19,8 @@ export interface GuardEngineDeps {
   readonly log?: Logger;
   /** Rules for open strategies; the time exit from `config.timeExitDte` when not given. */
   readonly rules?: readonly Rule[];
+  /** Rate, volatilities and dividends for the early-assignment rules (config `market:`/`dividends:`, a scenario). */
+  readonly riskInputs?: RiskInputs;
   /** Called when a broken invariant stops the engine (crash-only: the caller exits; a restart reconciles). */
   readonly onFatal?: (e: unknown) => void;
   /**

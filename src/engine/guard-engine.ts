@@ -8,6 +8,7 @@ import type { StrategyDefinition } from '../core/strategy.js';
 import type { Rule } from '../core/rules/rule.js';
 import { timeExitRule } from '../core/rules/time-exit.js';
 import type { Alert } from '../ports/alerts.js';
+import { riskRules } from './risk-rules.js';
 import type { Clock, TimerHandle } from '../ports/clock.js';
 import type { StoreBatch, TradingStateRecord } from '../ports/store.js';
 import type { TradingState } from '../core/gate.js';
@@ -83,7 +84,7 @@ export class GuardEngine {
   constructor(readonly deps: GuardEngineDeps) {
     this.queue = new SerialQueue((e) => this.onStepError(e));
     this.market = new MarketData(deps.broker, (level, message) => this.log(level, message));
-    this.rules = deps.rules ?? (deps.config.timeExitDte === null ? [] : [timeExitRule(deps.config.timeExitDte)]);
+    this.rules = deps.rules ?? [...(deps.config.timeExitDte === null ? [] : [timeExitRule(deps.config.timeExitDte)]), ...riskRules(deps.config, deps.riskInputs)];
     this.isolation = new StepIsolation({
       log: (level, message, fields) => this.log(level, message, fields),
       makeAlert: (severity, key, title, text, strategyId, incidentId, facts) => makeAlert(this, severity, key, title, text, strategyId, incidentId, facts),

@@ -7,6 +7,8 @@ import type { StateChange } from '../ports/store.js';
 import type { Closer } from './closer.js';
 import type { EngineContext, StrategyRuntime } from './engine-host.js';
 import { policyFor } from './guard-config.js';
+import { isRiskRuleName } from '../core/rules/early-assignment-rule.js';
+import { raiseRiskAlert } from './risk-rules.js';
 
 /**
  * Ordinary exits: the rules evaluated for every OPEN strategy (each in isolation). What they decide is a pure core
@@ -17,6 +19,8 @@ import { policyFor } from './guard-config.js';
 export class NormalExit {
   /** Per strategy, the ALERT_ONLY situations the last rule pass raised or found already raised. */
   private readonly alerting = new Map<StrategyId, Set<string>>();
+  /** Early-assignment warnings raised by this process (one per strategy, leg, rule and New York day). */
+  private readonly riskAlerts = new Set<string>();
 
   constructor(
     private readonly ctx: EngineContext,
@@ -41,7 +45,10 @@ export class NormalExit {
           quote: (c: Contract) => this.ctx.quotes.get(contractKey(c)) ?? null,
           underlyingPrice: (s: string) => this.ctx.underlyingPrices.get(s) ?? null,
         });
-        await this.raiseAlerts(rt, decisions.filter((d) => d.action === 'ALERT_ONLY'));
+        const alerts = decisions.filter((d) => d.action === 'ALERT_ONLY');
+        // Early-assignment warnings carry their numbers and are keyed per leg and day (risk-rules.ts).
+        for (const d of alerts.filter((a) => isRiskRuleName(a.rule))) await raiseRiskAlert(this.ctx, rt, d, this.riskAlerts);
+        await this.raiseAlerts(rt, alerts.filter((a) => !isRiskRuleName(a.rule)));
         const act = decisions.find((d) => d.action !== 'ALERT_ONLY');
         if (act && act.action === 'CLOSE') await this.closeNormally(rt, act);
       });

@@ -35,7 +35,7 @@ describe('legguard config check', () => {
     assert.equal(r.err, '');
     assert.equal(r.code, 0);
     const lines = r.out.trimEnd().split('\n');
-    assert.deepEqual(lines.slice(0, 8), [
+    assert.deepEqual(lines.slice(0, 10), [
       `${dir}/legguard.yaml: valid`,
       '  account: DU1234567',
       `  state: Postgres postgres://guard:***@db.example:5432/legguard (from DATABASE_URL); data dir ${dir}/data`,
@@ -43,15 +43,17 @@ describe('legguard config check', () => {
       '  guard (differs from the defaults):',
       '    guard.limits.maxContractsPerOrder: 50 (default null)',
       '    guard.limits.maxSharesPerOrder: 5000 (default null)',
+      '  market: rate 0.045; volatility SPY 0.18, AAPL 0.25',
+      '  dividends: AAPL 0.26 ex 2027-02-08',
       '  alert channels (4; secrets present):',
     ]);
-    assert.deepEqual(lines.slice(8, 12), [
+    assert.deepEqual(lines.slice(10, 14), [
       '    console (console): stderr, info and above',
       '    phone (ntfy): ntfy https://ntfy.sh/…, warning and above',
       '    telegram (telegram): telegram chat 123456789 via https://api.telegram.org/…, critical and above',
       '    mail (email): email to me@example.com via smtp.example.com:587, info and above',
     ]);
-    assert.deepEqual(lines.slice(12), [
+    assert.deepEqual(lines.slice(14), [
       '  strategies in the file (2; added to the store at start when missing):',
       '    ic-spy-feb (iron-condor): -2 SPY 2027-02-19 560 P, +2 SPY 2027-02-19 555 P, -2 SPY 2027-02-19 600 C, +2 SPY 2027-02-19 605 C',
       '    cc-aapl (covered-call): +100 AAPL, -1 AAPL 2027-01-15 260 C',
@@ -100,6 +102,42 @@ describe('legguard config check', () => {
       'account: DU1\ndatabase: { urlEnv: GUARD_DB }\n',
       { GUARD_DB: `mysql://root:${PG_PASSWORD}@db/x` },
       /bad\.yaml: database \(the URL in GUARD_DB\): database URL must start with postgres:\/\/ or postgresql:\/\/; got mysql:\/\/root:\*\*\*@db\/x$/,
+    ],
+    [
+      'an early-assignment policy that is not one',
+      'account: DU1\nguard: { earlyAssignment: { exDividend: hedge } }\n',
+      {},
+      /bad\.yaml: guard\.earlyAssignment\.exDividend: Invalid option: expected one of "close"\|"alert"\|"off"$/,
+    ],
+    [
+      'an act-by time outside the session',
+      'account: DU1\nguard: { earlyAssignment: { actBy: "17:00" } }\n',
+      {},
+      /bad\.yaml: guard\.earlyAssignment\.actBy: must lie within the options session, 09:30-16:00 New York$/,
+    ],
+    [
+      'an act-by time that is not a time',
+      'account: DU1\nguard: { earlyAssignment: { actBy: "3:30pm" } }\n',
+      {},
+      /bad\.yaml: guard\.earlyAssignment\.actBy: must be a New York time HH:MM, like "15:30"$/,
+    ],
+    [
+      'an unknown early-assignment key',
+      'account: DU1\nguard: { earlyAssignment: { pin: close } }\n',
+      {},
+      /bad\.yaml: guard\.earlyAssignment: Unrecognized key: "pin"$/,
+    ],
+    [
+      'a rate out of range',
+      'account: DU1\nmarket: { rate: 4.5 }\n',
+      {},
+      /bad\.yaml: market\.rate: Too big: expected number to be <=0\.5$/,
+    ],
+    [
+      'a dividend with a bad date',
+      'account: DU1\ndividends: { XOM: [ { exDate: "2026-02-30", amount: 1.03 } ] }\n',
+      {},
+      /bad\.yaml: dividends\.XOM\[0\]\.exDate: is not a real date$/,
     ],
   ];
   for (const [what, text, env, re] of bad) {

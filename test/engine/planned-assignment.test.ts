@@ -10,10 +10,12 @@ import { play } from '../support/play.js';
 // emergency. The time exit (which closes before expiry) and the simulated holders' early exercise are off unless a
 // test scripts an assignment itself.
 
+// These runs are about what happens when the assignment at expiry comes: the expiration-day and deep-ITM-put rules,
+// which would close the condor before it, are off (they never act on covered calls and cash-secured puts anyway).
 const HEAD = `
 start: "2026-01-26T09:30:00-05:00"
 account: DU0000001
-guard: { timeExitDte: null }
+guard: { timeExitDte: null, earlyAssignment: { expiration: off, deepItmPut: off } }
 clearing: { earlyExercise: false }
 `;
 

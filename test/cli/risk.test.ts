@@ -1,0 +1,43 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { runLegguard } from './cli-run.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const XOM = 'scenarios/strangle-closed-before-ex-dividend.yaml';
+
+describe('legguard risk', () => {
+  test('the XOM strangle on Wednesday: the call flagged (watch), the guard will close Thursday 09:30; exit 1', async () => {
+    const r = await runLegguard(['risk', '--scenario', XOM, '--at', '2026-02-11T11:00:00-05:00', '--json'], { cwd: ROOT });
+    assert.equal(r.code, 1, r.err);
+    const out = JSON.parse(r.out) as { atRisk: boolean; strategies: { strategyId: string; legs: { leg: string; findings: { rule: string; status: string; action: string; actAt: string; numbers: Record<string, unknown> }[] }[] }[] };
+    assert.equal(out.atRisk, true);
+    const call = out.strategies[0]!.legs.find((l) => l.leg === 'XOM 2026-02-20 120 C')!;
+    const f = call.findings[0]!;
+    assert.deepEqual([f.rule, f.status, f.action, f.actAt], ['ex-dividend-call', 'watch', 'close', '2026-02-12T14:30:00.000Z']);
+    for (const k of ['S', 'K', 'tau', 'D', 'putValue', 'carry', 'americanValue', 'distance']) assert.ok(k in f.numbers, k);
+    assert.equal(f.numbers['S'], 128);
+  });
+
+  test('at the start (XOM 110): nothing at risk, exit 0, the text names each short leg', async () => {
+    const r = await runLegguard(['risk', '--scenario', XOM], { cwd: ROOT });
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /-1 XOM 2026-02-20 120 C\n {4}ex-dividend-call: CLEAR/);
+    assert.match(r.out, /-1 XOM 2026-02-20 100 P\n {4}deep-itm-put: CLEAR/);
+    assert.match(r.out, /nothing at risk\n$/);
+  });
+
+  test('bad input: exit 2 with a clear message', async () => {
+    for (const [args, re] of [
+      [['risk'], /give --scenario FILE/],
+      [['risk', '--scenario', XOM, '--at', 'tomorrow'], /--at must be a time with a UTC offset/],
+      [['risk', '--scenario', XOM, '--at', '2027-01-01T10:00:00-05:00'], /is outside the scenario/],
+      [['risk', '--scenario', 'scenarios/none.yaml'], /none\.yaml/],
+      [['risk', '--config', 'legguard.yaml'], /--config \(against the running broker\) is not supported yet/],
+    ] as const) {
+      const r = await runLegguard(args, { cwd: ROOT });
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
+      assert.match(r.err, re);
+    }
+  });
+});
