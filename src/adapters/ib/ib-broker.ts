@@ -5,7 +5,7 @@ import type { BrokerEvent } from '../../core/events.js';
 import { BrokerOrderId, type AccountId } from '../../core/ids.js';
 import type { OrderRequest } from '../../core/order.js';
 import type { EpochMs } from '../../core/quantity.js';
-import type { BrokerPort, BrokerSnapshot, PlaceAck, Quote, UnderlyingInfo } from '../../ports/broker.js';
+import type { BrokerPort, BrokerSnapshot, ExerciseAck, ExerciseRequest, PlaceAck, Quote, UnderlyingInfo } from '../../ports/broker.js';
 import type { Clock } from '../../ports/clock.js';
 import type { BackoffOptions } from './backoff.js';
 import { DropLog } from './drop-log.js';
@@ -13,6 +13,7 @@ import { AccountFeed, type Outcome } from './ib-account.js';
 import { IbCode } from './ib-codes.js';
 import { IbConnection, type On } from './ib-connection.js';
 import { ContractCache } from './ib-contract-cache.js';
+import { IbExercises } from './ib-exercise.js';
 import { DATA_PRIORITY, MarketData } from './ib-market-data.js';
 import { buildIbOrder, checkOrder } from './ib-order.js';
 import { OrderBook } from './ib-order-book.js';
@@ -91,6 +92,7 @@ export class IbBroker implements BrokerPort {
   private readonly orders: OrderBook;
   private readonly market: MarketData;
   private readonly queries: IbQueries;
+  private readonly exercises: IbExercises;
   private timeWaiters = 0;
   /** Waiters that fail when the connection goes (a current time asked on it). */
   private readonly lostListeners = new Set<(e: LegguardError) => void>();
@@ -150,6 +152,7 @@ export class IbBroker implements BrokerPort {
       },
     );
     this.queries = new IbQueries({ account: opts.account, conn: this.conn, requests: this.requests, feed: this.feed, orders: this.orders, cache: this.cache, warn: (l) => this.warn(l) });
+    this.exercises = new IbExercises({ account: opts.account, conn: this.conn, conIdOf: (c) => this.cache.conIdOf(c), log: this.log });
     this.market = new MarketData({
       conn: this.conn,
       requests: this.requests,
@@ -242,6 +245,11 @@ export class IbBroker implements BrokerPort {
     this.conn.requireReady('cancelOrder');
     const id = Number(orderId);
     await this.conn.send(CANCEL_PRIORITY, (api) => api.cancelOrder(id));
+  }
+
+  /** IB's exerciseOptions (ib-exercise.ts). */
+  exerciseOptions(request: ExerciseRequest): Promise<ExerciseAck> {
+    return this.exercises.exercise(request);
   }
 
   /**
