@@ -459,6 +459,7 @@ export class GuardEngine {
       case 'commission':
       case 'notice':
         await this.commit({ journal: [this.journal('broker-event', `${e.kind}:${e.kind === 'commission' ? e.execId : `${e.code}:${e.tsEvent}`}`, e)] });
+        if (e.kind === 'notice') await this.closer.onNotice(e);
         return;
     }
   }
