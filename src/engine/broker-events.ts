@@ -69,6 +69,8 @@ export class BrokerEvents {
       case 'commission':
       case 'notice':
         await this.ctx.commit({ journal: [this.ctx.journal('broker-event', `${e.kind}:${e.kind === 'commission' ? e.execId : `${e.code}:${e.tsEvent}`}`, e)] });
+        // A notice may refuse an exercise the guard asked for (the closer sells instead).
+        if (e.kind === 'notice') await this.d.closer.onNotice(e);
         return;
     }
   }

@@ -1,7 +1,7 @@
 import { describeContract } from '../core/contract.js';
 import type { Decision } from '../core/decision.js';
 import type { Detection } from '../core/detection.js';
-import type { ExecutionReport, OrderStatusReport } from '../core/events.js';
+import type { ExecutionReport, NoticeReport, OrderStatusReport } from '../core/events.js';
 import type { IncidentId, StrategyId } from '../core/ids.js';
 import type { ReconcileResult } from '../core/reconcile.js';
 import type { BreakPolicy } from '../core/strategy.js';
@@ -10,6 +10,8 @@ import type { Alert } from '../ports/alerts.js';
 import type { JournalEntry, OrderRecord, StateChange } from '../ports/store.js';
 import { ClosePlanner, describeOrder, describeBlocked } from './close-planner.js';
 import { journalEntry, makeAlert, moveStrategy, strategyRecord, type ClosingState, type EngineHost, type StrategyRuntime } from './engine-host.js';
+import { exerciseJournal } from './exercise-journal.js';
+import { Exerciser } from './exerciser.js';
 import { CAUSE_TITLE, describeChange, describeHoldings, legFacts } from './incident.js';
 import { OrderLifecycle } from './order-lifecycle.js';
 import { OrderReconciler } from './order-reconciler.js';
@@ -41,20 +43,28 @@ export class Closer {
   private readonly sender: OrderSender;
   private readonly lifecycle: OrderLifecycle;
   private readonly reconciler: OrderReconciler;
+  private readonly exerciser: Exerciser;
 
   constructor(private readonly host: EngineHost) {
-    this.planner = new ClosePlanner(host);
+    this.exerciser = new Exerciser(host, (rt) => this.lifecycle.settle(rt));
+    this.planner = new ClosePlanner(host, this.exerciser);
     this.sender = new OrderSender(host, {
       onRejected: (rt, o) => this.lifecycle.afterReject(rt, o),
       giveUp: (rt, reason) => this.lifecycle.giveUp(rt, reason),
     });
-    this.lifecycle = new OrderLifecycle(host, this.planner, this.sender);
+    this.lifecycle = new OrderLifecycle(host, this.planner, this.sender, this.exerciser);
     this.reconciler = new OrderReconciler(host, this.sender);
   }
 
   stop(): void {
     this.sender.stop();
     this.lifecycle.stop();
+    this.exerciser.stop();
+  }
+
+  /** A broker notice: when it names one of the guard's exercise requests, that exercise was refused. */
+  async onNotice(n: NoticeReport): Promise<void> {
+    await this.exerciser.onNotice(n);
   }
 
   applyOwnFill(o: TrackedOrder, x: ExecutionReport): Promise<void> {
@@ -115,15 +125,23 @@ export class Closer {
     const started = moveStrategy(e, rt, next, next === 'resumed' ? `the broker changed what it holds while it needed attention: ${doing} again` : doing);
     if (started) ctx.changes.push(started);
     const planned = await this.planner.plan(rt);
+    const exercised = planned.exercises.map((x) => `${x.action === 'exercise' ? 'EXERCISE' : 'DO NOT EXERCISE'} ${x.qty} ${describeContract(x.contract)} (${x.reason})`);
     const what =
-      planned.orders.length === 0
+      planned.orders.length === 0 && exercised.length === 0
         ? 'No orders could be planned.'
-        : `Orders: ${planned.orders.map((o) => describeOrder(o.request)).join('; ')}.`;
+        : [
+            ...(planned.orders.length > 0 ? [`Orders: ${planned.orders.map((o) => describeOrder(o.request)).join('; ')}.`] : []),
+            ...(exercised.length > 0 ? [`Instead of selling: ${exercised.join('; ')}.`] : []),
+          ].join(' ');
     const blocked = planned.blocked.length > 0 ? ` Not priced: ${describeBlocked(planned.blocked)}.` : '';
     const again =
       next === 'resumed' ? `It needed attention before this change; the guard closes what is left again (${mode === 'hedge' ? 'policy hedge: the stock' : 'policy close'}, reduce-only). ` : '';
     const alert = this.breakAlert(rt, ctx, planned.orders, `${again}${what}${blocked}`);
-    const journal = [...ctx.journal, ...planned.orders.map((o) => journalEntry(e, 'order', `plan:${o.request.ref}`, o.request, id, ctx.incidentId))];
+    const journal = [
+      ...ctx.journal,
+      ...planned.orders.map((o) => journalEntry(e, 'order', `plan:${o.request.ref}`, o.request, id, ctx.incidentId)),
+      ...planned.exercises.map((x) => exerciseJournal(e, x, ctx.incidentId)),
+    ];
     await e.commit({
       strategies: [strategyRecord(e.book, rt)],
       stateChanges: ctx.changes,
@@ -134,7 +152,7 @@ export class Closer {
     e.raise([alert]);
     e.crashPoint('decision-committed');
     const now = e.clock.now();
-    if (rt.closing.latencyFrom && !planned.orders.some((o) => o.notBefore <= now)) {
+    if (rt.closing.latencyFrom && !planned.orders.some((o) => o.notBefore <= now) && !planned.exercises.some((x) => x.notBefore <= now)) {
       // Nothing may trade now (the market is closed): the reaction ends with the plan committed; the orders go at
       // the session open.
       const from = rt.closing.latencyFrom;
@@ -151,6 +169,7 @@ export class Closer {
         ordersSent: 0,
       });
     }
+    this.exerciser.schedule(rt, planned.exercises);
     this.sender.schedule(rt, planned.orders);
     await this.lifecycle.settle(rt);
   }
@@ -238,6 +257,7 @@ export class Closer {
     }
     const unsent = e.tracker.openOf(rt.def.id).filter((o) => o.status === 'planned');
     e.emit({ kind: 'note', at: e.clock.now(), strategyId: rt.def.id, text: `resuming ${rt.state} (${reason}): ${unsent.length} planned order(s) not yet sent` });
+    this.exerciser.schedule(rt, this.exerciser.unsent(rt.def.id));
     this.sender.schedule(rt, unsent);
     await this.lifecycle.settle(rt);
   }

@@ -53,8 +53,8 @@ export interface EngineHost {
   readonly clock: Clock;
   readonly config: GuardConfig;
   readonly account: AccountId;
-  /** Placing and cancelling orders: the only broker calls the closer makes. */
-  readonly broker: Pick<BrokerPort, 'placeOrder' | 'cancelOrder'>;
+  /** Placing and cancelling orders, exercising options: the only broker calls the closer makes. */
+  readonly broker: Pick<BrokerPort, 'placeOrder' | 'cancelOrder' | 'exerciseOptions'>;
   readonly book: BookView;
   readonly tracker: OrderTracker;
   readonly strategies: ReadonlyMap<StrategyId, StrategyRuntime>;

@@ -8,6 +8,8 @@ import type { TimerHandle } from '../ports/clock.js';
 import { describeBlocked, type Blocked, type ClosePlanner } from './close-planner.js';
 import { journalEntry, makeAlert, moveStrategy, strategyRecord, type EngineHost, type StrategyRuntime } from './engine-host.js';
 import { describeHoldings } from './incident.js';
+import type { Exerciser } from './exerciser.js';
+import { exerciseJournal } from './exercise-journal.js';
 import type { OrderSender } from './order-sender.js';
 import { isOpenStatus, type TrackedOrder } from './order-tracker.js';
 
@@ -30,6 +32,7 @@ export class OrderLifecycle {
     private readonly host: EngineHost,
     private readonly planner: ClosePlanner,
     private readonly sender: OrderSender,
+    private readonly exerciser: Exerciser,
   ) {}
 
   stop(): void {
@@ -135,6 +138,8 @@ export class OrderLifecycle {
       return;
     }
     if (e.tracker.openOf(id).length > 0) return;
+    // An exercise or lapse outstanding: its position reports (or its refusal) decide what comes next.
+    if (this.exerciser.outstanding(id).length > 0) return;
     // An order reported filled whose executions are not all in yet: its fills are not in the holdings, and a re-plan
     // now would close again what the broker already closed (a naked short from the guard's own double close).
     const owedUntil = e.tracker.executionsOwedUntil(id, e.config.correlationWindowMs);
@@ -161,7 +166,7 @@ export class OrderLifecycle {
       await this.giveUp(rt, `no fill within the price walk's bound for ${planned.walkOver}`);
       return;
     }
-    if (planned.orders.length === 0) {
+    if (planned.orders.length === 0 && planned.exercises.length === 0) {
       if (planned.blocked.length > 0 && planned.blocked.every((b) => b.worthlessLong)) {
         await this.waitForBid(rt, planned.blocked);
         return;
@@ -171,8 +176,12 @@ export class OrderLifecycle {
     }
     await e.commit({
       orders: planned.orders.map((o) => e.tracker.toRecord(o)),
-      journal: planned.orders.map((o) => journalEntry(e, 'order', `plan:${o.request.ref}`, o.request, id, rt.incidentId)),
+      journal: [
+        ...planned.orders.map((o) => journalEntry(e, 'order', `plan:${o.request.ref}`, o.request, id, rt.incidentId)),
+        ...planned.exercises.map((x) => exerciseJournal(e, x, rt.incidentId)),
+      ],
     });
+    this.exerciser.schedule(rt, planned.exercises);
     this.sender.schedule(rt, planned.orders);
   }
 

@@ -1,9 +1,9 @@
-import type { Contract } from '../core/contract.js';
+import type { Contract, OptionContract } from '../core/contract.js';
 import type { BrokerSnapshot } from '../core/broker-snapshot.js';
 import type { BrokerEvent } from '../core/events.js';
-import type { AccountId, BrokerOrderId } from '../core/ids.js';
+import type { AccountId, BrokerOrderId, OrderRef } from '../core/ids.js';
 import type { OrderRequest } from '../core/order.js';
-import type { EpochMs, Price } from '../core/quantity.js';
+import type { EpochMs, Price, Qty } from '../core/quantity.js';
 
 /** The broker took the request: it went out. Fills, rejects and cancels come back later as events. */
 export interface PlaceAck {
@@ -18,6 +18,36 @@ export interface Quote {
   /** The underlying's price when the quote is for an option and the source knows it. */
   readonly underlying: Price | null;
   readonly at: EpochMs;
+}
+
+/** IB's exerciseAction: 1 exercise, 2 lapse (a do-not-exercise instruction for the expiry). */
+export type ExerciseAction = 'exercise' | 'lapse';
+
+/**
+ * An instruction on a long option the account holds (IB's `exerciseOptions`). `exercise` settles it at the strike:
+ * the option position shrinks and the stock is delivered (a call buys, a put sells), reported as position events and
+ * no execution, as IB reports an exercise. `lapse` tells the clearing not to exercise it at its expiry; nothing
+ * happens until then, when the option goes away with no stock. `override` is IB's: act against the natural action
+ * (exercise one out of the money, lapse one in the money at expiry).
+ */
+export interface ExerciseRequest {
+  /**
+   * legguard's ref (`lg/<strategy>/<incident>/<group>/<revision>`). A broker takes one request per ref: the same ref
+   * again resolves with `duplicate: true` and sends nothing (IB's request carries no ref; the adapter remembers).
+   */
+  readonly ref: OrderRef;
+  readonly account: AccountId;
+  readonly contract: OptionContract;
+  /** Contracts, positive. */
+  readonly quantity: Qty;
+  readonly action: ExerciseAction;
+  readonly override: boolean;
+}
+
+/** The request went out under `requestId`; a refusal comes back as a `notice` naming that id. */
+export interface ExerciseAck {
+  readonly requestId: BrokerOrderId;
+  readonly duplicate: boolean;
 }
 
 // The snapshot lives in core (reconciliation reads it); the broker port names it here too.
@@ -53,6 +83,12 @@ export interface BrokerPort {
   snapshot(opts: { executionsSince: EpochMs | null }): Promise<BrokerSnapshot>;
   placeOrder(order: OrderRequest): Promise<PlaceAck>;
   cancelOrder(orderId: BrokerOrderId): Promise<void>;
+  /**
+   * Exercise or lapse a long option. Resolves when the request went out; the exercise shows as position events (the
+   * option shrinking, the stock delivered); a refusal (not held, malformed, European before expiry) as a `notice`
+   * whose `orderId` is the ack's `requestId`.
+   */
+  exerciseOptions(request: ExerciseRequest): Promise<ExerciseAck>;
   /** A quote now, or null when the broker has none (no market data, market closed and no last). */
   quote(contract: Contract): Promise<Quote | null>;
   underlying(symbol: string): Promise<UnderlyingInfo>;

@@ -33,7 +33,7 @@ import type { BrokerEvent, ExecutionReport, OrderStatusReport, PositionReport } 
 import { AccountId, IncidentId, OrderRef, StrategyId, type BrokerOrderId } from '../../src/core/ids.js';
 import type { OrderAction, OrderRequest } from '../../src/core/order.js';
 import { Price, Qty } from '../../src/core/quantity.js';
-import type { BrokerPort } from '../../src/ports/broker.js';
+import type { BrokerPort, ExerciseRequest } from '../../src/ports/broker.js';
 
 /** The world every broker under test starts from. */
 export const CONTRACT_WORLD = {
@@ -88,6 +88,18 @@ function request(
     outsideRth,
     purpose: 'emergency',
     tier: 0,
+  };
+}
+
+function exerciseRequest(contract: OptionContract, quantity: number, action: 'exercise' | 'lapse', override = false): ExerciseRequest {
+  refSeq++;
+  return {
+    ref: OrderRef.unsafe(`lg/contract/contract-${refSeq}/x0/1`),
+    account: CONTRACT_WORLD.account,
+    contract,
+    quantity: Qty.unsafe(quantity),
+    action,
+    override,
   };
 }
 
@@ -418,6 +430,62 @@ export function runBrokerContract(name: string, setup: () => Promise<BrokerUnder
         // No order of this connection placed either: the order id is absent (null) for both.
         assert.equal(manual.orderId, null);
         assert.equal(liq.orderId, null);
+      });
+    });
+
+    test('exercising a long put: the option shrinks and the stock goes at the strike, no execution; the same ref sends nothing again', async () => {
+      await withBroker(setup, opts, async (b, c, r) => {
+        c.setPrice('SPY', 420);
+        c.setPosition(P435, 2);
+        c.setPosition(SPY, 100);
+        await connected(b, r);
+        await r.drain();
+        const req = exerciseRequest(P435, 1, 'exercise');
+        const ack = await b.exerciseOptions(req);
+        assert.equal(ack.duplicate, false);
+        await r.until('the option position 1', () => r.lastPosition(P435)?.qty === 1);
+        await r.until('the stock position 0', () => r.lastPosition(SPY)?.qty === 0);
+        const again = await b.exerciseOptions(req);
+        assert.deepEqual(again, { requestId: ack.requestId, duplicate: true });
+        const barrier = request([{ contract: P435, action: 'SELL' }], 1, null);
+        await b.placeOrder(barrier);
+        await r.until('the barrier execution', () => r.executionsOf(barrier.ref)[0]);
+        assert.deepEqual(r.of('execution').filter((e) => e.orderRef !== barrier.ref), [], 'no execution for an exercise');
+        assert.equal(c.position(P435), 0);
+        assert.equal(c.position(SPY), 0, 'the duplicate exercised nothing');
+        assert.deepEqual(r.of('notice').filter((n) => n.orderId === ack.requestId), []);
+      });
+    });
+
+    test('an exercise the broker cannot take comes back as a notice naming the request; nothing moves', async () => {
+      await withBroker(setup, opts, async (b, c, r) => {
+        c.setPosition(P435, 1);
+        await connected(b, r);
+        await r.drain();
+        const ack = await b.exerciseOptions(exerciseRequest(P435, 3, 'exercise'));
+        const n = await r.until('the refusal', () => r.of('notice').find((x) => x.orderId === ack.requestId));
+        assert.match(n.message, /long 1/);
+        assert.equal(c.position(P435), 1);
+        assert.equal(c.position(SPY), 0);
+      });
+    });
+
+    test('lapse: nothing now; at the expiry the option in the money goes away with no stock', async () => {
+      await withBroker(setup, opts, async (b, c, r) => {
+        c.setPrice('SPY', 430);
+        c.setPosition(P435, 1);
+        c.setPosition(P440, 1);
+        await connected(b, r);
+        await r.drain();
+        await b.exerciseOptions(exerciseRequest(P435, 1, 'lapse', true));
+        await r.drain();
+        assert.equal(c.position(P435), 1, 'a lapse changes nothing before the expiry');
+        // Tuesday 10:00 -> Saturday 03:00: the Friday expiry settled overnight.
+        await c.advance(3 * 86_400_000 + 17 * 3_600_000);
+        await r.until('the lapsed option gone', () => r.lastPosition(P435)?.qty === 0);
+        await r.until('the 440 put exercised by exception', () => r.lastPosition(P440)?.qty === 0);
+        await r.until('the stock the 440 put delivered', () => r.lastPosition(SPY)?.qty === -100);
+        assert.equal(c.position(SPY), -100, 'only the 440 put delivered stock');
       });
     });
 

@@ -109,6 +109,10 @@ export class JumbledBroker implements BrokerPort {
     return ack;
   }
 
+  exerciseOptions(request: Parameters<BrokerPort['exerciseOptions']>[0]): ReturnType<BrokerPort['exerciseOptions']> {
+    return this.inner.exerciseOptions(request);
+  }
+
   async cancelOrder(orderId: BrokerOrderId): Promise<void> {
     await this.inner.cancelOrder(orderId);
     this.cancels.push(orderId);

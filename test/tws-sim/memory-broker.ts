@@ -4,7 +4,7 @@ import type { BrokerEvent, ExecutionReport, OrderStatus, PositionReport } from '
 import { AccountId, BrokerOrderId, ExecId, type OrderRef } from '../../src/core/ids.js';
 import { legEffect, type OrderRequest } from '../../src/core/order.js';
 import { EpochMs, Price, Qty } from '../../src/core/quantity.js';
-import type { BrokerPort, BrokerSnapshot, DividendInfo, OpenOrderReport, PlaceAck, Quote, UnderlyingInfo } from '../../src/ports/broker.js';
+import type { BrokerPort, BrokerSnapshot, DividendInfo, ExerciseAck, ExerciseRequest, OpenOrderReport, PlaceAck, Quote, UnderlyingInfo } from '../../src/ports/broker.js';
 import type { Clock } from '../../src/ports/clock.js';
 import { symbolResolver, type GatewayBackend } from '../../src/adapters/tws-sim/gateway-backend.js';
 
@@ -183,6 +183,15 @@ export class MemoryBroker implements BrokerPort {
     else queueMicrotask(act);
     await Promise.resolve();
     return { orderId: id };
+  }
+
+  /** Exercise requests as received; the memory broker keeps no option positions to settle them against. */
+  readonly exerciseRequests: ExerciseRequest[] = [];
+
+  exerciseOptions(request: ExerciseRequest): Promise<ExerciseAck> {
+    if (!this.connected) return Promise.reject(new LegguardError('BROKER_DISCONNECTED', 'memory broker is disconnected'));
+    this.exerciseRequests.push(request);
+    return Promise.reject(new LegguardError('BROKER_REJECTED', `the memory broker does not settle exercises (${request.ref})`));
   }
 
   cancelOrder(orderId: BrokerOrderId): Promise<void> {

@@ -4,12 +4,13 @@ import type { BrokerEvent } from '../../core/events.js';
 import { BrokerOrderId, type AccountId } from '../../core/ids.js';
 import type { OrderRequest } from '../../core/order.js';
 import type { EpochMs } from '../../core/quantity.js';
-import type { BrokerPort, BrokerSnapshot, PlaceAck, Quote, UnderlyingInfo } from '../../ports/broker.js';
+import type { BrokerPort, BrokerSnapshot, ExerciseAck, ExerciseRequest, PlaceAck, Quote, UnderlyingInfo } from '../../ports/broker.js';
 import type { Clock } from '../../ports/clock.js';
 import { DropLog } from './drop-log.js';
 import { AccountFeed } from './ib-account.js';
 import { IbConnection, type BackoffOptions } from './ib-connection.js';
 import { ContractCache } from './ib-contract-cache.js';
+import { IbExercises } from './ib-exercise.js';
 import { DATA_PRIORITY, MarketData } from './ib-market-data.js';
 import { buildIbOrder, checkOrder } from './ib-order.js';
 import { OrderBook } from './ib-order-book.js';
@@ -92,6 +93,7 @@ export class IbBroker implements BrokerPort {
   private readonly queries: IbQueries;
   private readonly time: ServerTime;
   private readonly wrapper: IbWrapper;
+  private readonly exercises: IbExercises;
 
   constructor(private readonly opts: IbBrokerOptions) {
     if (!Number.isInteger(opts.clientId) || opts.clientId < 0) {
@@ -148,6 +150,7 @@ export class IbBroker implements BrokerPort {
       },
     );
     this.queries = new IbQueries({ account: opts.account, conn: this.conn, requests: this.requests, feed: this.feed, orders: this.orders, cache: this.cache, warn: (l) => this.warn(l) });
+    this.exercises = new IbExercises({ account: opts.account, conn: this.conn, conIdOf: (c) => this.cache.conIdOf(c), log: this.log });
     this.market = new MarketData({
       conn: this.conn,
       requests: this.requests,
@@ -254,6 +257,11 @@ export class IbBroker implements BrokerPort {
     this.conn.requireReady('cancelOrder');
     const id = Number(orderId);
     await this.conn.send(CANCEL_PRIORITY, (api) => api.cancelOrder(id));
+  }
+
+  /** IB's exerciseOptions (ib-exercise.ts). */
+  exerciseOptions(request: ExerciseRequest): Promise<ExerciseAck> {
+    return this.exercises.exercise(request);
   }
 
   /**

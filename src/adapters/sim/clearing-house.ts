@@ -46,9 +46,18 @@ export interface ClearingDecision {
   readonly reason: string;
 }
 
+/** A holder's instruction for an option's expiry (IB's exerciseOptions): lapse it, or exercise it; `override` acts against the natural action. */
+export interface ExpiryInstruction {
+  readonly action: 'exercise' | 'lapse';
+  readonly qty: number;
+  readonly override: boolean;
+}
+
 /** What the clearing house needs of the simulated account (the sim broker implements it). */
 export interface ClearedAccount {
   position(contract: Contract): Qty;
+  /** The holder's instructions for `contract`'s expiry, in the order given. */
+  expiryInstructions(contract: OptionContract): readonly ExpiryInstruction[];
   allPositions(): { contract: Contract; qty: Qty; avgCost: number }[];
   settleOptions(
     items: readonly { contract: OptionContract; optionDelta: number; deliver?: boolean }[],
@@ -142,8 +151,25 @@ export class ClearingHouse {
       if (!isOption(c) || expiryClose(c.expiry) !== closeAt) continue;
       const s = prices.get(c.symbol) ?? this.market.price(c.symbol);
       const itm = c.right === 'C' ? s - c.strike : c.strike - s;
-      const exercised = itm >= this.settings.exerciseThreshold - 1e-9;
+      const natural = itm >= this.settings.exerciseThreshold - 1e-9;
       const physical = c.settlement === 'physical';
+      if (p.qty > 0) {
+        // A long: the holder's instructions first. A lapse of one in the money, or an exercise of one out of it, goes
+        // against the natural action and counts only with override (IB's rule); the rest follows exercise by exception.
+        let lapsed = 0;
+        let exercisedByHolder = 0;
+        for (const i of this.broker.expiryInstructions(c)) {
+          if (i.action === 'lapse' && (i.override || !natural)) lapsed += i.qty;
+          if (i.action === 'exercise' && (i.override || natural)) exercisedByHolder += i.qty;
+        }
+        const out = Math.min(p.qty, natural ? p.qty - Math.min(p.qty, lapsed) : exercisedByHolder);
+        if (out > 0) items.push({ contract: c, optionDelta: -out, deliver: physical });
+        if (p.qty - out > 0) items.push({ contract: c, optionDelta: -(p.qty - out), deliver: false });
+        const what = out === p.qty ? (natural ? 'exercised' : 'exercised on instruction') : out === 0 ? (natural ? 'lapsed on instruction' : 'expired worthless') : `${out} exercised, ${p.qty - out} lapsed on instruction`;
+        notes.push(`${describeContract(c)} +${p.qty} ${physical || out === 0 ? what : `cash-settled ${(itm * c.multiplier * out).toFixed(2)}`} (${c.symbol} ${s.toFixed(2)} at the close)`);
+        continue;
+      }
+      const exercised = natural;
       items.push({ contract: c, optionDelta: 0 - p.qty, deliver: exercised && physical });
       const what = !exercised
         ? 'expired worthless'

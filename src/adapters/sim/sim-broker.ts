@@ -25,6 +25,8 @@ import { EpochMs, Price, Qty } from '../../core/quantity.js';
 import type {
   BrokerPort,
   BrokerSnapshot,
+  ExerciseAck,
+  ExerciseRequest,
   OpenOrderReport,
   PlaceAck,
   Quote,
@@ -32,7 +34,7 @@ import type {
 } from '../../ports/broker.js';
 import type { Clock, TimerHandle } from '../../ports/clock.js';
 import { VirtualClock } from '../clock/virtual-clock.js';
-import { ClearingHouse, type ClearingSettings } from './clearing-house.js';
+import { ClearingHouse, type ClearingSettings, type ExpiryInstruction } from './clearing-house.js';
 import type { SimActivity } from './sim-activity.js';
 import { fillModel, type FillModel } from './fill-model.js';
 import type { SimControl } from './sim-control.js';
@@ -91,6 +93,7 @@ export interface SettlementChange {
 
 const CODE_REJECTED = 201;
 const CODE_NO_SECURITY = 200;
+const CODE_INVALID = 321;
 
 /**
  * A simulated Interactive Brokers account behind the broker port. It keeps the account's net position per contract,
@@ -128,6 +131,10 @@ export class SimBroker implements BrokerPort, SimControl {
   private recheckTimer: TimerHandle | null = null;
   private nextOrderId = 1;
   private nextExec = 1;
+  /** Exercise requests by ref: one request per ref. */
+  private readonly exerciseRefs = new Map<OrderRef, BrokerOrderId>();
+  /** Instructions for the expiry (lapse, or exercise after the last trading moment), per option. */
+  private readonly instructions = new Map<ContractKey, ExpiryInstruction[]>();
   private clientConnected = false;
   private linkUp = true;
 
@@ -249,6 +256,63 @@ export class SimBroker implements BrokerPort, SimControl {
     }
     this.finish(o, 'cancelled', 'cancelled by client', 202);
     this.activity('cancel', `order ${orderId}${o.ref ? ` (${o.ref})` : ''} cancelled, ${o.filled} of ${o.request.quantity} filled`);
+  }
+
+  /**
+   * IB's exerciseOptions. An exercise before the option's last trading moment settles at once (the simulated clearing
+   * posts a holder's exercise immediately; IB posts it overnight): the option shrinks and the stock moves at the
+   * strike, as position events with no execution. A lapse, or an exercise after the last trading moment, is an
+   * instruction the clearing house applies at the expiry's settlement. A request it cannot take is refused with a
+   * `notice` naming the request id (code 321).
+   */
+  async exerciseOptions(req: ExerciseRequest): Promise<ExerciseAck> {
+    await Promise.resolve();
+    this.requireConnected('exerciseOptions');
+    const known = this.exerciseRefs.get(req.ref);
+    if (known !== undefined) return { requestId: known, duplicate: true };
+    const requestId = BrokerOrderId.unsafe(String(this.nextOrderId++));
+    this.exerciseRefs.set(req.ref, requestId);
+    const problem = this.exerciseProblem(req);
+    if (problem !== null) {
+      this.activity('reject', `exercise request ${requestId} (${req.ref}) refused: ${problem}`);
+      this.emit({ kind: 'notice', code: CODE_INVALID, message: `Exercise request refused: ${problem}`, orderId: requestId, ...this.times() });
+      return { requestId, duplicate: false };
+    }
+    const c = req.contract;
+    const what = `${req.quantity} ${describeContract(c)} (${req.ref})`;
+    if (req.action === 'exercise' && this.clock.now() < expiryClose(c.expiry)) {
+      this.settleOptions([{ contract: c, optionDelta: 0 - req.quantity }], 'exercise', `exercised ${what} on request ${requestId}`);
+    } else {
+      const key = contractKey(c);
+      this.instructions.set(key, [...(this.instructions.get(key) ?? []), { action: req.action, qty: req.quantity, override: req.override }]);
+      this.activity('exercise', `${req.action === 'lapse' ? 'do not exercise' : 'exercise at expiry'} ${what}${req.override ? ' (override)' : ''}, request ${requestId}`);
+    }
+    return { requestId, duplicate: false };
+  }
+
+  /** The expiry instructions given for an option (the clearing house reads them at settlement). */
+  expiryInstructions(contract: OptionContract): readonly ExpiryInstruction[] {
+    return this.instructions.get(contractKey(contract)) ?? [];
+  }
+
+  private exerciseProblem(req: ExerciseRequest): string | null {
+    if (req.account !== this.account) return `account ${req.account} is not this connection's account ${this.account}`;
+    const c = req.contract as Contract;
+    if (!isOption(c)) return `${describeContract(c)} is not an option`;
+    if (!this.market.has(c.symbol)) return `No security definition has been found for ${describeContract(c)}`;
+    if (!Number.isSafeInteger(req.quantity) || req.quantity <= 0) return `exercise quantity must be a positive whole number; got ${req.quantity}`;
+    if (req.action !== 'exercise' && req.action !== 'lapse') return `unknown exercise action ${String(req.action)}`;
+    const now = this.clock.now();
+    if (c.style === 'european' && req.action === 'exercise' && now < expiryClose(c.expiry)) {
+      return `${describeContract(c)} is European: it cannot be exercised before expiry`;
+    }
+    if (now >= expiryClose(c.expiry) + 24 * 3600_000) return `${describeContract(c)} has expired`;
+    const held: number = this.position(c);
+    const instructed = (this.instructions.get(contractKey(c)) ?? []).reduce((a, i) => a + i.qty, 0);
+    if (held - instructed < req.quantity) {
+      return `cannot ${req.action} ${req.quantity} of ${describeContract(c)}: the account is long ${Math.max(0, held)}${instructed > 0 ? ` with ${instructed} already instructed` : ''}`;
+    }
+    return null;
   }
 
   async quote(contract: Contract): Promise<Quote | null> {

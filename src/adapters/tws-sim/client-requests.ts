@@ -1,4 +1,5 @@
 import { LegguardError } from '../../core/errors.js';
+import { decodeExercise, type WireExercise } from './decode-exercise.js';
 import { decodePlaceOrder, type WireOrder } from './decode-place-order.js';
 import { FieldReader } from './field-reader.js';
 import { ClientMsg, UNIMPLEMENTED_CLIENT_MSGS } from './message-ids.js';
@@ -30,6 +31,7 @@ export type ClientRequest =
   | { readonly kind: 'cancel-mkt-data'; readonly reqId: number }
   | { readonly kind: 'place-order'; readonly order: WireOrder }
   | { readonly kind: 'cancel-order'; readonly orderId: number }
+  | ({ readonly kind: 'exercise-options' } & WireExercise)
   | { readonly kind: 'req-open-orders'; readonly scope: 'client' | 'all' | 'auto' }
   | { readonly kind: 'req-account-updates'; readonly subscribe: boolean; readonly account: string }
   | { readonly kind: 'req-executions'; readonly reqId: number; readonly filter: WireExecutionFilter }
@@ -108,6 +110,8 @@ function decodeBody(msgId: number, fields: readonly string[]): ClientRequest {
     }
     case ClientMsg.PLACE_ORDER:
       return { kind: 'place-order', order: decodePlaceOrder(fields, 1) };
+    case ClientMsg.EXERCISE_OPTIONS:
+      return { kind: 'exercise-options', ...decodeExercise(fields, 1) };
     case ClientMsg.CANCEL_ORDER: {
       const x = r('CANCEL_ORDER');
       const orderId = x.int('orderId');

@@ -9,6 +9,7 @@ import type { ClientRequest } from './client-requests.js';
 import { ClientSession, type SessionHost } from './client-session.js';
 import { ContractDirectory } from './contract-directory.js';
 import type { GatewayBackend } from './gateway-backend.js';
+import { ExerciseDesk } from './exercise-desk.js';
 import { MarketDesk } from './market-desk.js';
 import { TWS_TEXT, TwsCode } from './message-ids.js';
 import { NightlyReset, type ResetWindow } from './nightly-reset.js';
@@ -68,6 +69,7 @@ export class TwsGateway implements SessionHost {
   readonly directory = new ContractDirectory();
   private readonly orders: OrderDesk;
   private readonly market: MarketDesk;
+  private readonly exercises: ExerciseDesk;
   private server: Server | null = null;
   private readonly sessions = new Set<ClientSession>();
   private nextSessionId = 1;
@@ -92,6 +94,7 @@ export class TwsGateway implements SessionHost {
     this.log = opts.log ?? (() => undefined);
     this.orders = new OrderDesk(opts.backend, this.directory, (owner) => this.recipients(owner), this.log);
     this.market = new MarketDesk(opts.backend, this.directory);
+    this.exercises = new ExerciseDesk(opts.backend, this.directory, this.log);
   }
 
   get port(): number {
@@ -301,6 +304,9 @@ export class TwsGateway implements SessionHost {
       case 'cancel-order':
         await this.orders.cancel(s, req.orderId);
         return;
+      case 'exercise-options':
+        await this.exercises.exercise(s, req);
+        return;
       case 'req-global-cancel':
         await this.orders.cancelAll(s);
         return;
@@ -433,6 +439,11 @@ export class TwsGateway implements SessionHost {
           else if (this.linkDown) this.notice(ev.dataLost ? TwsCode.RESTORED_DATA_LOST : TwsCode.RESTORED_DATA_MAINTAINED);
           return;
         case 'notice': {
+          const exercise = ev.orderId ? this.exercises.requestOf(ev.orderId) : undefined;
+          if (exercise) {
+            for (const s of this.readySessions()) if (s.clientId === exercise.clientId) s.error(exercise.reqId, ev.code, ev.message);
+            return;
+          }
           const order = ev.orderId ? this.orders.registry.byBackendId(ev.orderId) : undefined;
           const targets = order ? this.recipients(order.orderId > 0 ? order.clientId : null) : this.readySessions();
           for (const s of targets) s.error(order && order.orderId > 0 ? order.orderId : -1, ev.code, ev.message);
