@@ -109,7 +109,8 @@ export class OrderSender {
   private async sendNext(): Promise<void> {
     const o = this.takeNext();
     try {
-      if (o) await this.send(o);
+      // The send is the strategy's own part of the step: a failure there is isolated (step-isolation.ts).
+      if (o) await this.host.isolated(o.request.strategyId, 'send', () => this.send(o));
     } finally {
       if (this.ready.length > 0) void this.host.enqueue(() => this.sendNext());
       else this.sending = false;
@@ -120,10 +121,10 @@ export class OrderSender {
   private async send(o: TrackedOrder): Promise<void> {
     const e = this.host;
     if (o.status !== 'planned') return;
-    const rt = e.strategies.get(o.request.strategyId)!;
-    if (rt.state !== 'EMERGENCY_CLOSING' && rt.state !== 'CLOSING') {
+    const rt = e.strategies.get(o.request.strategyId);
+    if (rt === undefined || (rt.state !== 'EMERGENCY_CLOSING' && rt.state !== 'CLOSING')) {
       this.step(o, { kind: 'withdraw' });
-      o.reason = `strategy is ${rt.state}`;
+      o.reason = rt === undefined ? 'strategy no longer guarded' : `strategy is ${rt.state}`;
       this.markDirty(o);
       return;
     }
@@ -231,7 +232,7 @@ export class OrderSender {
       o.request.ref,
       e.clock.setTimer(at, () => {
         this.timers.delete(o.request.ref);
-        void e.enqueue(() => this.onFillTimeout(o));
+        void e.enqueue(() => e.isolated(o.request.strategyId, 'fill timeout', () => this.onFillTimeout(o)));
       }),
     );
   }
@@ -240,9 +241,9 @@ export class OrderSender {
   private async onFillTimeout(o: TrackedOrder): Promise<void> {
     if (!isOpenStatus(o.status) || o.status === 'planned' || o.orderId === null) return;
     const e = this.host;
-    const rt = e.strategies.get(o.request.strategyId)!;
-    if (rt.closing) rt.closing.walkStep++;
-    e.emit({ kind: 'note', at: e.clock.now(), strategyId: rt.def.id, text: `${o.request.ref} not filled within ${e.config.fillTimeoutMs} ms: cancelling to re-price` });
+    const rt = e.strategies.get(o.request.strategyId);
+    if (rt?.closing) rt.closing.walkStep++;
+    e.emit({ kind: 'note', at: e.clock.now(), strategyId: o.request.strategyId, text: `${o.request.ref} not filled within ${e.config.fillTimeoutMs} ms: cancelling to re-price` });
     await this.requestCancel(o);
   }
 

@@ -140,7 +140,11 @@ function build(w: World): Built {
       hold(contractKey(stock(l.symbol)), `s${i}`);
     }
   });
-  for (const o of w.outside) hold(contractKey(contractOf(o.contract)), 'outside');
+  for (const o of w.outside) {
+    hold(contractKey(contractOf(o.contract)), 'outside');
+    // An outside option's assignment or exercise delivers stock outside any strategy: the stock is shared then.
+    if (o.contract.right !== undefined) hold(contractKey(stock(o.contract.symbol)), 'outside');
+  }
 
   // The account's net short options at the start, for assignments it can take.
   const net = new Map<ContractKey, { leg: LegSpec; qty: number }>();
@@ -272,7 +276,11 @@ describe('no order grows an unshared position, property', () => {
         }
         assert.deepEqual(problems, [], `fills that grew or flipped an unshared position\n${h.describeSent()}\n${yaml}`);
       }),
-      { numRuns: Number(process.env['LEGGUARD_ENGINE_PROPERTY_RUNS'] ?? 30) },
+      {
+        numRuns: Number(process.env['LEGGUARD_ENGINE_PROPERTY_RUNS'] ?? 30),
+        // Replays a failure fast-check printed: LEGGUARD_PROPERTY_SEED=<seed> (with its path, through fast-check's own output).
+        ...(process.env['LEGGUARD_PROPERTY_SEED'] ? { seed: Number(process.env['LEGGUARD_PROPERTY_SEED']) } : {}),
+      },
     );
     // Not vacuous: the runs closed positions in unshared contracts, and every such fill was checked.
     assert.ok(checkedFills >= 10, `fills checked on unshared contracts: ${checkedFills}`);
