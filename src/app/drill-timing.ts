@@ -10,8 +10,10 @@ import type { GuardConfig } from '../engine/guard-config.js';
  * - `reconcile`: a reconciliation is three requests through the IB adapter's pacer (40 messages a real second); due
  *   every 60 s of broker time it would be due every 0.8 ms, and the guard would do nothing else.
  * - `rules`: rules need no broker round trip, but a pass a minute of broker time would be over a thousand a second.
+ * - `reconnect`: the IB adapter gets a dropped socket back through its backoff (a second or more of real time), so a
+ *   link-down alert due after two minutes of broker time would fire during every routine reconnect of a drill.
  */
-export const DRILL_REAL_FLOORS_MS = { reply: 100, reconcile: 250, rules: 50 } as const;
+export const DRILL_REAL_FLOORS_MS = { reply: 100, reconcile: 250, rules: 50, reconnect: 5000 } as const;
 
 export interface DrillTiming {
   readonly config: GuardConfig;
@@ -46,6 +48,7 @@ export function drillTiming(config: GuardConfig, speed: number): DrillTiming {
       fillTimeoutMs: floor('fillTimeoutMs', config.fillTimeoutMs, f.reply),
       reconcileIntervalMs: floor('reconcileIntervalMs', config.reconcileIntervalMs, f.reconcile),
       ruleIntervalMs: floor('ruleIntervalMs', config.ruleIntervalMs, f.rules),
+      brokerDownAlertMs: floor('brokerDownAlertMs', config.brokerDownAlertMs, f.reconnect),
     },
     raised,
   };

@@ -47,6 +47,7 @@ export const guardConfigSchema = z
     reconcileIntervalMs: positiveMs.optional(),
     ruleIntervalMs: positiveMs.optional(),
     maxMessagesPerSecond: z.number().int().min(1).max(50).optional(),
+    brokerDownAlertMs: positiveMs.optional(),
     /** The look-ahead rules for assignments that can be seen coming: each `close` (default), `alert` or `off`. */
     earlyAssignment: z
       .object({ exDividend: riskPolicy.optional(), deepItmPut: riskPolicy.optional(), expiration: riskPolicy.optional(), actBy: actBy.optional() })
@@ -86,6 +87,7 @@ export function parseGuardConfig(raw: unknown, file: string, prefix: readonly Pr
     reconcileIntervalMs: g.reconcileIntervalMs ?? d.reconcileIntervalMs,
     ruleIntervalMs: g.ruleIntervalMs ?? d.ruleIntervalMs,
     maxMessagesPerSecond: g.maxMessagesPerSecond ?? d.maxMessagesPerSecond,
+    brokerDownAlertMs: g.brokerDownAlertMs ?? d.brokerDownAlertMs,
     earlyAssignment: {
       exDividend: g.earlyAssignment?.exDividend ?? d.earlyAssignment.exDividend,
       deepItmPut: g.earlyAssignment?.deepItmPut ?? d.earlyAssignment.deepItmPut,

@@ -5,6 +5,7 @@ import { isLegguardRef, legEffect, parseOrderRef } from '../core/order.js';
 import type { EpochMs, Qty } from '../core/quantity.js';
 import type { StorePort } from '../ports/store.js';
 import type { ChangeDetector } from './change-detector.js';
+import type { LinkWatch } from './link-watch.js';
 import type { Closer } from './closer.js';
 import type { EngineContext } from './engine-host.js';
 import type { MarketData } from './market-data.js';
@@ -20,6 +21,8 @@ export interface BrokerEventDeps {
   readonly detector: ChangeDetector;
   readonly reconciliation: () => ReconciliationStep;
   readonly market: MarketData;
+  /** Tells a person when the link stays down (link-watch.ts). */
+  readonly link: LinkWatch;
 }
 
 /**
@@ -121,12 +124,14 @@ export class BrokerEvents {
     const at = this.ctx.clock.now();
     if (state === 'disconnected') {
       this.connected = false;
+      this.d.link.down(reason);
       this.ctx.emit({ kind: 'note', at, strategyId: null, text: `broker disconnected${reason ? `: ${reason}` : ''}` });
       await this.ctx.commit({ journal: [this.ctx.journal('note', `conn:${at}:down`, { state, reason })] });
       return;
     }
     const was = this.connected;
     this.connected = true;
+    await this.d.link.up();
     this.ctx.emit({ kind: 'note', at, strategyId: null, text: `broker connected${dataLost ? ' (data lost)' : ''}` });
     if (!was || dataLost) {
       await this.d.reconciliation().reconcileNow('reconnect');

@@ -41,6 +41,8 @@ export interface GuardConfig {
   readonly reconcileIntervalMs: number;
   /** How often rules (the time exit ...) are evaluated for open strategies. */
   readonly ruleIntervalMs: number;
+  /** A broker link down this long (IB 1100 never restored, a socket that does not come back) is told to a person. */
+  readonly brokerDownAlertMs: number;
   /** Outgoing broker messages per second (IB allows about 50). */
   readonly maxMessagesPerSecond: number;
   /** The look-ahead rules (ex-dividend call, deep ITM put, expiration day): policy per rule and the act-by time. */
@@ -62,6 +64,7 @@ export const DEFAULT_GUARD_CONFIG: GuardConfig = {
   reconcileIntervalMs: 60_000,
   ruleIntervalMs: 60_000,
   maxMessagesPerSecond: 40,
+  brokerDownAlertMs: 120_000,
   earlyAssignment: DEFAULT_EARLY_ASSIGNMENT,
 };
 

@@ -8,6 +8,7 @@ import type { StrategyDefinition } from '../core/strategy.js';
 import type { Rule } from '../core/rules/rule.js';
 import { timeExitRule } from '../core/rules/time-exit.js';
 import type { Alert } from '../ports/alerts.js';
+import { LinkWatch } from './link-watch.js';
 import { riskRules } from './risk-rules.js';
 import type { Clock, TimerHandle } from '../ports/clock.js';
 import type { StoreBatch, TradingStateRecord } from '../ports/store.js';
@@ -72,6 +73,7 @@ export class GuardEngine {
   private readonly reconciliation: ReconciliationStep;
   private readonly registry: StrategyRegistry;
   private readonly events: BrokerEvents;
+  private readonly link: LinkWatch;
   private readonly isolation: StepIsolation;
   private readonly listeners: TimelineListener[] = [];
   private readonly timers: TimerHandle[] = [];
@@ -109,6 +111,7 @@ export class GuardEngine {
       refreshUnderlying: (symbol) => this.market.refreshUnderlying(symbol),
       isRunning: () => this.running,
     };
+    this.link = new LinkWatch(ctx);
     this.breaks = new BreakHandler(ctx, this.closer);
     this.exits = new NormalExit(ctx, this.closer, this.rules);
     this.detector = new ChangeDetector(ctx, this.breaks);
@@ -129,6 +132,7 @@ export class GuardEngine {
       detector: this.detector,
       reconciliation: () => this.reconciliation,
       market: this.market,
+      link: this.link,
     });
   }
 
@@ -204,6 +208,7 @@ export class GuardEngine {
     this.detector.stop();
     this.reconciliation.stop();
     this.closer.stop();
+    this.link.stop();
     this.unsubscribe?.();
     this.unsubscribe = null;
     await this.queue.idle();

@@ -10,15 +10,17 @@ test('a drill raises waits that stand for real latency to their real floor times
   assert.equal(config.fillTimeoutMs, 720_000);
   assert.equal(config.reconcileIntervalMs, 1_800_000, '250 ms of real time');
   assert.equal(config.ruleIntervalMs, 360_000, '50 ms of real time');
-  assert.deepEqual({ ...config, correlationWindowMs: 0, pairingWindowMs: 0, fillTimeoutMs: 0, reconcileIntervalMs: 0, ruleIntervalMs: 0 }, {
+  assert.deepEqual({ ...config, correlationWindowMs: 0, pairingWindowMs: 0, fillTimeoutMs: 0, reconcileIntervalMs: 0, ruleIntervalMs: 0, brokerDownAlertMs: 0 }, {
     ...DEFAULT_GUARD_CONFIG,
     correlationWindowMs: 0,
     pairingWindowMs: 0,
     fillTimeoutMs: 0,
     reconcileIntervalMs: 0,
     ruleIntervalMs: 0,
+    brokerDownAlertMs: 0,
   });
-  assert.equal(raised.length, 5);
+  assert.equal(raised.length, 6);
+  assert.equal(config.brokerDownAlertMs, 36_000_000, '5 s of real time');
   assert.ok(raised.includes('guard.fillTimeoutMs 15000 -> 720000 (100 ms of real time at x7200)'), raised.join('\n'));
 });
 
