@@ -67,6 +67,9 @@ const concurrency = String(Math.max(2, availableParallelism()));
 run(`tests (${files.length} files)`, process.execPath, [
   '--import',
   'tsx',
+  // fast-check's properties from a fixed seed (LEGGUARD_PROPERTY_SEED to replay or explore another).
+  '--import',
+  './test/support/property-seed.ts',
   '--test',
   `--test-concurrency=${concurrency}`,
   '--test-timeout=180000',
