@@ -6,14 +6,15 @@ import { AccountId } from '../../src/core/ids.js';
 import { EpochMs, Qty } from '../../src/core/quantity.js';
 import { evaluateRules, type Rule, type RuleContext } from '../../src/core/rules/rule.js';
 import { timeExitRule, TIME_EXIT_PRIORITY } from '../../src/core/rules/time-exit.js';
+import type { StrategyKind } from '../../src/core/strategy.js';
 import type { StrategyState } from '../../src/core/strategy-state.js';
 import { call, put, sid, SPY } from './fixtures.js';
 
 const at = (iso: string): EpochMs => EpochMs.unsafe(Date.parse(iso));
 
-function ctx(now: EpochMs, holdings: readonly Holding[], state: StrategyState = 'OPEN'): RuleContext {
+function ctx(now: EpochMs, holdings: readonly Holding[], state: StrategyState = 'OPEN', kind: StrategyKind = 'iron-condor'): RuleContext {
   return {
-    strategy: { id: sid('ic'), account: AccountId.unsafe('DU1'), kind: 'iron-condor', legs: [], createdAt: EpochMs.unsafe(0) },
+    strategy: { id: sid('ic'), account: AccountId.unsafe('DU1'), kind, legs: [], createdAt: EpochMs.unsafe(0) },
     state,
     holdings,
     now,
@@ -47,6 +48,21 @@ describe('TimeExit', () => {
     assert.equal(d?.metadata['expiry'], '2026-02-06');
     assert.equal(timeExitRule(1).evaluate(ctx(at('2026-01-29T10:00:00-05:00'), [h(SPY, 100)])), null);
     assert.equal(timeExitRule(1).evaluate(ctx(at('2026-01-29T10:00:00-05:00'), [])), null);
+  });
+
+  test('a covered call or cash-secured put is not closed: assignment is its plan; told once per expiry', () => {
+    const now = at('2026-01-29T10:00:00-05:00');
+    for (const [kind, holdings] of [
+      ['covered-call', [h(SPY, 100), h(call(450), -1)]],
+      ['cash-secured-put', [h(put(440), -1)]],
+    ] as const) {
+      const d = timeExitRule(1).evaluate(ctx(now, holdings, 'OPEN', kind));
+      assert.ok(d, kind);
+      assert.equal(d.action, 'ALERT_ONLY', kind);
+      assert.equal(d.metadata['situation'], 'planned:2026-01-30');
+      assert.match(d.reason, new RegExp(`a ${kind} is written to be assigned: not closed`));
+    }
+    assert.equal(timeExitRule(1).evaluate(ctx(now, IC, 'OPEN', 'vertical'))?.action, 'CLOSE', 'any other kind is closed');
   });
 
   test('N from config; null turns it off', () => {

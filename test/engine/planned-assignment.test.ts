@@ -138,7 +138,7 @@ until: "2026-02-21T10:30:00-05:00"
     assert.deepEqual(r.report.alerts.map((a) => [a.severity, a.title]), [['info', 'CALLED AWAY EARLY: cc'], ['info', 'CALLED AWAY AS PLANNED: cc']]);
   });
 
-  test('after one of two calls is called away, the time exit closes the rest as an ordinary close (its legs are what is left)', async () => {
+  test('after one of two calls is called away, the time exit leaves the rest to its plan: told, not closed, called away at expiry', async () => {
     const r = await play(`
 name: half a covered call called away, then the time exit
 start: "2026-01-26T09:30:00-05:00"
@@ -152,14 +152,24 @@ strategies:
       - { symbol: SPY, right: C, strike: 450, expiry: "2026-02-20", qty: -2 }
 events:
   - { at: "2026-01-28T02:30:00-05:00", assign: { symbol: SPY, right: C, strike: 450, expiry: "2026-02-20", qty: 1 } }
-until: "2026-02-19T11:00:00-05:00"
+until: "2026-02-23T10:30:00-05:00"
 `);
     const s = strategyOf(r, 'cc');
     assert.equal(s.state, 'CLOSED');
     assert.equal(s.broken, null, 'not handed to the emergency path');
-    assert.ok(r.report.orders.length > 0 && r.report.orders.every((o) => o.purpose === 'normal'));
-    assert.deepEqual(r.report.positions, []);
-    assert.equal(r.report.alerts.filter((a) => a.severity !== 'info').length, 0);
+    assert.equal(r.report.orders.length, 0, 'the time exit sold neither the shares nor bought back the call');
+    assert.deepEqual(r.report.positions, [], 'the rest was called away at expiry');
+    assert.deepEqual(
+      r.report.alerts.map((a) => [a.severity, a.title]),
+      [
+        ['info', 'CALLED AWAY EARLY: cc'],
+        ['warning', 'TimeExit: cc'],
+        ['info', 'CALLED AWAY AS PLANNED: cc'],
+      ],
+    );
+    const told = r.report.alerts.find((a) => a.title === 'TimeExit: cc')!;
+    assert.match(told.text, /a covered-call is written to be assigned: not closed; roll or close it by hand/);
+    assert.equal(told.at?.slice(0, 10), '2026-02-19', 'once, on the day before expiry');
   });
 
   test('a cash-secured put in the money at expiry: the shares are bought as planned and kept (outside any strategy), CLOSED', async () => {
