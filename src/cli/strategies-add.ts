@@ -15,7 +15,10 @@ export const ADD_USAGE =
 /** A schema problem in command-line terms: `legs[1].strike` is the second --leg, `kind` is --kind. */
 function flagFor(path: readonly PropertyKey[], legs: readonly string[]): string {
   const [head, i] = path;
-  if (head === 'legs' && typeof i === 'number') return `--leg ${i + 1} ${JSON.stringify(legs[i] ?? '')}: ${fieldPath(path.slice(2))}`;
+  if (head === 'legs' && typeof i === 'number') {
+    const where = `--leg ${i + 1} ${JSON.stringify(legs[i] ?? '')}`;
+    return path.length > 2 ? `${where}: ${fieldPath(path.slice(2))}` : where;
+  }
   if (head === 'id') return 'the strategy id';
   if (head === 'kind' || head === 'policy') return `--${head}`;
   return fieldPath(path);

@@ -116,6 +116,7 @@ describe('legguard strategies add and list', () => {
     [['SPY 2031-01-17 P -440 -1'], /--leg 1 .*: the strike must be a positive price like 440 or 432\.5; got "-440"/],
     [['$PY STK 100'], /--leg 1 "\$PY STK 100": symbol: must be a ticker symbol like SPY/],
     [['SPY 2020-01-17 P 440 -1'], /--leg 1 "SPY 2020-01-17 P 440 -1": SPY 2020-01-17 440 P has expired \(its last trading day closed 2020-01-17 16:00:00 ET\)/],
+    [['SPY 2031-01-17 P 440 -1', 'SPY 2031-01-17 440 put -1'], /--leg 2 "SPY 2031-01-17 440 put -1": names the same contract as leg 1 \(SPY 2031-01-17 440 P x100\); give one leg with the total signed qty$/m],
   ];
   for (const [legs, re] of badLegs) {
     test(`a bad leg is refused naming it: ${legs.at(-1)!}`, async () => {
@@ -257,6 +258,7 @@ describe('legguard strategies import', () => {
       ['acct.yaml', stringify({ account: 'DU222', strategies: fileStrategies }), /acct\.yaml: account: the file is for DU222, the guard's account is DU111/],
       ['dup.yaml', stringify({ strategies: [fileStrategies[0], fileStrategies[0]] }), /dup\.yaml: strategies\[1\]\.id: "ic-a" is used twice \(also strategies\[0\]\)/],
       ['empty.yaml', stringify({ account: 'DU111', strategies: [] }), /empty\.yaml: strategies: the file lists no strategies/],
+      ['twice.yaml', stringify({ strategies: [{ id: 'b', legs: [{ symbol: 'spy', secType: 'STK', qty: 100 }, { symbol: 'SPY', qty: 100 }] }] }), /twice\.yaml: strategies\[0\]\.legs\[1\]: names the same contract as leg 1 \(SPY STK\)/],
       ['yaml.yaml', 'strategies: [ { id: a\n', /yaml\.yaml: not valid YAML at line/],
       ['old.yaml', stringify({ strategies: [{ id: 'old', legs: [{ symbol: 'SPY', right: 'P', strike: 440, expiry: '2026-01-30', qty: -1 }] }] }), /old\.yaml: strategies\[0\]\.legs\[0\] \(old\): SPY 2026-01-30 440 P has expired/],
     ];

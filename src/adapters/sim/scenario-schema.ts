@@ -106,12 +106,29 @@ const underlying = z.strictObject({
   dividendYield: z.number().min(0).max(1).optional(),
 });
 
+/** The contract a leg names, as one string (two legs naming the same contract would hold one position twice). */
+function legContractKey(l: ContractFields & { symbol: string }): string {
+  if (!isOptionFields(l) || l.secType === 'STK') return `${l.symbol.toUpperCase()} STK`;
+  return `${l.symbol.toUpperCase()} ${l.expiry ?? '?'} ${l.strike ?? '?'} ${l.right ?? '?'} x${l.multiplier ?? 100}`;
+}
+
+/** A strategy's legs name distinct contracts: a quantity is one signed number per contract, so a repeat is a typo. */
+function checkDistinctLegs(legs: (ContractFields & { symbol: string })[], ctx: z.RefinementCtx): void {
+  const first = new Map<string, number>();
+  legs.forEach((l, j) => {
+    const key = legContractKey(l);
+    const at = first.get(key);
+    if (at === undefined) first.set(key, j);
+    else ctx.addIssue({ code: 'custom', path: [j], message: `names the same contract as leg ${at + 1} (${key}); give one leg with the total signed qty` });
+  });
+}
+
 /** A strategy, as scenario files, config files and `strategies import` write it. */
 export const strategySchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit'),
   kind: z.enum(STRATEGY_KINDS).optional(),
   policy: z.enum(['close', 'hedge', 'alert']).optional(),
-  legs: z.array(leg).min(1, 'a strategy needs at least one leg'),
+  legs: z.array(leg).min(1, 'a strategy needs at least one leg').superRefine(checkDistinctLegs),
 });
 const strategy = strategySchema;
 export type StrategyInput = z.infer<typeof strategySchema>;
