@@ -2,7 +2,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { alertsConfigSchema, parseAlertsConfig, type AlertsConfig } from '../adapters/alerts/alerts-config.js';
 import { buildStrategies } from '../adapters/sim/load-scenario.js';
-import { strategySchema } from '../adapters/sim/scenario-schema.js';
+import { configStrategySchema } from '../adapters/sim/scenario-schema.js';
 import type { OpenStoreOptions } from '../adapters/store/open-store.js';
 import { LegguardError } from '../core/errors.js';
 import { AccountId } from '../core/ids.js';
@@ -64,7 +64,7 @@ export const configSchema = z.strictObject({
   guard: guardConfigSchema.optional(),
   alerts: alertsConfigSchema.prefault({}),
   /** Strategies to guard, in the scenario's `strategies:` shape; added at start when the store does not have them. */
-  strategies: z.array(strategySchema).default([]),
+  strategies: z.array(configStrategySchema).default([]),
   market: marketSchema.prefault({}),
   /** Announced cash dividends per underlying, besides those the broker reports (IB generic tick 456). */
   dividends: z.record(tickerSymbol, z.array(z.strictObject({ exDate: isoDate, amount: z.number().positive() }))).default({}),

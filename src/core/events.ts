@@ -40,6 +40,11 @@ export interface ExecutionReport extends EventTimes {
   readonly price: Price;
   /** True when the broker itself liquidated (IB's Execution.liquidation). */
   readonly liquidation: boolean;
+  /**
+   * The broker's permanent id of the order (IB's permId), the same for every leg of one combo order and across
+   * clients; null or absent when the broker did not say. How the account holder's combo trades are told apart.
+   */
+  readonly permId?: number | null;
 }
 
 export interface CommissionReport extends EventTimes {

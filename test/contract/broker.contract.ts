@@ -433,6 +433,34 @@ export function runBrokerContract(name: string, setup: () => Promise<BrokerUnder
       });
     });
 
+    test("the account holder's combo order: every leg's execution carries one permanent id, a plain trade another; no order id", async () => {
+      await withBroker(setup, opts, async (b, c, r) => {
+        await connected(b, r);
+        c.manualCombo([
+          { contract: P440, qty: -1 },
+          { contract: P435, qty: 1 },
+        ]);
+        const legs = await r.until('both combo executions', () => {
+          const xs = r.of('execution');
+          return xs.length >= 2 ? xs : undefined;
+        });
+        assert.deepEqual(legs.map((e) => [contractKey(e.contract), e.side, e.qty]), [
+          [contractKey(P440), 'SELL', 1],
+          [contractKey(P435), 'BUY', 1],
+        ]);
+        const perm = legs[0]!.permId;
+        assert.ok(typeof perm === 'number' && perm > 0, `a permanent id: ${String(perm)}`);
+        assert.equal(legs[1]!.permId, perm, 'one order, one permanent id');
+        assert.deepEqual(legs.map((e) => [e.orderId, e.orderRef]), [[null, null], [null, null]]);
+        await r.until('both positions', () => r.lastPosition(P440)?.qty === -1 && r.lastPosition(P435)?.qty === 1);
+        c.manualTrade(P435, -1);
+        const plain = await r.until('the plain trade', () => r.of('execution')[2]);
+        assert.ok(typeof plain.permId === 'number' && plain.permId > 0 && plain.permId !== perm, 'a plain trade is an order of its own');
+        const since = (await b.snapshot({ executionsSince: null })).executions;
+        assert.deepEqual(since.map((e) => e.permId), [perm, perm, plain.permId], 'the execution snapshot says the same');
+      });
+    });
+
     test('exercising a long put: the option shrinks and the stock goes at the strike, no execution; the same ref sends nothing again', async () => {
       await withBroker(setup, opts, async (b, c, r) => {
         c.setPrice('SPY', 420);

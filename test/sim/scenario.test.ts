@@ -151,6 +151,18 @@ describe('scenario loader', () => {
       /options trade 09:30-16:00/,
     );
     expectInvalid(withEvent({ at: '2026-01-27T21:00:00-05:00', liquidate: { symbol: 'SPY', qty: 100 } }), 'events[0].at', /stock trades 04:00-20:00/);
+    const p440 = { symbol: 'SPY', right: 'P', strike: 440, expiry: '2026-01-30' };
+    const p435 = { symbol: 'SPY', right: 'P', strike: 435, expiry: '2026-01-30' };
+    expectInvalid(withEvent({ at, trade: { legs: [{ ...p440, qty: -1 }] } }), 'events[0].trade.legs', /at least 2 legs/);
+    expectInvalid(withEvent({ at, trade: { legs: [{ ...p440, qty: -1 }, { ...p440, qty: 1 }] } }), 'events[0].trade.legs[1]', /same contract as leg 1/);
+    expectInvalid(withEvent({ at, trade: { legs: [{ ...p440, qty: -1 }, { ...p435, qty: 0 }] } }), 'events[0].trade.legs[1].qty', /must not be 0/);
+    expectInvalid(withEvent({ at, trade: { legs: [{ ...p440, qty: -1 }, { ...p435, symbol: 'QQQ', qty: 1 }] } }), 'events[0].trade.legs[1].symbol', /not among the underlyings/);
+    expectInvalid(withEvent({ at, trade: { legs: [{ ...p440, qty: -1 }, { ...p435, qty: 1 }], qty: 1 } }), 'events[0].trade', /Unrecognized key: "qty"/);
+    expectInvalid(
+      withEvent({ at: '2026-01-28T02:30:00-05:00', trade: { legs: [{ ...p440, qty: -1 }, { ...p435, qty: 1 }] } }),
+      'events[0].at',
+      /options trade 09:30-16:00/,
+    );
     expectInvalid(withEvent({ at, fills: { mode: 'sometimes' } }), 'events[0].fills.mode', /Invalid option/);
     expectInvalid(withEvent({ at, disconnect: { seconds: 0 } }), 'events[0].disconnect.seconds', />0/);
     expectInvalid(
@@ -275,6 +287,29 @@ describe('scenario run', () => {
       assert.match(e.message, /^over\.yaml: events\[0\]\.assign: cannot assign 3 of SPY 2026-01-30 440 P: the account is short 2/);
       return true;
     });
+  });
+
+  test("a combo trade: every leg fills at once as one order of the account holder's (one permanent id)", async () => {
+    const at = '2026-01-27T10:00:00-05:00';
+    const legs = [
+      { symbol: 'SPY', right: 'P', strike: 430, expiry: '2026-01-30', qty: -1 },
+      { symbol: 'SPY', right: 'P', strike: 425, expiry: '2026-01-30', qty: 1 },
+    ];
+    const s = parseScenario(JSON.stringify(withEvent({ at, trade: { legs } })), 'combo.yaml');
+    assert.equal(s.events[0]!.kind, 'combo');
+    const run = new ScenarioRun(s);
+    const seen: BrokerEvent[] = [];
+    run.broker.subscribe((e) => seen.push(e));
+    await run.broker.connect();
+    const done = await run.step(() => run.broker.advance(0));
+    assert.match(done[0]!.text, /combo outside legguard: -1 SPY 2026-01-30 430 P, \+1 SPY 2026-01-30 425 P/);
+    await run.broker.advance(0);
+    const xs = seen.filter((e) => e.kind === 'execution');
+    assert.deepEqual(xs.map((e) => [contractKey(e.contract), e.side, e.qty]), [
+      ['OPT:SPY:2026-01-30:P:430', 'SELL', 1],
+      ['OPT:SPY:2026-01-30:P:425', 'BUY', 1],
+    ]);
+    assert.ok(xs[0]!.permId !== undefined && xs[0]!.permId !== null && xs[0]!.permId === xs[1]!.permId, 'one permanent id');
   });
 
   test('disconnect restores after the given seconds, with dataLost as written', async () => {

@@ -389,6 +389,23 @@ describe('SimBroker: trades outside legguard and liquidations', () => {
     assert.equal(f.of('position')[0]!.qty, 0);
   });
 
+  test('a combo trade is checked whole before any leg fills: a leg that cannot trade, a repeated leg or one leg fills nothing', async () => {
+    const f = await makeSim();
+    await f.settle();
+    f.clear();
+    const unknown = { ...P435, symbol: 'QQQ' };
+    assert.throws(() => f.sim.manualCombo([{ contract: P440, qty: -1 }, { contract: unknown, qty: 1 }]), /QQQ/);
+    assert.throws(() => f.sim.manualCombo([{ contract: P440, qty: -1 }, { contract: P440, qty: 1 }]), /given twice/);
+    assert.throws(() => f.sim.manualCombo([{ contract: P440, qty: -1 }]), /at least 2 legs/);
+    assert.throws(() => f.sim.manualCombo([{ contract: P440, qty: -1 }, { contract: P435, qty: 0 }]), /non-zero/);
+    await f.settle();
+    assert.deepEqual(f.events, [], 'nothing filled, nothing reported');
+    assert.equal(f.sim.position(P440), 0);
+    const night = await makeSim({ start: '2026-01-28T02:30:00-05:00' });
+    assert.throws(() => night.sim.manualCombo([{ contract: P440, qty: -1 }, { contract: P435, qty: 1 }]), /does not trade now/);
+    assert.equal(night.sim.position(P440), 0);
+  });
+
   test('a liquidation closes toward zero, no more than held, marked liquidation', async () => {
     const f = await makeSim();
     f.sim.setPosition(C460, -1);

@@ -148,6 +148,7 @@ export function readExecution(o: { account: AccountId; contract: Contract; x: Ex
     qty: Qty.unsafe(shares),
     price: Price.unsafe(price),
     liquidation: Number(x.liquidation ?? 0) !== 0,
+    permId: typeof x.permId === 'number' && Number.isSafeInteger(x.permId) && x.permId > 0 ? x.permId : null,
     tsEvent,
     tsInit: o.at,
   };

@@ -20,6 +20,8 @@ export type ScenarioEvent = { readonly index: number; readonly at: EpochMs } & (
   | { readonly kind: 'exercise'; readonly contract: OptionContract; readonly qty: number }
   /** By the account holder outside legguard; signed (negative sells). */
   | { readonly kind: 'trade'; readonly contract: Contract; readonly qty: number }
+  /** One combo order by the account holder outside legguard (a `trade` with `legs`): every leg fills, one permanent id. */
+  | { readonly kind: 'combo'; readonly legs: readonly Leg[] }
   /** By the broker; `qty` is how much it closes, toward zero. */
   | { readonly kind: 'liquidate'; readonly contract: Contract; readonly qty: number }
   | { readonly kind: 'disconnect'; readonly seconds: number; readonly dataLost: boolean }
@@ -98,6 +100,7 @@ function build(s: ScenarioInput, file: string): Scenario {
     if (e.volatility) return { index, at, kind: 'volatility', volatilities: upper(e.volatility) };
     if (e.assign) return { index, at, kind: 'assign', contract: contract(e.assign) as OptionContract, qty: e.assign.qty };
     if (e.exercise) return { index, at, kind: 'exercise', contract: contract(e.exercise) as OptionContract, qty: e.exercise.qty };
+    if (e.trade && 'legs' in e.trade) return { index, at, kind: 'combo', legs: e.trade.legs.map(leg) };
     if (e.trade) return { index, at, kind: 'trade', contract: contract(e.trade), qty: e.trade.qty };
     if (e.liquidate) return { index, at, kind: 'liquidate', contract: contract(e.liquidate), qty: e.liquidate.qty };
     if (e.disconnect) return { index, at, kind: 'disconnect', seconds: e.disconnect.seconds, dataLost: e.disconnect.dataLost ?? false };

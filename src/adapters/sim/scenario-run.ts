@@ -160,6 +160,9 @@ export class ScenarioRun {
       case 'trade':
         b.manualTrade(e.contract, e.qty);
         return `account holder ${e.qty > 0 ? 'buys' : 'sells'} ${Math.abs(e.qty)} ${describeContract(e.contract)} outside legguard`;
+      case 'combo':
+        b.manualCombo(e.legs.map((l) => ({ contract: l.contract, qty: l.qty })));
+        return `account holder trades a combo outside legguard: ${e.legs.map((l) => `${l.qty > 0 ? '+' : ''}${l.qty} ${describeContract(l.contract)}`).join(', ')}`;
       case 'liquidate':
         b.liquidate(e.contract, e.qty);
         return `broker liquidates ${e.qty} ${describeContract(e.contract)}`;

@@ -123,15 +123,48 @@ function checkDistinctLegs(legs: (ContractFields & { symbol: string })[], ctx: z
   });
 }
 
-/** A strategy, as scenario files, config files and `strategies import` write it. */
-export const strategySchema = z.strictObject({
+const strategyFields = {
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit'),
   kind: z.enum(STRATEGY_KINDS).optional(),
   policy: z.enum(['close', 'hedge', 'alert']).optional(),
+};
+
+/** A strategy, as scenario files, `strategies add` and `strategies import` write it: a repeated contract is refused here. */
+export const strategySchema = z.strictObject({
+  ...strategyFields,
   legs: z.array(leg).min(1, 'a strategy needs at least one leg').superRefine(checkDistinctLegs),
+});
+
+/**
+ * A strategy as a config file writes it: the same fields, with repeated and expired legs left to the config loader's
+ * domain checks (core/leg-checks), which name every problem of the file at once.
+ */
+export const configStrategySchema = z.strictObject({
+  ...strategyFields,
+  legs: z.array(leg).min(1, 'a strategy needs at least one leg'),
 });
 const strategy = strategySchema;
 export type StrategyInput = z.infer<typeof strategySchema>;
+
+/** Legs one combo order of the account holder's may have (IB allows more; a strategy has at most four). */
+export const MAX_COMBO_LEGS = 8;
+const singleTrade = z.strictObject({ ...contractShape, qty: nonZero }).superRefine(checkContract);
+const comboTrade = z.strictObject({
+  legs: z
+    .array(leg)
+    .min(2, 'a combo trade has at least 2 legs (one leg is a plain trade: give its contract and qty)')
+    .max(MAX_COMBO_LEGS, `a combo trade has at most ${MAX_COMBO_LEGS} legs`)
+    .superRefine(checkDistinctLegs),
+});
+/**
+ * A trade by the account holder outside legguard: one contract and a signed `qty`, or one combo order (`legs`, each
+ * signed), filled as one order whose legs the broker reports with one permanent id.
+ */
+const tradeSchema = z.custom<z.infer<typeof singleTrade> | z.infer<typeof comboTrade>>().superRefine((v, ctx) => {
+  const isCombo = typeof v === 'object' && v !== null && 'legs' in v;
+  const r = (isCombo ? comboTrade : singleTrade).safeParse(v);
+  if (!r.success) for (const i of r.error.issues) ctx.addIssue({ ...i, code: 'custom', message: i.message, path: i.path });
+});
 
 const ACTIONS = ['price', 'volatility', 'assign', 'exercise', 'trade', 'liquidate', 'disconnect', 'fills'] as const;
 export type ScenarioAction = (typeof ACTIONS)[number];
@@ -151,7 +184,7 @@ const event = z
     volatility: z.record(symbol, positive.max(5)).optional(),
     assign: optionRef(whole.positive()).optional(),
     exercise: optionRef(whole.positive()).optional(),
-    trade: z.strictObject({ ...contractShape, qty: nonZero }).superRefine(checkContract).optional(),
+    trade: tradeSchema.optional(),
     liquidate: z.strictObject({ ...contractShape, qty: whole.positive() }).superRefine(checkContract).optional(),
     disconnect: z
       .strictObject({ seconds: positive.max(MAX_DISCONNECT_SECONDS, `must be at most ${MAX_DISCONNECT_SECONDS} (7 days)`), dataLost: z.boolean().optional() })
@@ -261,13 +294,18 @@ function crossCheck(s: ScenarioInput, ctx: z.RefinementCtx): void {
       const due = coming.get(sym.toUpperCase())?.(at) ?? 0;
       if (p <= due) issue(['events', i, 'price', sym], `must be above the ${due.toFixed(2)} of dividends still to come`);
     }
+    const refs: { key: 'assign' | 'exercise' | 'trade' | 'liquidate'; path: (string | number)[]; c: ContractFields & { symbol: string } }[] = [];
     for (const key of ['assign', 'exercise', 'trade', 'liquidate'] as const) {
       const c = e[key];
       if (!c) continue;
-      checkRef(['events', i, key], c, at);
+      if ('legs' in c) c.legs.forEach((l, j) => refs.push({ key, path: ['events', i, key, 'legs', j], c: l }));
+      else refs.push({ key, path: ['events', i, key], c });
+    }
+    for (const { key, path, c } of refs) {
+      checkRef(path, c, at);
       const kind = known.get(c.symbol.toUpperCase());
       if ((key === 'assign' || key === 'exercise') && kind === 'index' && c.expiry !== undefined && at < expiryClose(c.expiry)) {
-        issue(['events', i, key], `${c.symbol} options are European: they are not ${key === 'assign' ? 'assigned' : 'exercised'} before expiry (the clearing house settles them at expiry)`);
+        issue(path, `${c.symbol} options are European: they are not ${key === 'assign' ? 'assigned' : 'exercised'} before expiry (the clearing house settles them at expiry)`);
       }
       if (key === 'trade' || key === 'liquidate') {
         const session: SessionKind = isOptionFields(c) ? 'option' : 'stock-extended';

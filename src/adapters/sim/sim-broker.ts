@@ -131,6 +131,8 @@ export class SimBroker implements BrokerPort, SimControl {
   private recheckTimer: TimerHandle | null = null;
   private nextOrderId = 1;
   private nextExec = 1;
+  /** Permanent ids of orders placed outside legguard (the account holder's, the broker's liquidations). */
+  private nextPerm = 500_000_001;
   /** Exercise requests by ref: one request per ref. */
   private readonly exerciseRefs = new Map<OrderRef, BrokerOrderId>();
   /** Instructions for the expiry (lapse, or exercise after the last trading moment), per option. */
@@ -463,8 +465,26 @@ export class SimBroker implements BrokerPort, SimControl {
   manualTrade(contract: Contract, signedQty: number): void {
     const q = Qty.parse(signedQty, 'trade quantity');
     if (q === 0) throw new LegguardError('INVALID_INPUT', 'a trade needs a non-zero quantity');
-    this.outsideExecution(contract, q, false);
+    this.outsideExecution(contract, q, false, this.nextPerm++);
     this.activity('manual-trade', `account holder ${q > 0 ? 'bought' : 'sold'} ${Math.abs(q)} ${describeContract(contract)}`);
+  }
+
+  manualCombo(legs: readonly { readonly contract: Contract; readonly qty: number }[]): void {
+    if (legs.length < 2) throw new LegguardError('INVALID_INPUT', `a combo trade has at least 2 legs; got ${legs.length}`);
+    const keys = new Set<string>();
+    const checked = legs.map((l) => {
+      const q = Qty.parse(l.qty, 'combo leg quantity');
+      if (q === 0) throw new LegguardError('INVALID_INPUT', `combo leg ${describeContract(l.contract)}: a leg needs a non-zero quantity`);
+      const key = contractKey(l.contract);
+      if (keys.has(key)) throw new LegguardError('INVALID_INPUT', `combo leg ${describeContract(l.contract)} is given twice`);
+      keys.add(key);
+      this.checkTradable(l.contract);
+      return { contract: l.contract, qty: q };
+    });
+    // Checked whole before any leg fills: a combo fills all its legs or none.
+    const permId = this.nextPerm++;
+    for (const l of checked) this.outsideExecution(l.contract, l.qty, false, permId);
+    this.activity('manual-trade', `account holder traded a combo: ${checked.map((l) => `${l.qty > 0 ? '+' : ''}${l.qty} ${describeContract(l.contract)}`).join(', ')}`);
   }
 
   liquidate(contract: Contract, qty: number): void {
@@ -473,7 +493,7 @@ export class SimBroker implements BrokerPort, SimControl {
     if (held === 0) throw new LegguardError('INVALID_INPUT', `cannot liquidate ${describeContract(contract)}: the account holds none`);
     const size = Math.min(n, Math.abs(held));
     const signed = held > 0 ? -size : size;
-    this.outsideExecution(contract, signed, true);
+    this.outsideExecution(contract, signed, true, this.nextPerm++);
     this.activity('liquidation', `broker liquidated ${size} ${describeContract(contract)}`);
   }
 
@@ -744,18 +764,24 @@ export class SimBroker implements BrokerPort, SimControl {
     return p;
   }
 
-  private outsideExecution(contract: Contract, signedQty: number, liquidation: boolean): void {
+  /** Throws unless `contract` is one this broker knows and it trades now. */
+  private checkTradable(contract: Contract): void {
     this.checkKnown(contract);
-    const now = this.clock.now();
     const kind: SessionKind = isOption(contract) ? 'option' : 'stock-extended';
-    if (!isOpen(now, kind)) {
+    if (!isOpen(this.clock.now(), kind)) {
       throw new LegguardError('INVALID_INPUT', `${describeContract(contract)} does not trade now (${kind === 'option' ? '09:30-16:00' : '04:00-20:00'} New York)`);
     }
+  }
+
+  /** A fill of an order placed outside legguard: no order id, no ref; `permId` is the order's permanent id. */
+  private outsideExecution(contract: Contract, signedQty: number, liquidation: boolean, permId: number): void {
+    this.checkTradable(contract);
+    const now = this.clock.now();
     const q = this.market.quote(contract);
     const action = signedQty > 0 ? 'BUY' : 'SELL';
     const price = (action === 'BUY' ? q?.ask : q?.bid) ?? q?.last ?? 0;
     const p = this.trade(contract, signedQty, price);
-    const e = this.execution(contract, action, Math.abs(signedQty), price, null, null, liquidation, now);
+    const e = this.execution(contract, action, Math.abs(signedQty), price, null, null, liquidation, now, permId);
     this.emit(e);
     this.emit(this.positionReport(p));
     this.emitCommission(e);
@@ -770,6 +796,7 @@ export class SimBroker implements BrokerPort, SimControl {
     orderRef: OrderRef | null,
     liquidation: boolean,
     at: EpochMs,
+    permId: number | null = null,
   ): ExecutionReport {
     const execId = ExecId.unsafe(`sim.${(this.nextExec++).toString(16).padStart(8, '0')}.01`);
     const e: ExecutionReport = {
@@ -783,6 +810,7 @@ export class SimBroker implements BrokerPort, SimControl {
       qty: Qty.unsafe(qty),
       price: Price.unsafe(price),
       liquidation,
+      ...(permId !== null ? { permId } : {}),
       tsEvent: at,
       tsInit: at,
     };

@@ -29,6 +29,8 @@ export interface SimControl {
   postExercise(contract: OptionContract, qty: number): void;
   /** A trade by the account holder outside legguard (TWS, the phone): an execution with no order id and no ref. */
   manualTrade(contract: Contract, signedQty: number): void;
+  /** One combo order by the account holder outside legguard: every leg fills (or none), one permanent id for all. */
+  manualCombo(legs: readonly { readonly contract: Contract; readonly qty: number }[]): void;
   /** The broker closes `qty` of a position (toward zero): an execution marked `liquidation`. */
   liquidate(contract: Contract, qty: number): void;
   /** The link to the broker goes down: a `connection` event, then nothing is delivered until it comes back. */

@@ -334,7 +334,7 @@ export class OrderDesk {
       side: x.side === 'BUY' ? 'BOT' : 'SLD',
       shares: x.qty,
       price: x.price,
-      permId: rec.order?.permId ?? 0,
+      permId: rec.order?.permId ?? x.permId ?? 0,
       clientId: rec.order?.clientId ?? 0,
       liquidation: x.liquidation,
       cumQty: rec.cumQty,
