@@ -15,10 +15,14 @@ interface OptLeg {
  * - vertical: two options, same right and expiry, different strikes, opposite signs, equal size.
  * - straddle / strangle: a call and a put, same expiry and sign and size; same strike / different strikes.
  * - calendar: same right and strike, different expiries, opposite signs, equal size.
+ * - diagonal: same right, different strikes and expiries, opposite signs, equal size.
+ * - ratio spread: same right and expiry, different strikes, opposite signs, one side a whole multiple (2 or more) of
+ *   the other (1x2, 2x6).
  * - butterfly: three strikes of one right and expiry, equally spaced, wings `n` and body `-2n` (or the reverse).
  * - iron condor: a put vertical below a call vertical, same expiry and size, both short or both long premium
  *   (short puts and calls inside the long wings, or the reverse). Iron butterfly: the inner strikes coincide.
  * - covered call: long stock and short calls, with at least `multiplier` shares for each call.
+ * - collar: long stock, a long put below a short call of one expiry and size, at least `multiplier` shares a call.
  * - cash-secured put: a lone short put.
  *
  * @example
@@ -50,7 +54,7 @@ export function inferKind(legs: readonly Leg[]): StrategyKind {
   if (symbols.size !== 1) return 'custom';
   if (opts.some((o) => o.c.multiplier !== opts[0]!.c.multiplier)) return 'custom';
 
-  if (stockLegs > 0) return coveredCall(stockQty, opts) ? 'covered-call' : 'custom';
+  if (stockLegs > 0) return coveredCall(stockQty, opts) ? 'covered-call' : collar(stockQty, opts) ? 'collar' : 'custom';
   opts.sort((a, b) => a.c.strike - b.c.strike || (a.c.right < b.c.right ? -1 : a.c.right > b.c.right ? 1 : 0));
   switch (opts.length) {
     case 1:
@@ -76,17 +80,28 @@ function coveredCall(stockQty: number, opts: readonly OptLeg[]): boolean {
   return stockQty >= calls;
 }
 
+function collar(stockQty: number, opts: readonly OptLeg[]): boolean {
+  if (stockQty <= 0 || opts.length !== 2) return false;
+  const put = opts.find((o) => o.c.right === 'P');
+  const call = opts.find((o) => o.c.right === 'C');
+  if (!put || !call || put.qty <= 0 || call.qty >= 0 || put.qty !== -call.qty) return false;
+  if (put.c.expiry !== call.c.expiry || put.c.strike >= call.c.strike) return false;
+  return stockQty >= -call.qty * call.c.multiplier;
+}
+
 function twoLegs(a: OptLeg, b: OptLeg): StrategyKind {
   const sameExpiry = a.c.expiry === b.c.expiry;
   const sameSize = Math.abs(a.qty) === Math.abs(b.qty);
-  if (!sameSize) return 'custom';
   if (a.c.right === b.c.right) {
     const opposite = Math.sign(a.qty) !== Math.sign(b.qty);
     if (!opposite) return 'custom';
+    if (!sameSize) return sameExpiry && a.c.strike !== b.c.strike && isRatio(a.qty, b.qty) ? 'ratio-spread' : 'custom';
     if (sameExpiry && a.c.strike !== b.c.strike) return 'vertical';
     if (!sameExpiry && a.c.strike === b.c.strike) return 'calendar';
+    if (!sameExpiry) return 'diagonal';
     return 'custom';
   }
+  if (!sameSize) return 'custom';
   if (!sameExpiry || Math.sign(a.qty) !== Math.sign(b.qty)) return 'custom';
   return a.c.strike === b.c.strike ? 'straddle' : 'strangle';
 }
@@ -117,4 +132,11 @@ function iron(opts: readonly OptLeg[]): StrategyKind {
   if (putIn.c.strike < callIn.c.strike) return 'iron-condor';
   if (putIn.c.strike === callIn.c.strike) return 'iron-butterfly';
   return 'custom';
+}
+
+/** True when one size is a whole multiple, 2 or more, of the other: 1x2, 1x3, 2x4. */
+export function isRatio(a: number, b: number): boolean {
+  const lo = Math.min(Math.abs(a), Math.abs(b));
+  const hi = Math.max(Math.abs(a), Math.abs(b));
+  return lo > 0 && hi > lo && hi % lo === 0;
 }

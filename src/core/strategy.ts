@@ -13,6 +13,9 @@ export const STRATEGY_KINDS = [
   'covered-call',
   'cash-secured-put',
   'calendar',
+  'diagonal',
+  'collar',
+  'ratio-spread',
   'custom',
 ] as const;
 export type StrategyKind = (typeof STRATEGY_KINDS)[number];

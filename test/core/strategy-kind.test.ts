@@ -34,8 +34,8 @@ describe('inferKind', () => {
     assert.equal(inferKind([leg(put(440), -2), leg(put(435), 2)]), 'vertical');
     assert.equal(inferKind([leg(call(460), 1), leg(call(465), -1)]), 'vertical');
     assert.equal(inferKind([leg(call(460), 1), leg(call(465), 1)]), 'custom'); // same sign
-    assert.equal(inferKind([leg(call(460), 1), leg(call(465), -2)]), 'custom'); // ratio spread
-    assert.equal(inferKind([leg(call(460), 1), leg(call(465, '2026-02-06'), -1)]), 'custom'); // diagonal
+    assert.equal(inferKind([leg(call(460), 1), leg(call(465), -2)]), 'ratio-spread');
+    assert.equal(inferKind([leg(call(460), 1), leg(call(465, '2026-02-06'), -1)]), 'diagonal');
   });
 
   test('straddle and strangle, long or short, and near misses', () => {
@@ -64,7 +64,7 @@ describe('inferKind', () => {
     assert.equal(inferKind([leg(SPY, 100), leg(call(460), -2)]), 'custom'); // half naked
     assert.equal(inferKind([leg(SPY, -100), leg(call(460), -1)]), 'custom'); // short stock
     assert.equal(inferKind([leg(SPY, 100), leg(call(460), 1)]), 'custom'); // long call
-    assert.equal(inferKind([leg(SPY, 100), leg(call(460), -1), leg(put(430), 1)]), 'custom'); // collar
+    assert.equal(inferKind([leg(SPY, 100), leg(call(460), -1), leg(put(430), 1)]), 'collar');
     assert.equal(inferKind([leg(SPY, 100)]), 'custom');
   });
 
@@ -77,7 +77,7 @@ describe('inferKind', () => {
   test('calendar: same strike and right, two expiries, opposite signs', () => {
     assert.equal(inferKind([leg(call(450), -1), leg(call(450, '2026-02-27'), 1)]), 'calendar');
     assert.equal(inferKind([leg(call(450), -1), leg(call(450, '2026-02-27'), -1)]), 'custom');
-    assert.equal(inferKind([leg(call(450), -1), leg(call(455, '2026-02-27'), 1)]), 'custom'); // diagonal
+    assert.equal(inferKind([leg(call(450), -1), leg(call(455, '2026-02-27'), 1)]), 'diagonal');
   });
 
   test('legs that cancel, several underlyings, mixed multipliers and nothing are custom or reduce', () => {
@@ -88,5 +88,19 @@ describe('inferKind', () => {
     assert.equal(inferKind([leg(put(440), -1), leg(opt('QQQ', 'P', 400), 1)]), 'custom');
     const mini = option({ symbol: 'SPY', right: 'P', strike: 435, expiry: '2026-01-30', multiplier: 10 });
     assert.equal(inferKind([leg(put(440), -1), leg(mini, 1)]), 'custom');
+  });
+
+  test('diagonal, collar and ratio spread, and their near misses', () => {
+    assert.equal(inferKind([leg(put(440), -2), leg(put(435, '2026-02-27'), 2)]), 'diagonal');
+    assert.equal(inferKind([leg(put(440), -2), leg(put(435, '2026-02-27'), 1)]), 'custom'); // unequal
+    assert.equal(inferKind([leg(put(440), -1), leg(put(435, '2026-02-27'), -1)]), 'custom'); // same sign
+    assert.equal(inferKind([leg(SPY, 200), leg(put(430), 2), leg(call(460), -2)]), 'collar');
+    assert.equal(inferKind([leg(SPY, 100), leg(put(430), 2), leg(call(460), -2)]), 'custom'); // half covered
+    assert.equal(inferKind([leg(SPY, 100), leg(put(460), 1), leg(call(430), -1)]), 'custom'); // put above the call
+    assert.equal(inferKind([leg(SPY, 100), leg(put(430), 1), leg(call(460, '2026-02-27'), -1)]), 'custom'); // two expiries
+    assert.equal(inferKind([leg(put(440), 2), leg(put(430), -4)]), 'ratio-spread');
+    assert.equal(inferKind([leg(call(450), 1), leg(call(460), -3)]), 'ratio-spread');
+    assert.equal(inferKind([leg(call(450), 2), leg(call(460), -3)]), 'custom'); // 2x3 is no whole ratio
+    assert.equal(inferKind([leg(call(450), 1), leg(call(460, '2026-02-27'), -2)]), 'custom'); // two expiries
   });
 });
