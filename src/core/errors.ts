@@ -35,6 +35,12 @@ export const ErrorCodes = {
   STORE_UNREACHABLE: { exit: 4 },
   /** Another guard holds the lock for this account on this store. */
   LOCK_HELD: { exit: 5 },
+  /**
+   * This guard is no longer the account's leader: another guard took the lease (a newer epoch), or this one could not
+   * renew it in time. The store refuses its commits and it sends nothing; it steps down. Exit 6 (a restart waits as
+   * a standby with `legguard run --standby`).
+   */
+  FENCED: { exit: 6 },
   /** An alert channel is misconfigured (bad URL, missing secret). */
   ALERT_CHANNEL_INVALID: { exit: 2 },
   /** An alert could not be delivered on a channel. */

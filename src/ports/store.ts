@@ -97,6 +97,12 @@ export interface StoreBatch {
   readonly cursor?: Partial<Cursor>;
   /** Replaces the account's trading state. */
   readonly tradingState?: TradingStateRecord;
+  /**
+   * The leader's lease epoch (`acquireLease`). When given, the store reads the account's lease in the same
+   * transaction and refuses the whole batch with FENCED unless the lease is still at this epoch: a guard that was
+   * frozen while another took over can commit nothing (and so plan nothing to send).
+   */
+  readonly epoch?: number;
 }
 
 export interface LoadedState {
@@ -181,9 +187,36 @@ export interface LockInfo {
 }
 
 /**
+ * The account's leader lease. Times are on the store's clock (Postgres `now()`, SQLite's machine), never a guard's:
+ * two guards on two machines agree on when it lapses however their clocks differ.
+ */
+export interface LeaseInfo {
+  readonly holder: string;
+  /** Grows by one each time the lease changes hands (or is taken again after it lapsed); never reused. */
+  readonly epoch: number;
+  readonly acquiredAt: EpochMs;
+  /** The lease is the holder's while the store's clock is before this. */
+  readonly leaseUntil: EpochMs;
+  /** The store's clock when this was read. */
+  readonly now: EpochMs;
+}
+
+export interface LeaseAttempt {
+  /** True when `holder` now holds the lease (`lease` is its own); false when another holder's lease is live. */
+  readonly acquired: boolean;
+  readonly lease: LeaseInfo;
+}
+
+/** A guard waiting for the lease, as it last said so (each attempt to acquire records it). */
+export interface StandbyInfo {
+  readonly holder: string;
+  readonly seenAt: EpochMs;
+}
+
+/**
  * Durable state. SQLite (default) and Postgres both implement it and pass `test/contract/store.contract.ts` (so does
  * the in-memory store for tests). Errors are `LegguardError`s: STORE_CORRUPT, STORE_NEWER_VERSION, STORE_UNWRITABLE,
- * STORE_UNREACHABLE, LOCK_HELD; INVALID_INPUT for a record that cannot be stored as given (naming it and the field).
+ * STORE_UNREACHABLE, LOCK_HELD, FENCED; INVALID_INPUT for a record that cannot be stored as given (naming it and the field).
  */
 export interface StorePort {
   readonly dialect: string;
@@ -264,4 +297,23 @@ export interface StorePort {
   tradingState(account: AccountId): Promise<TradingStateRecord>;
   /** The account's lock as stored, live or expired; null when no guard holds or held it. */
   lockHolder(account: AccountId): Promise<LockInfo | null>;
+  /**
+   * Leadership for an account, one leader per account per store, in one transaction on the store's clock. Takes the
+   * lease when there is none, when it has lapsed, or when `takeFrom` names its holder (a guard known to be dead):
+   * the epoch then grows by one. The holder of a live lease acquiring again extends it at the same epoch. Otherwise
+   * nothing changes except that `holder` is recorded as a standby, and `acquired` is false.
+   */
+  acquireLease(account: AccountId, holder: string, ttlMs: number, opts?: { takeFrom?: string }): Promise<LeaseAttempt>;
+  /**
+   * Extends the lease to the store's now + `ttlMs` while `holder` still holds it at `epoch`, even after it lapsed if
+   * nobody took it meanwhile (the epoch proves nobody else led). FENCED when another holder or epoch has it.
+   */
+  renewLease(account: AccountId, holder: string, epoch: number, ttlMs: number): Promise<LeaseInfo>;
+  /**
+   * Gives the lease up at once (it lapses now, the epoch stays, so a standby takes it at the next epoch); with
+   * `epoch` null, or a lease that is not `holder`'s at `epoch`, only forgets `holder` as a standby.
+   */
+  releaseLease(account: AccountId, holder: string, epoch: number | null): Promise<void>;
+  /** The lease (null when never taken) and the standbys seen within `standbyWithinMs` of the store's now. */
+  leadership(account: AccountId, standbyWithinMs: number): Promise<{ readonly lease: LeaseInfo | null; readonly standbys: readonly StandbyInfo[] }>;
 }

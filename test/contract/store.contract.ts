@@ -527,6 +527,91 @@ export function runStoreContract(name: string, make: MakeStore, opts: { skip?: s
       await assert.rejects(store.acquireLock(ACCT, '', at(0), 10), isCode('INVALID_INPUT', /lock owner/));
     });
 
+    test("lease: one leader per account, a monotonic epoch, standbys recorded; the store's clock times it", async () => {
+      const { store } = await fresh();
+      const A = 'host-a/100';
+      const B = 'host-b/200';
+      assert.deepEqual(await store.leadership(ACCT, 60_000), { lease: null, standbys: [] });
+      const a1 = await store.acquireLease(ACCT, A, 60_000);
+      assert.equal(a1.acquired, true);
+      assert.equal(a1.lease.holder, A);
+      assert.equal(a1.lease.epoch, 1);
+      assert.equal(a1.lease.leaseUntil, a1.lease.now + 60_000, "until the store's now plus the lease length");
+      const b1 = await store.acquireLease(ACCT, B, 60_000);
+      assert.deepEqual({ acquired: b1.acquired, holder: b1.lease.holder, epoch: b1.lease.epoch }, { acquired: false, holder: A, epoch: 1 });
+      const seen = await store.leadership(ACCT, 60_000);
+      assert.deepEqual({ holder: seen.lease?.holder, epoch: seen.lease?.epoch }, { holder: A, epoch: 1 });
+      assert.deepEqual(seen.standbys.map((x) => x.holder), [B]);
+      assert.deepEqual(await store.leadership(ACCT2, 60_000), { lease: null, standbys: [] }, 'per account');
+      const a2 = await store.acquireLease(ACCT, A, 60_000);
+      assert.deepEqual({ acquired: a2.acquired, epoch: a2.lease.epoch }, { acquired: true, epoch: 1 }, 'the holder again extends at its epoch');
+      const renewed = await store.renewLease(ACCT, A, 1, 90_000);
+      assert.equal(renewed.leaseUntil, renewed.now + 90_000);
+      await assert.rejects(store.renewLease(ACCT, B, 1, 60_000), isCode('FENCED', /refused to renew the lease from epoch 1 .* held by "host-a\/100"/));
+      // Released: the next guard takes it at the next epoch, and is no longer a standby.
+      await store.releaseLease(ACCT, A, 1);
+      const b2 = await store.acquireLease(ACCT, B, 60_000);
+      assert.deepEqual({ acquired: b2.acquired, holder: b2.lease.holder, epoch: b2.lease.epoch }, { acquired: true, holder: B, epoch: 2 });
+      assert.deepEqual((await store.leadership(ACCT, 60_000)).standbys, []);
+      await assert.rejects(store.renewLease(ACCT, A, 1, 60_000), isCode('FENCED', /epoch 2, held by "host-b\/200"/));
+      await store.releaseLease(ACCT, A, 1); // not A's: no effect
+      assert.equal((await store.acquireLease(ACCT, A, 60_000)).acquired, false);
+      // A holder known dead is taken from at once, at the next epoch.
+      const a3 = await store.acquireLease(ACCT, A, 60_000, { takeFrom: B });
+      assert.deepEqual({ acquired: a3.acquired, epoch: a3.lease.epoch }, { acquired: true, epoch: 3 });
+      await assert.rejects(store.acquireLease(ACCT, A, 0), isCode('INVALID_INPUT', /ttlMs/));
+      await assert.rejects(store.acquireLease(ACCT, '', 10), isCode('INVALID_INPUT', /lease holder/));
+      await assert.rejects(store.renewLease(ACCT, A, 0, 10), isCode('INVALID_INPUT', /epoch/));
+    });
+
+    test('lease: a lapsed lease is taken at the next epoch; one not taken is renewed by its holder at its epoch', async () => {
+      const { store } = await fresh();
+      const lapse = (): Promise<void> => new Promise((r) => setTimeout(r, 25));
+      await store.acquireLease(ACCT, 'a', 1);
+      await lapse();
+      const renewed = await store.renewLease(ACCT, 'a', 1, 1); // nobody took it: the epoch proves nobody else led
+      assert.equal(renewed.epoch, 1);
+      await lapse();
+      const b = await store.acquireLease(ACCT, 'b', 60_000);
+      assert.deepEqual({ acquired: b.acquired, epoch: b.lease.epoch }, { acquired: true, epoch: 2 });
+      await assert.rejects(store.renewLease(ACCT, 'a', 1, 60_000), isCode('FENCED'));
+      await store.releaseLease(ACCT, 'b', 2);
+      await lapse();
+      const again = await store.acquireLease(ACCT, 'b', 60_000);
+      assert.equal(again.lease.epoch, 3, 'taken again after it lapsed: a new epoch');
+    });
+
+    test('lease: a commit carrying an older epoch is refused whole (FENCED); the current epoch and no epoch commit', async () => {
+      const { store } = await fresh();
+      await assert.rejects(store.commit({ account: ACCT, epoch: 1, journal: [entry('n0', 'note', 0)] }), isCode('FENCED', /no guard holds the lease/));
+      await store.acquireLease(ACCT, 'a', 60_000);
+      await store.commit({ account: ACCT, epoch: 1, journal: [entry('n1', 'note', 1)] });
+      await store.acquireLease(ACCT, 'b', 60_000, { takeFrom: 'a' });
+      await assert.rejects(
+        store.commit({ account: ACCT, epoch: 1, journal: [entry('n2', 'note', 2)], orders: [order(request('ic', 'g0'), 'planned')], strategies: [condor('ic')] }),
+        (e: unknown) => {
+          isCode('FENCED', /refused a commit from epoch 1 for account DU111: the lease is at epoch 2, held by "b"/)(e);
+          assert.deepEqual((e as LegguardError).details, { account: ACCT, epoch: 1, currentEpoch: 2, holder: 'b' });
+          return true;
+        },
+      );
+      assert.deepEqual((await store.journal({ account: ACCT })).map((j) => j.key), ['n1'], 'nothing of the fenced batch');
+      assert.deepEqual(await store.orders({ account: ACCT }), []);
+      assert.deepEqual(await store.listStrategies(ACCT), []);
+      await store.commit({ account: ACCT, epoch: 2, journal: [entry('n3', 'note', 3)] });
+      await store.commit({ account: ACCT, journal: [entry('n4', 'note', 4)] }); // tools without a lease (CLI) are not fenced
+      await store.commit({ account: ACCT2, journal: [entry('n5', 'note', 5, {}, { account: ACCT2 })] });
+      await assert.rejects(store.commit({ account: ACCT2, epoch: 2, journal: [] , strategies: [condor('x', { account: ACCT2 })] }), isCode('FENCED'), 'per account');
+      assert.deepEqual((await store.journal({ account: ACCT })).map((j) => j.key), ['n1', 'n3', 'n4']);
+    });
+
+    test('lease: guards racing for a fresh lease: exactly one acquires', async () => {
+      const { store } = await fresh();
+      const got = await Promise.all(['a', 'b', 'c', 'd'].map((h) => store.acquireLease(ACCT, h, 60_000)));
+      assert.equal(got.filter((g) => g.acquired).length, 1);
+      assert.ok(got.every((g) => g.lease.epoch === 1));
+    });
+
     test('concurrent commits and reads all land, each batch whole', async () => {
       const { store } = await fresh();
       await Promise.all(

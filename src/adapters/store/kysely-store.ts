@@ -12,7 +12,10 @@ import {
   type JournalEntry,
   type JournalType,
   type LoadedState,
+  type LeaseAttempt,
+  type LeaseInfo,
   type LockInfo,
+  type StandbyInfo,
   type OrderRecord,
   type OutboxDelivery,
   type OutboxSummary,
@@ -23,9 +26,10 @@ import {
   type TradingStateRecord,
   type UnackedIncident,
 } from '../../ports/store.js';
+import { checkEpoch, checkLeaseArgs, fencedError, leaseFromRow, leaseStep } from './lease-rows.js';
 import { migrate } from './migrations.js';
 import type { SqlDialect, StoreOp } from './sql-dialect.js';
-import { checkInt, checkOneOf, checkText, storedOneOf } from './store-codec.js';
+import { checkInt, checkOneOf, checkText, storedInt, storedOneOf } from './store-codec.js';
 import {
   EXEC_JOURNAL_TYPES,
   EXEC_KEY_PREFIX,
@@ -63,7 +67,7 @@ import {
   summarise,
   type PreparedBatch,
 } from './store-rows.js';
-import { DELIVERY_STATUSES, type HoldingTable, type StoreTables, type StrategyTable } from './store-tables.js';
+import { DELIVERY_STATUSES, type HoldingTable, type LeaseTable, type StoreTables, type StrategyTable } from './store-tables.js';
 
 type Db = Kysely<StoreTables>;
 
@@ -136,7 +140,15 @@ export class KyselyStore implements StorePort {
     if (p.empty) return;
     // Rows are encoded step by step inside the transaction, so a record that cannot be stored fails the commit
     // part-way, and the rollback undoes what was already written.
-    await this.tx(db, 'write', 'commit', (t) => writeBatch(t, p));
+    const epoch = batch.epoch === undefined ? null : checkEpoch(batch.epoch);
+    await this.tx(db, 'write', 'commit', async (t) => {
+      // The fence first, in the same transaction: a commit from an older epoch writes nothing.
+      if (epoch !== null) {
+        const current = await this.readLease(t, p.account, this.sqlDialect.rowLocks);
+        if (current?.epoch !== epoch) throw fencedError(p.account, epoch, current, this.where, 'commit');
+      }
+      await writeBatch(t, p);
+    });
   }
 
   async load(account: AccountId): Promise<LoadedState> {
@@ -308,6 +320,103 @@ export class KyselyStore implements StorePort {
     return this.run('read lock', () =>
       db.selectFrom('legguard_locks').select(['owner', 'expires_at']).where('account', '=', account).executeTakeFirst(),
     );
+  }
+
+  // ---------------------------------------------------------------- lease
+
+  async acquireLease(account: AccountId, holder: string, ttlMs: number, opts: { takeFrom?: string } = {}): Promise<LeaseAttempt> {
+    const db = this.live();
+    checkLeaseArgs(account, holder, ttlMs);
+    return this.tx(db, 'write', 'acquire lease', async (t) => {
+      const now = await this.storeNow(t);
+      // A row to lock even for the first acquire: two guards starting at once then queue on it.
+      await t
+        .insertInto('legguard_leases')
+        .values({ account, holder: '', epoch: 0, acquired_at: 0, lease_until: 0 })
+        .onConflict((oc) => oc.column('account').doNothing())
+        .execute();
+      const current = await this.readLease(t, account, this.sqlDialect.rowLocks);
+      const step = leaseStep(current, account, holder, now, ttlMs, opts.takeFrom);
+      if (step.kind === 'refused') {
+        await t
+          .insertInto('legguard_standbys')
+          .values({ account, holder, seen_at: now })
+          .onConflict((oc) => oc.columns(['account', 'holder']).doUpdateSet({ seen_at: now }))
+          .execute();
+        return { acquired: false, lease: leaseFromRow(step.row, now, this.where) };
+      }
+      await t
+        .updateTable('legguard_leases')
+        .set({ holder: step.row.holder, epoch: step.row.epoch, acquired_at: step.row.acquired_at, lease_until: step.row.lease_until })
+        .where('account', '=', account)
+        .execute();
+      await t.deleteFrom('legguard_standbys').where('account', '=', account).where('holder', '=', holder).execute();
+      return { acquired: true, lease: leaseFromRow(step.row, now, this.where) };
+    });
+  }
+
+  async renewLease(account: AccountId, holder: string, epoch: number, ttlMs: number): Promise<LeaseInfo> {
+    const db = this.live();
+    checkLeaseArgs(account, holder, ttlMs, epoch);
+    return this.tx(db, 'write', 'renew lease', async (t) => {
+      const now = await this.storeNow(t);
+      const current = await this.readLease(t, account, this.sqlDialect.rowLocks);
+      if (current?.holder !== holder || current.epoch !== epoch) throw fencedError(account, epoch, current, this.where, 'renew');
+      const row = { ...current, lease_until: now + ttlMs };
+      await t.updateTable('legguard_leases').set({ lease_until: row.lease_until }).where('account', '=', account).execute();
+      return leaseFromRow(row, now, this.where);
+    });
+  }
+
+  async releaseLease(account: AccountId, holder: string, epoch: number | null): Promise<void> {
+    const db = this.live();
+    checkLeaseArgs(account, holder, undefined, epoch);
+    await this.tx(db, 'write', 'release lease', async (t) => {
+      const now = await this.storeNow(t);
+      await t.deleteFrom('legguard_standbys').where('account', '=', account).where('holder', '=', holder).execute();
+      if (epoch === null) return;
+      await t
+        .updateTable('legguard_leases')
+        .set({ lease_until: now })
+        .where('account', '=', account)
+        .where('holder', '=', holder)
+        .where('epoch', '=', epoch)
+        .where('lease_until', '>', now)
+        .execute();
+    });
+  }
+
+  async leadership(account: AccountId, standbyWithinMs: number): Promise<{ lease: LeaseInfo | null; standbys: readonly StandbyInfo[] }> {
+    const db = this.live();
+    AccountId.parse(account);
+    checkInt(standbyWithinMs, 'standbyWithinMs');
+    return this.tx(db, 'read', 'read lease', async (t) => {
+      const now = await this.storeNow(t);
+      const row = await this.readLease(t, account, false);
+      const standbys = await t
+        .selectFrom('legguard_standbys')
+        .selectAll()
+        .where('account', '=', account)
+        .where('seen_at', '>=', now - standbyWithinMs)
+        .execute();
+      return {
+        lease: row === undefined || row.holder === '' ? null : leaseFromRow(row, now, this.where),
+        standbys: standbys
+          .map((r) => ({ holder: r.holder, seenAt: storedInt(r.seen_at, `${this.where}: legguard_standbys ${r.holder} seen_at`) as EpochMs }))
+          .filter((sb) => sb.holder !== row?.holder)
+          .sort((x, y) => cmp(x.holder, y.holder)),
+      };
+    });
+  }
+
+  private async storeNow(t: Db): Promise<number> {
+    const r = await sql<{ now: number }>`select ${sql.raw(this.sqlDialect.nowSql)} as now`.execute(t);
+    return storedInt(r.rows[0]?.now, `${this.where}: the store's clock`);
+  }
+
+  private async readLease(t: Db, account: string, lock: boolean): Promise<LeaseTable | undefined> {
+    const q = t.selectFrom('legguard_leases').selectAll().where('account', '=', account);
+    return (lock ? q.forShare() : q).executeTakeFirst();
   }
 
   // ---------------------------------------------------------------- outbox

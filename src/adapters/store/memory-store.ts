@@ -1,3 +1,4 @@
+import { checkEpoch, checkLeaseArgs, fencedError, leaseFromRow, leaseStep } from './lease-rows.js';
 import { LegguardError } from '../../core/errors.js';
 import { AccountId, type ExecId, type IncidentId, type StrategyId } from '../../core/ids.js';
 import { EpochMs } from '../../core/quantity.js';
@@ -11,7 +12,10 @@ import {
   type JournalEntry,
   type JournalType,
   type LoadedState,
+  type LeaseAttempt,
+  type LeaseInfo,
   type LockInfo,
+  type StandbyInfo,
   type OrderRecord,
   type OutboxDelivery,
   type OutboxSummary,
@@ -66,7 +70,9 @@ import type {
   DeliveryTable,
   HoldingTable,
   JournalTable,
+  LeaseTable,
   LockTable,
+  StandbyTable,
   TradingStateTable,
   OrderTable,
   OutsideTable,
@@ -99,6 +105,11 @@ export class MemoryStore implements StorePort {
   private readonly outside = new Map<string, OutsideTable[]>();
   private readonly locks = new Map<string, LockTable>();
   private readonly tradingStates = new Map<string, TradingStateTable>();
+  private readonly leases = new Map<string, LeaseTable>();
+  private readonly standbyRows = new Map<string, StandbyTable>();
+
+  /** `now` is the store's clock for leases (the machine's unless a test gives one). */
+  constructor(private readonly now: () => number = Date.now) {}
 
   init(): Promise<void> {
     if (this.state === 'closed') return Promise.reject(this.closedError());
@@ -115,6 +126,11 @@ export class MemoryStore implements StorePort {
     return this.op(() => {
       const p = prepareBatch(batch);
       const a = p.account;
+      if (batch.epoch !== undefined) {
+        const epoch = checkEpoch(batch.epoch);
+        const current = this.leases.get(a);
+        if (current?.epoch !== epoch) throw fencedError(a, epoch, current, this.where, 'commit');
+      }
       // Encode everything first: any record that cannot be stored fails the commit before anything changes.
       const strategies = p.strategies.map((r) => strategyRows(a, r));
       const removals = p.removeStrategies.map((id) => checkText(id, 'strategy id to remove', { nonEmpty: true }));
@@ -244,6 +260,60 @@ export class MemoryStore implements StorePort {
     return this.op(() => {
       checkLockArgs(account, owner, EpochMs.unsafe(0));
       if (this.locks.get(account)?.owner === owner) this.locks.delete(account);
+    });
+  }
+
+  acquireLease(account: AccountId, holder: string, ttlMs: number, opts: { takeFrom?: string } = {}): Promise<LeaseAttempt> {
+    return this.op(() => {
+      checkLeaseArgs(account, holder, ttlMs);
+      const now = this.now();
+      const step = leaseStep(this.leases.get(account), account, holder, now, ttlMs, opts.takeFrom);
+      const sk = `${account}\u0000${holder}`;
+      if (step.kind === 'refused') {
+        this.standbyRows.set(sk, { account, holder, seen_at: now });
+        return { acquired: false, lease: leaseFromRow(step.row, now, this.where) };
+      }
+      this.leases.set(account, step.row);
+      this.standbyRows.delete(sk);
+      return { acquired: true, lease: leaseFromRow(step.row, now, this.where) };
+    });
+  }
+
+  renewLease(account: AccountId, holder: string, epoch: number, ttlMs: number): Promise<LeaseInfo> {
+    return this.op(() => {
+      checkLeaseArgs(account, holder, ttlMs, epoch);
+      const now = this.now();
+      const current = this.leases.get(account);
+      if (current?.holder !== holder || current.epoch !== epoch) throw fencedError(account, epoch, current, this.where, 'renew');
+      const row = { ...current, lease_until: now + ttlMs };
+      this.leases.set(account, row);
+      return leaseFromRow(row, now, this.where);
+    });
+  }
+
+  releaseLease(account: AccountId, holder: string, epoch: number | null): Promise<void> {
+    return this.op(() => {
+      checkLeaseArgs(account, holder, undefined, epoch);
+      const now = this.now();
+      this.standbyRows.delete(`${account}\u0000${holder}`);
+      const current = this.leases.get(account);
+      if (epoch !== null && current?.holder === holder && current.epoch === epoch && current.lease_until > now) {
+        this.leases.set(account, { ...current, lease_until: now });
+      }
+    });
+  }
+
+  leadership(account: AccountId, standbyWithinMs: number): Promise<{ lease: LeaseInfo | null; standbys: readonly StandbyInfo[] }> {
+    return this.op(() => {
+      AccountId.parse(account);
+      checkInt(standbyWithinMs, 'standbyWithinMs');
+      const now = this.now();
+      const row = this.leases.get(account);
+      const standbys = [...this.standbyRows.values()]
+        .filter((r) => r.account === account && r.seen_at >= now - standbyWithinMs && r.holder !== row?.holder)
+        .map((r) => ({ holder: r.holder, seenAt: r.seen_at as EpochMs }))
+        .sort((x, y) => cmp(x.holder, y.holder));
+      return { lease: row === undefined ? null : leaseFromRow(row, now, this.where), standbys };
     });
   }
 

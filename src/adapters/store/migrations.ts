@@ -169,6 +169,27 @@ const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    version: 4,
+    description: "leader lease per account (holder, monotonic epoch, lease_until on the store's clock) and its standbys",
+    async up(db) {
+      await db.schema
+        .createTable('legguard_leases')
+        .addColumn('account', 'text', (c) => c.primaryKey())
+        .addColumn('holder', 'text', (c) => c.notNull())
+        .addColumn('epoch', 'bigint', (c) => c.notNull())
+        .addColumn('acquired_at', 'bigint', (c) => c.notNull())
+        .addColumn('lease_until', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('legguard_standbys')
+        .addColumn('account', 'text', (c) => c.notNull())
+        .addColumn('holder', 'text', (c) => c.notNull())
+        .addColumn('seen_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('legguard_standbys_pk', ['account', 'holder'])
+        .execute();
+    },
+  },
 ];
 
 /** The schema version this legguard writes. */

@@ -102,6 +102,8 @@ export function postgresDialect(opts: PostgresDialectOptions): SqlDialect {
       // Every setting is per connection (see open).
     },
 
+    nowSql: "(extract(epoch from clock_timestamp()) * 1000)::bigint",
+    rowLocks: true,
     begin(mode) {
       return mode === 'write' ? 'begin' : 'begin isolation level repeatable read read only';
     },

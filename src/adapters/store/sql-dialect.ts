@@ -30,6 +30,13 @@ export interface SqlDialect {
    * WAL mode is written into the file header) wait until then, so a foreign or newer file is left exactly as it was.
    */
   afterMigrate(db: Kysely<StoreTables>): Promise<void>;
+  /**
+   * The store's clock in epoch milliseconds, as an SQL expression: leases are timed by it, never by a guard's clock
+   * (Postgres: the server's; SQLite: this machine's, the only one that can share the file).
+   */
+  readonly nowSql: string;
+  /** Postgres locks the lease row a commit reads (`for share`), so a takeover waits for the commit or fences it. */
+  readonly rowLocks: boolean;
   /** The statement that starts a transaction. */
   begin(mode: 'read' | 'write'): string;
   /** Serialises migrations between processes; runs first inside the migration transaction. */

@@ -88,6 +88,8 @@ export function sqliteDialect(opts: SqliteDialectOptions): SqlDialect {
       loose = [];
     },
 
+    nowSql: "cast((julianday('now') - 2440587.5) * 86400000 as integer)",
+    rowLocks: false,
     begin(mode) {
       return mode === 'write' ? 'begin immediate' : 'begin';
     },

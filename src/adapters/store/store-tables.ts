@@ -136,6 +136,25 @@ export interface LockTable {
   expires_at: number;
 }
 
+/**
+ * One row per account ever led. `holder` '' with epoch 0 is the placeholder a first acquire inserts so that it has a
+ * row to lock (no lease yet).
+ */
+export interface LeaseTable {
+  account: string;
+  holder: string;
+  epoch: number;
+  acquired_at: number;
+  lease_until: number;
+}
+
+/** Guards waiting for an account's lease, with when each last tried to take it. */
+export interface StandbyTable {
+  account: string;
+  holder: string;
+  seen_at: number;
+}
+
 /** One row per account whose trading state was ever set; no row is ACTIVE. */
 export interface TradingStateTable {
   account: string;
@@ -159,6 +178,8 @@ export interface StoreTables {
   legguard_outside: OutsideTable;
   legguard_locks: LockTable;
   legguard_trading_state: TradingStateTable;
+  legguard_leases: LeaseTable;
+  legguard_standbys: StandbyTable;
 }
 
 export const TABLE_PREFIX = 'legguard_';
