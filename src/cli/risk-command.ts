@@ -1,15 +1,18 @@
 import { resolve } from 'node:path';
 import { loadScenario, type Scenario } from '../adapters/sim/load-scenario.js';
 import { ScenarioRun } from '../adapters/sim/scenario-run.js';
+import type { RiskReport } from '../app/broker-risk.js';
 import { parseGuardConfig } from '../app/guard-config-schema.js';
-import { formatNyTime } from '../core/calendar.js';
 import { contractKey } from '../core/contract.js';
 import { LegguardError } from '../core/errors.js';
 import { EpochMs, Qty } from '../core/quantity.js';
-import { assessStrategy, flagged, strategyAtRisk, type RiskEnvironment, type StrategyRisk } from '../core/rules/assignment-risk.js';
+import { assessStrategy, type RiskEnvironment, type StrategyRisk } from '../core/rules/assignment-risk.js';
 import { formatMinute } from '../core/rules/early-assignment-settings.js';
 import type { Command, CommandIo } from './command.js';
+import { resolveConfig } from './config-source.js';
 import { parseCommandArgs } from './parse-args.js';
+import { brokerWhere, defaultRiskBrokerDeps, riskFromBroker, type RiskBrokerDeps } from './risk-broker.js';
+import { formatRiskReport, reportAtRisk, riskReportJson } from './risk-report.js';
 
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
 
@@ -41,78 +44,64 @@ export async function scenarioRisk(scenario: Scenario, at: EpochMs): Promise<{ a
   return { at, strategies, actBy: formatMinute(config.earlyAssignment.actByMinute) };
 }
 
-function fmtNumber(v: string | number | null): string {
-  if (v === null) return '-';
-  if (typeof v === 'string') return v;
-  return Number.isInteger(v) ? String(v) : v.toFixed(4);
-}
-
-function describe(r: StrategyRisk[], at: EpochMs): string[] {
-  const lines: string[] = [`assignment risk at ${formatNyTime(at)}`];
-  for (const s of r) {
-    lines.push(`${s.strategyId} (${s.kind}${s.planned ? ', assignment is the plan: reported, not acted on' : ''})`);
-    if (s.legs.length === 0) lines.push('  no short option legs');
-    for (const leg of s.legs) {
-      lines.push(`  ${leg.qty} ${leg.leg}${leg.exempt ? `: ${leg.exempt}` : ''}`);
-      if (leg.findings.length === 0 && !leg.exempt) lines.push('    no rule applies now (no dividend before expiry, not expiration day)');
-      for (const f of leg.findings) {
-        const when =
-          f.action === 'none' ? (f.policy === 'off' && flagged(f) ? 'rule off: nothing' : 'nothing to do') : `${f.action} ${f.status === 'watch' ? `at ${formatNyTime(f.actAt!)} if still at risk` : 'now'}`;
-        lines.push(`    ${f.rule}: ${f.status.toUpperCase()} (policy ${f.policy}) -> ${when}`);
-        lines.push(`      ${f.reason}`);
-        lines.push(`      ${Object.entries(f.numbers).map(([k, v]) => `${k} ${fmtNumber(v)}`).join(', ')}`);
-      }
-    }
-  }
-  return lines;
-}
-
-/** `legguard risk --scenario FILE [--at TIME] [--json]`: exit 0 nothing at risk, 1 something at risk, 2 bad input. */
-export function riskCommand(): Command {
+/**
+ * `legguard risk --config FILE [--client-id N] [--timeout SECONDS] [--json]` against the running broker, read only, or
+ * `legguard risk --scenario FILE [--at TIME] [--json]` offline. Exit 0 nothing at risk, 1 something at risk, 2 bad
+ * input, 6 the broker unreachable.
+ */
+export function riskCommand(deps: RiskBrokerDeps = defaultRiskBrokerDeps): Command {
   return {
     name: 'risk',
     summary: 'every short leg of every strategy with its early-assignment flag, the numbers, and what the guard will do (exit 1 when at risk)',
-    usage: 'legguard risk --scenario FILE [--at TIME] [--json]',
+    usage:
+      'legguard risk --config legguard.yaml [--ib host:port] [--client-id N] [--timeout SECONDS] [--json]   (the running broker, read only)\n' +
+      '       legguard risk --scenario FILE [--at TIME] [--json]   (offline)\n' +
+      'exit 0 nothing at risk, 1 something at risk, 2 bad input, 6 TWS / IB Gateway unreachable',
     async run(args: readonly string[], io: CommandIo): Promise<number> {
-      const { values, positionals } = parseCommandArgs('risk', args, { scenario: { type: 'string' }, at: { type: 'string' }, json: { type: 'boolean' }, config: { type: 'string' } });
-      if (positionals.length > 0) throw new LegguardError('INVALID_INPUT', `risk: unexpected argument ${JSON.stringify(positionals[0])}`);
-      if (values.config !== undefined) {
-        throw new LegguardError('INVALID_INPUT', 'risk: --config (against the running broker) is not supported yet; use --scenario FILE [--at TIME]');
+      const { values, positionals } = parseCommandArgs('risk', args, {
+        scenario: { type: 'string' },
+        at: { type: 'string' },
+        json: { type: 'boolean' },
+        config: { type: 'string' },
+        ib: { type: 'string' },
+        'client-id': { type: 'string' },
+        timeout: { type: 'string' },
+      });
+      if (positionals.length > 0) throw new LegguardError('INVALID_INPUT', `unexpected argument ${JSON.stringify(positionals[0])}`);
+      const str = (k: string): string | undefined => (typeof values[k] === 'string' ? values[k] : undefined);
+      const json = values.json === true;
+      if (str('config') !== undefined) {
+        const stray = ['scenario', 'at'].filter((k) => str(k) !== undefined);
+        if (stray.length > 0) throw new LegguardError('INVALID_INPUT', `--config reads the running broker; --${stray.join(' and --')} belong${stray.length === 1 ? 's' : ''} to --scenario`);
+        const config = await resolveConfig({ config: str('config'), ib: str('ib') }, io, Date.now());
+        const { report, clientId } = await riskFromBroker(config, { clientId: str('client-id'), timeout: str('timeout') }, io, deps);
+        const where = brokerWhere(config, clientId);
+        if (json) {
+          io.stdout.write(`${JSON.stringify(riskReportJson(report, { source: 'broker', broker: { host: config.broker.host, port: config.broker.port, clientId }, account: config.account }), null, 2)}\n`);
+        } else {
+          for (const line of formatRiskReport(report, `${config.account} at ${where}, the broker's time`)) io.stdout.write(`${line}\n`);
+        }
+        return reportAtRisk(report) ? 1 : 0;
       }
-      if (typeof values.scenario !== 'string') throw new LegguardError('INVALID_INPUT', 'risk: give --scenario FILE (and optionally --at TIME)');
+      const stray = ['ib', 'client-id', 'timeout'].filter((k) => str(k) !== undefined);
+      if (typeof values.scenario !== 'string') throw new LegguardError('INVALID_INPUT', 'give --config FILE (the running broker, read only) or --scenario FILE (and optionally --at TIME)');
+      if (stray.length > 0) throw new LegguardError('INVALID_INPUT', `--${stray.join(', --')} only with --config (the running broker)`);
       const scenario = await loadScenario(resolve(io.cwd, values.scenario));
       let at = scenario.start;
       if (values.at !== undefined) {
         const s = String(values.at);
         const t = Date.parse(s);
-        if (!INSTANT.test(s) || Number.isNaN(t)) throw new LegguardError('INVALID_INPUT', `risk: --at must be a time with a UTC offset, like "2026-02-12T10:00:00-05:00"; got ${JSON.stringify(s)}`);
+        if (!INSTANT.test(s) || Number.isNaN(t)) throw new LegguardError('INVALID_INPUT', `--at must be a time with a UTC offset, like "2026-02-12T10:00:00-05:00"; got ${JSON.stringify(s)}`);
         if (t < scenario.start || t > scenario.until) {
-          throw new LegguardError('INVALID_INPUT', `risk: --at ${s} is outside the scenario (${new Date(scenario.start).toISOString()} to ${new Date(scenario.until).toISOString()})`);
+          throw new LegguardError('INVALID_INPUT', `--at ${s} is outside the scenario (${new Date(scenario.start).toISOString()} to ${new Date(scenario.until).toISOString()})`);
         }
         at = EpochMs.unsafe(t);
       }
       const r = await scenarioRisk(scenario, at);
-      const risky = r.strategies.some(strategyAtRisk);
-      if (values.json === true) {
-        const out = {
-          at: new Date(at).toISOString(),
-          actBy: r.actBy,
-          atRisk: risky,
-          strategies: r.strategies.map((s) => ({
-            ...s,
-            legs: s.legs.map((l) => ({
-              ...l,
-              contract: undefined,
-              findings: l.findings.map((f) => ({ ...f, actAt: f.actAt === null ? null : new Date(f.actAt).toISOString(), deadline: f.deadline === null ? null : new Date(f.deadline).toISOString() })),
-            })),
-          })),
-        };
-        io.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-      } else {
-        for (const line of describe(r.strategies, at)) io.stdout.write(`${line}\n`);
-        io.stdout.write(risky ? 'at risk\n' : 'nothing at risk\n');
-      }
-      return risky ? 1 : 0;
+      const report: RiskReport = { ...r, notes: [] };
+      if (json) io.stdout.write(`${JSON.stringify(riskReportJson(report, { source: 'scenario', scenario: values.scenario }), null, 2)}\n`);
+      else for (const line of formatRiskReport(report, `scenario ${scenario.name}`)) io.stdout.write(`${line}\n`);
+      return reportAtRisk(report) ? 1 : 0;
     },
   };
 }

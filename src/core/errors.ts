@@ -23,6 +23,11 @@ export const ErrorCodes = {
   BROKER_DISCONNECTED: { exit: 1 },
   /** Connected, but the broker did not answer a request in time (a slow or stuck TWS): retried, not a disconnect. */
   BROKER_TIMEOUT: { exit: 1 },
+  /**
+   * TWS / IB Gateway could not be reached, or stopped answering, for a command that only reads (`legguard risk
+   * --config`): exit 6, so that cron tells "cannot tell" from "at risk" (1).
+   */
+  BROKER_UNREACHABLE: { exit: 6 },
   /** A malformed frame or message on the TWS wire protocol. */
   PROTOCOL_ERROR: { exit: 1 },
   /** The store file is not a legguard database, or is damaged. */

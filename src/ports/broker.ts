@@ -93,3 +93,20 @@ export interface BrokerPort {
   quote(contract: Contract): Promise<Quote | null>;
   underlying(symbol: string): Promise<UnderlyingInfo>;
 }
+
+/**
+ * What a command that only reads gets from a broker (`legguard risk --config`): positions, quotes, underlyings and
+ * the broker's time. Nothing on it sends an order, a cancel or an exercise, so the read-only path cannot.
+ */
+export interface BrokerReader {
+  readonly name: string;
+  readonly account: AccountId;
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  /** The broker's time now (TWS's clock; the scenario time of the sim gateway). */
+  currentTime(): Promise<EpochMs>;
+  /** The account's non-zero positions. */
+  positions(): Promise<readonly { readonly contract: Contract; readonly qty: Qty }[]>;
+  quote(contract: Contract): Promise<Quote | null>;
+  underlying(symbol: string): Promise<UnderlyingInfo>;
+}

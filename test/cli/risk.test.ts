@@ -29,11 +29,16 @@ describe('legguard risk', () => {
 
   test('bad input: exit 2 with a clear message', async () => {
     for (const [args, re] of [
-      [['risk'], /give --scenario FILE/],
+      [['risk'], /give --config FILE \(the running broker, read only\) or --scenario FILE/],
       [['risk', '--scenario', XOM, '--at', 'tomorrow'], /--at must be a time with a UTC offset/],
       [['risk', '--scenario', XOM, '--at', '2027-01-01T10:00:00-05:00'], /is outside the scenario/],
       [['risk', '--scenario', 'scenarios/none.yaml'], /none\.yaml/],
-      [['risk', '--config', 'legguard.yaml'], /--config \(against the running broker\) is not supported yet/],
+      [['risk', '--config', 'legguard.yaml', '--scenario', XOM], /--scenario belongs to --scenario|--config reads the running broker/],
+      [['risk', '--scenario', XOM, '--client-id', '5'], /--client-id only with --config/],
+      [['risk', '--config', 'examples/drill.yaml', '--client-id', 'x'], /--client-id must be a whole number/],
+      [['risk', '--config', 'examples/drill.yaml', '--client-id', '17'], /is the guard's own/],
+      [['risk', '--config', 'examples/drill.yaml', '--timeout', '0'], /--timeout must be seconds/],
+      [['risk', '--config', 'nowhere.yaml'], /nowhere\.yaml/],
     ] as const) {
       const r = await runLegguard(args, { cwd: ROOT });
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);

@@ -55,6 +55,11 @@ export interface IbBrokerOptions {
   /** Repeats of the same dropped-message warning are held back this long (real ms). Default 60 s. */
   readonly dropWarningEveryMs?: number;
   readonly log?: (line: string) => void;
+  /**
+   * Read only (`legguard risk --config`): placeOrder, cancelOrder and exerciseOptions refuse (BROKER_REJECTED) before
+   * anything is sent. Default false.
+   */
+  readonly readOnly?: boolean;
 }
 
 /** Cancels go first: a cancel that waits behind new orders can be a double order. */
@@ -235,6 +240,7 @@ export class IbBroker implements BrokerPort {
   }
 
   async placeOrder(order: OrderRequest): Promise<PlaceAck> {
+    this.refuseIfReadOnly('placeOrder');
     checkOrder(order, this.account);
     this.conn.requireReady('placeOrder');
     const conIds = await this.queries.conIdsFor(order);
@@ -251,6 +257,7 @@ export class IbBroker implements BrokerPort {
   }
 
   async cancelOrder(orderId: BrokerOrderId): Promise<void> {
+    this.refuseIfReadOnly('cancelOrder');
     if (!/^\d+$/.test(orderId)) {
       throw new LegguardError('INVALID_INPUT', `${this.name}: order ${orderId} was not placed by this client (client ${this.opts.clientId}); IB only lets its own client cancel it`);
     }
@@ -260,8 +267,15 @@ export class IbBroker implements BrokerPort {
   }
 
   /** IB's exerciseOptions (ib-exercise.ts). */
-  exerciseOptions(request: ExerciseRequest): Promise<ExerciseAck> {
+  async exerciseOptions(request: ExerciseRequest): Promise<ExerciseAck> {
+    this.refuseIfReadOnly('exerciseOptions');
     return this.exercises.exercise(request);
+  }
+
+  private refuseIfReadOnly(what: string): void {
+    if (this.opts.readOnly === true) {
+      throw new LegguardError('BROKER_REJECTED', `${this.name}: ${what} refused: this connection is read-only (client ${this.opts.clientId})`);
+    }
   }
 
   /**
