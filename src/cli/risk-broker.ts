@@ -115,7 +115,7 @@ const UNREACHABLE = new Set(['BROKER_DISCONNECTED', 'BROKER_TIMEOUT', 'PROTOCOL_
 
 /**
  * `legguard risk --config FILE`: connects read only with its own client id, reads, assesses, disconnects. A broker
- * that cannot be reached or stops answering is BROKER_UNREACHABLE (exit 6), never "nothing at risk".
+ * that cannot be reached or stops answering is BROKER_UNREACHABLE (exit 7), never "nothing at risk".
  */
 export async function riskFromBroker(
   config: LegguardConfig,

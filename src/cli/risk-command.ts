@@ -47,7 +47,7 @@ export async function scenarioRisk(scenario: Scenario, at: EpochMs): Promise<{ a
 /**
  * `legguard risk --config FILE [--client-id N] [--timeout SECONDS] [--json]` against the running broker, read only, or
  * `legguard risk --scenario FILE [--at TIME] [--json]` offline. Exit 0 nothing at risk, 1 something at risk, 2 bad
- * input, 6 the broker unreachable.
+ * input, 7 the broker unreachable.
  */
 export function riskCommand(deps: RiskBrokerDeps = defaultRiskBrokerDeps): Command {
   return {
@@ -56,7 +56,7 @@ export function riskCommand(deps: RiskBrokerDeps = defaultRiskBrokerDeps): Comma
     usage:
       'legguard risk --config legguard.yaml [--ib host:port] [--client-id N] [--timeout SECONDS] [--json]   (the running broker, read only)\n' +
       '       legguard risk --scenario FILE [--at TIME] [--json]   (offline)\n' +
-      'exit 0 nothing at risk, 1 something at risk, 2 bad input, 6 TWS / IB Gateway unreachable',
+      'exit 0 nothing at risk, 1 something at risk, 2 bad input, 7 TWS / IB Gateway unreachable',
     async run(args: readonly string[], io: CommandIo): Promise<number> {
       const { values, positionals } = parseCommandArgs('risk', args, {
         scenario: { type: 'string' },

@@ -25,9 +25,9 @@ export const ErrorCodes = {
   BROKER_TIMEOUT: { exit: 1 },
   /**
    * TWS / IB Gateway could not be reached, or stopped answering, for a command that only reads (`legguard risk
-   * --config`): exit 6, so that cron tells "cannot tell" from "at risk" (1).
+   * --config`): exit 7, so that cron tells "cannot tell" from "at risk" (1).
    */
-  BROKER_UNREACHABLE: { exit: 6 },
+  BROKER_UNREACHABLE: { exit: 7 },
   /** A malformed frame or message on the TWS wire protocol. */
   PROTOCOL_ERROR: { exit: 1 },
   /** The store file is not a legguard database, or is damaged. */

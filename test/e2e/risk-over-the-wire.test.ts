@@ -1,7 +1,7 @@
 // Issue 12, `legguard risk --config` over the wire: read-only against `legguard sim-gateway --lockstep` on the XOM
 // strangle. At the start nothing is at risk (exit 0); on Thursday morning, the last trading day before the 1.03
 // ex-date, the short 120 call is (exit 1, flagged in --json). It connects with its own client id (the guard's + 1000)
-// and sends nothing. A gateway that is not there: exit 6.
+// and sends nothing. A gateway that is not there: exit 7.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
@@ -47,7 +47,7 @@ async function closedPort(): Promise<number> {
 }
 
 describe('legguard risk --config, over the wire', () => {
-  test('XOM strangle: clear at the start (0), the call at risk on the decision day (1), no order; unreachable (6)', async () => {
+  test('XOM strangle: clear at the start (0), the call at risk on the decision day (1), no order; unreachable (7)', async () => {
     const { file } = await loadSeed('strangle-closed-before-ex-dividend.yaml');
     const gw = await GatewayProcess.start(file);
     const setup = guardSetup(file, gw.port);
@@ -84,7 +84,7 @@ describe('legguard risk --config, over the wire', () => {
 
       const port = await closedPort();
       const down = await risk(['--config', setup.configFile, '--ib', `127.0.0.1:${port}`, '--timeout', '1'], setup.dir);
-      assert.equal(down.code, 6, `${down.out}\n${down.err}`);
+      assert.equal(down.code, 7, `${down.out}\n${down.err}`);
       assert.match(down.err, new RegExp(`TWS / IB Gateway at 127\\.0\\.0\\.1:${port} \\(client id 1017\\) unreachable`));
       assert.equal(down.out, '', 'nothing on stdout: no report when the broker cannot be read');
     } finally {
