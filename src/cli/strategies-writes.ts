@@ -104,7 +104,7 @@ export function pickupNote(result: GuardResult, reconcileIntervalMs: number): st
   const it = result.added.length === 1 ? 'it' : 'them';
   const lines = [
     `PENDING until a guard finds every leg at the broker: a running guard picks ${it} up at its next reconciliation (every ${secs} s), a guard started later at start. ` +
-      `From then on ${it} ${result.added.length === 1 ? 'is' : 'are'} guarded (OPEN); a leg the broker does not show is reported as not at the broker (\`legguard status\`), and the strategy waits.`,
+      `From then on ${result.added.length === 1 ? 'it is' : 'they are'} guarded (OPEN); a leg the broker does not show is reported as not at the broker (\`legguard status\`), and the strategy waits.`,
   ];
   if (result.replaced.length > 0) {
     lines.push(`A guard already running keeps the definition it loaded for a replaced strategy (${result.replaced.map((r) => r.id).join(', ')}) until it restarts: restart it.`);

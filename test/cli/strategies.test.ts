@@ -137,7 +137,7 @@ describe('legguard strategies add and list', () => {
       [['strategies', 'add', 'x', '--leg', 'SPY STK 1', '--policy', 'panic'], 2, /--policy: Invalid option: expected one of "close"\|"hedge"\|"alert"/],
       [['strategies', 'add', 'x'], 2, /add: give at least one --leg/],
       [['strategies', 'add', '--leg', 'SPY STK 1'], 2, /add: give exactly one strategy id/],
-      [['strategies', 'frobnicate'], 2, /strategies: expected add, list, remove or import; got "frobnicate"/],
+      [['strategies', 'frobnicate'], 2, /strategies: expected add, list, remove, import or discover; got "frobnicate"/],
       [['strategies', 'list'], 3, /no legguard database at .*\/data\/legguard\.db/],
     ];
     for (const [argv, code, re] of cases) {

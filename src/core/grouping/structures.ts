@@ -2,7 +2,8 @@ import { isRatio } from '../strategy-kind.js';
 import { unitsIn, type Finder, type OptionSlot, type Shape, type UnderlyingBook } from './shapes.js';
 
 /**
- * The structures grouping looks for, in the order it takes them: fewer, larger, risk-defined first. Each finder
+ * The structures grouping looks for, in the order it takes them: fewer, larger, risk-defined first (a short call
+ * is covered by shares before it is the short side of a ratio spread). Each finder
  * returns the first structure (options in expiry, right, strike order) that the book holds at least once, with its
  * unit; the grouping takes as many units as there are and asks again. What a finder returns is exactly what
  * `inferKind` names that kind (table tests pin each pair).
@@ -185,4 +186,4 @@ const cashSecuredPut: Finder = (b) => {
 };
 
 /** In the order they are taken. */
-export const FINDERS: readonly Finder[] = [iron, butterfly, collar, ratio, vertical, calendar, diagonal, coveredCall, callPut, cashSecuredPut];
+export const FINDERS: readonly Finder[] = [iron, butterfly, collar, coveredCall, ratio, vertical, calendar, diagonal, callPut, cashSecuredPut];
