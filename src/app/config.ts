@@ -48,6 +48,16 @@ const marketSchema = z.strictObject({
   volatility: z.record(tickerSymbol, z.number().positive().max(5)).default({}),
 });
 
+/**
+ * The HTTP edge of `legguard run` (dashboard, JSON API, server-sent events, metrics): off unless `listen` is set here
+ * or `--http HOST:PORT` is given. Mutations (acknowledge, trading state) need the bearer token in `tokenEnv`.
+ */
+const httpSchema = z.strictObject({
+  /** `127.0.0.1:8765`; a non-loopback host is refused unless the token variable is set. */
+  listen: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be HOST:PORT, like 127.0.0.1:8765').optional(),
+  tokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name').default('LEGGUARD_HTTP_TOKEN'),
+});
+
 export const configSchema = z.strictObject({
   /** The IB account the guard acts for (DU... paper, U... live). */
   account: z.string().regex(/^[A-Za-z0-9]{1,32}$/, 'must be an IB account id like DU1234567'),
@@ -68,6 +78,7 @@ export const configSchema = z.strictObject({
   market: marketSchema.prefault({}),
   /** Announced cash dividends per underlying, besides those the broker reports (IB generic tick 456). */
   dividends: z.record(tickerSymbol, z.array(z.strictObject({ exDate: isoDate, amount: z.number().positive() }))).default({}),
+  http: httpSchema.prefault({}),
   log: z.strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info'), format: z.enum(['text', 'json']).default('text') }).prefault({}),
 });
 
@@ -92,6 +103,8 @@ export interface LegguardConfig {
   /** `dividends:` per symbol (upper case). */
   readonly dividends: Readonly<Record<string, readonly Dividend[]>>;
   readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly format: 'text' | 'json' };
+  /** `http.listen` (null: no HTTP edge unless `--http`) and `http.tokenEnv` (default LEGGUARD_HTTP_TOKEN). */
+  readonly http: { readonly listen: string | null; readonly tokenEnv: string };
 }
 
 /**
@@ -177,6 +190,7 @@ export function checkConfig(text: string, file: string, env: NodeJS.ProcessEnv, 
         Object.entries(c.dividends).map(([k, v]) => [k.toUpperCase(), v.map((d) => ({ exDate: d.exDate, amount: d.amount }))]),
       ),
       log: c.log,
+      http: { listen: c.http.listen ?? null, tokenEnv: c.http.tokenEnv },
     },
     problems: [],
     onlyChannels: false,

@@ -16,6 +16,14 @@ import { drillTiming } from './drill-timing.js';
 import { lockOwner, takeGuardLock } from './guard-lock.js';
 import { LockstepDriver } from './lockstep-driver.js';
 import { recordClock } from './record-clock.js';
+import { channelSecrets } from '../adapters/alerts/build-channels.js';
+import { Redactor } from '../adapters/alerts/redactor.js';
+import { urlPassword } from '../adapters/store/redact-url.js';
+import { describeStore } from './store-description.js';
+import { guardEdgeApi } from '../web/guard-edge-api.js';
+import { GuardMetrics } from '../web/guard-metrics.js';
+import { startHttpEdge, type HttpEdge } from '../web/http-edge.js';
+import type { ListenAddress } from '../web/listen-address.js';
 import { guardStrategies } from './replay.js';
 
 /** How long a guard's lock lives without a refresh, and how often it is refreshed. */
@@ -49,6 +57,11 @@ export interface DaemonOptions {
    * reconciliation is not cut short) and the daemon then stops as `stop()` would.
    */
   readonly abort?: AbortSignal;
+  /**
+   * The HTTP edge (dashboard, API, events, metrics) on this address, started once the guard guards; the caller has
+   * already refused a non-loopback address without a token. The token, when set, turns mutations on.
+   */
+  readonly http?: { readonly address: ListenAddress; readonly token: string | null; readonly tokenEnv: string };
 }
 
 export interface RunningDaemon {
@@ -57,6 +70,8 @@ export interface RunningDaemon {
   stop(reason: string): Promise<number>;
   /** Resolves with the exit code when the daemon stops by itself (a broken invariant, a lost lock). */
   readonly done: Promise<number>;
+  /** The HTTP edge's URL (`http://127.0.0.1:8765`) when one was asked for. */
+  readonly httpUrl: string | null;
 }
 
 /**
@@ -90,8 +105,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const keepAlive = setInterval(() => undefined, 3_600_000);
   let lockstep: LockstepDriver | null = null;
   let engineRef: GuardEngine | null = null;
+  let edge: HttpEdge | null = null;
   const cleanup = async (): Promise<void> => {
     clearInterval(keepAlive);
+    await edge?.close().catch(() => undefined);
     if (lockTimer) clearInterval(lockTimer);
     if (syncTimer) clearInterval(syncTimer);
     if (tradingTimer) clearInterval(tradingTimer);
@@ -200,6 +217,17 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     ...(crashPoint ? { crashPoint } : {}),
   });
   engineRef = engine;
+  const metrics = new GuardMetrics({
+    connected: () => engine.isConnected,
+    strategyStates: () => [...engine.strategies.values()].map((s) => s.state),
+    tradingState: () => engine.tradingState,
+    openOrders: () => engine.openOrderCount(),
+    outbox: async () => {
+      const o = await store.outboxSummary();
+      return { backlog: o.channels.reduce((n, c) => n + c.pending, 0), failed: o.channels.reduce((n, c) => n + c.dead - c.skipped, 0) };
+    },
+  });
+  engine.onTimeline((t) => metrics.observe(t));
   engine.onTimeline((t) => opts.out({ level: t.kind === 'alert' && t.alert.severity === 'critical' ? 'warn' : 'info', text: '', timeline: t }));
 
   const stop = (reason: string, code = 0): Promise<number> => {
@@ -230,7 +258,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   }
   // The operator's trading state: read every second; a change is taken on the engine's queue (journaled, alerted).
   let polling = false;
-  tradingTimer = setInterval(() => {
+  const pollTradingState = (): void => {
     if (polling || stopping !== null) return;
     polling = true;
     store
@@ -238,7 +266,35 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       .then((t) => (t.state !== engine.tradingState ? engine.setTradingState(t) : undefined))
       .catch((e: unknown) => log('warn', `reading the trading state: ${e instanceof Error ? e.message : String(e)}`))
       .finally(() => (polling = false));
-  }, TRADING_STATE_POLL_MS);
+  };
+  tradingTimer = setInterval(pollTradingState, TRADING_STATE_POLL_MS);
+  if (opts.http) {
+    const h = opts.http;
+    const redactor = new Redactor([...channelSecrets(config.alerts, opts.env), config.databaseUrl !== null ? urlPassword(config.databaseUrl) : null, h.token]);
+    try {
+      edge = await startHttpEdge({
+        address: h.address,
+        token: h.token,
+        tokenEnv: h.tokenEnv,
+        redact: (text) => redactor.redact(text),
+        log: (level, text) => log(level, redactor.redact(text)),
+        api: guardEdgeApi({
+          engine,
+          store,
+          config,
+          storeName: describeStore(storeOptions(config)),
+          real,
+          lockOwner: owner,
+          metrics,
+          tradingStateWritten: pollTradingState,
+        }),
+      });
+    } catch (e) {
+      await stop('the HTTP edge could not start', 1);
+      throw e;
+    }
+    log('info', `http: dashboard on ${edge.url}/ (API /api/status, /api/events, /healthz, /metrics; mutations ${h.token === null ? `off: no ${h.tokenEnv}` : `need the bearer token in ${h.tokenEnv}`})`);
+  }
   lockstep?.start();
   const waiting = [...engine.strategies.values()].filter((s) => s.state === 'PENDING').length;
   log(
@@ -247,7 +303,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       `${waiting > 0 ? `; ${waiting} PENDING, not guarded until the broker shows every leg (see the notes above, or legguard status)` : ''}`,
   );
   if (opts.abort?.aborted) void stop(String(opts.abort.reason ?? 'stop requested during start-up'));
-  return { engine, stop: (reason) => stop(reason, 0), done };
+  return { engine, stop: (reason) => stop(reason, 0), done, httpUrl: edge?.url ?? null };
 }
 
 function stoppedDuringStart(): LegguardError {

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { formatNyTime } from '../adapters/alerts/format-alert.js';
 import type { OpenStoreOptions } from '../adapters/store/open-store.js';
 import { DEFAULT_CONFIG_FILE } from '../app/config.js';
+import { acknowledgeIncident, checkBy } from '../app/operator-actions.js';
 import { LegguardError } from '../core/errors.js';
 import { IncidentId } from '../core/ids.js';
 import type { Command, CommandIo } from './command.js';
@@ -25,15 +26,6 @@ async function ackStore(values: { config?: string | undefined; dataDir?: string 
   return { dataDir: resolve(io.cwd, values.dataDir ?? DEFAULT_DATA_DIR), databaseUrl: io.env.DATABASE_URL ?? '' };
 }
 
-export function checkBy(by: string): string {
-  const t = by.trim();
-  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
-  if (t === '' || t.length > 64 || /[\x00-\x1f\x7f]/.test(t)) {
-    throw new LegguardError('INVALID_INPUT', '--by must be 1-64 printable characters (a name)');
-  }
-  return t;
-}
-
 /**
  * `legguard ack <incident> [--by name]`: marks a critical incident acknowledged, which stops its repeats (the
  * running guard reads acknowledgements from the store on its next escalation check). An incident no alert names is
@@ -54,18 +46,8 @@ export function ackCommand(deps: StoreDeps = defaultStoreDeps): Command {
       const by = checkBy(str('by') ?? io.env.USER ?? io.env.LOGNAME ?? 'cli');
       const store = await openCommandStore(await ackStore({ config: str('config'), dataDir: str('data-dir') }, io), deps, false, io);
       try {
-        const waiting = await store.unackedCritical();
-        const wasWaiting = waiting.some((w) => w.incidentId === id);
         const now = deps.clock.now();
-        const known = await store.ackIncident(id, now, by);
-        if (!known) {
-          const list = waiting.map((w) => `  ${w.incidentId}  ${w.first.title}`).join('\n');
-          throw new LegguardError(
-            'NOT_FOUND',
-            `no alert names incident "${id}". ${waiting.length === 0 ? 'No critical incident is waiting for acknowledgement.' : `Waiting for acknowledgement:\n${list}`}`,
-            { incidentId: id },
-          );
-        }
+        const { wasWaiting } = await acknowledgeIncident(store, id, now, by);
         io.stdout.write(
           wasWaiting
             ? `acknowledged ${id} (by ${by}, ${formatNyTime(now)}): its alerts stop repeating\n`

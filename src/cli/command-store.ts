@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SystemClock } from '../adapters/clock/system-clock.js';
 import { openStore, SQLITE_FILE, type OpenStoreOptions } from '../adapters/store/open-store.js';
-import { redactUrl } from '../adapters/store/redact-url.js';
 import { storeOptions, type LegguardConfig } from '../app/config.js';
 
 export { storeOptions };
+export { describeStore } from '../app/store-description.js';
 import { LegguardError } from '../core/errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { StorePort } from '../ports/store.js';
@@ -34,13 +34,6 @@ export const STORE_FLAGS_USAGE = '[--config legguard.yaml] [--account ID] [--dat
 export function storeCommandConfig(values: Readonly<Record<string, unknown>>, io: CommandIo, now: number): Promise<LegguardConfig> {
   const str = (k: string): string | undefined => (typeof values[k] === 'string' ? values[k] : undefined);
   return resolveConfig({ config: str('config'), account: str('account'), dataDir: str('data-dir') }, io, now);
-}
-
-/** The store for a person to read: the SQLite file, or the Postgres URL with its password hidden. */
-export function describeStore(opts: OpenStoreOptions): string {
-  const url = opts.databaseUrl ?? '';
-  if (url !== '') return `Postgres ${redactUrl(url)}${opts.pgSchema !== undefined ? ` (schema ${opts.pgSchema})` : ''}`;
-  return `SQLite ${join(opts.dataDir, SQLITE_FILE)}`;
 }
 
 /**

@@ -6,6 +6,29 @@ import { resolveConfig } from './config-source.js';
 import { parseCommandArgs } from './parse-args.js';
 import { useColor } from './replay-command.js';
 import { TimelineFormatter } from './timeline-format.js';
+import { checkExposure, parseListen, type ListenAddress } from '../web/listen-address.js';
+import type { LegguardConfig } from '../app/config.js';
+
+/**
+ * The HTTP edge asked for, `--http HOST:PORT` over the config's `http.listen`, or null for none. Refused here, before
+ * anything starts, when other machines could reach it and no token is set.
+ */
+export function httpEdgeOptions(
+  flag: string | undefined,
+  config: Pick<LegguardConfig, 'http'>,
+  env: NodeJS.ProcessEnv,
+): { address: ListenAddress; token: string | null; tokenEnv: string } | null {
+  const spec = flag ?? config.http.listen;
+  if (spec === null) return null;
+  const address = parseListen(spec, flag !== undefined ? '--http' : 'http.listen');
+  const raw = env[config.http.tokenEnv];
+  const token = raw !== undefined && raw.trim() !== '' ? raw.trim() : null;
+  if (token !== null && token.length < 16) {
+    throw new LegguardError('CONFIG_INVALID', `${config.http.tokenEnv} is too short for a bearer token: use 16 characters or more (a long random secret)`, { field: 'http.tokenEnv' });
+  }
+  checkExposure(address, token, config.http.tokenEnv);
+  return { address, token, tokenEnv: config.http.tokenEnv };
+}
 
 function parseClock(spec: string | undefined): { kind: 'system' } | { kind: 'broker'; speed: number } | { kind: 'lockstep' } {
   if (spec === undefined || spec === 'system') return { kind: 'system' };
@@ -32,7 +55,7 @@ export function runCommand(deps: { readonly crashPoint?: (point: CrashPoint) => 
     summary: 'guard the strategies in the store against assignment, connected to TWS or IB Gateway',
     usage:
       'legguard run [--config legguard.yaml] [--ib host:port] [--client-id N] [--account ID] [--data-dir DIR] ' +
-      '[--clock system|lockstep|broker[:speed]] [--json]   (Postgres: set DATABASE_URL)',
+      '[--clock system|lockstep|broker[:speed]] [--http HOST:PORT] [--json]   (Postgres: set DATABASE_URL)',
     async run(args, io) {
       const { values } = parseCommandArgs('run', args, {
         config: { type: 'string' },
@@ -41,6 +64,7 @@ export function runCommand(deps: { readonly crashPoint?: (point: CrashPoint) => 
         account: { type: 'string' },
         'data-dir': { type: 'string' },
         clock: { type: 'string' },
+        http: { type: 'string' },
         json: { type: 'boolean' },
       });
       const str = (k: string): string | undefined => (typeof values[k] === 'string' ? values[k] : undefined);
@@ -50,6 +74,7 @@ export function runCommand(deps: { readonly crashPoint?: (point: CrashPoint) => 
         Date.now(),
       );
       const clock = parseClock(str('clock'));
+      const http = httpEdgeOptions(str('http'), config, io.env);
       const json = values.json === true;
       const fmt = new TimelineFormatter(!json && useColor(io));
       // Signals are heard from before start-up: a service manager's SIGTERM while the guard connects or reconciles
@@ -70,6 +95,7 @@ export function runCommand(deps: { readonly crashPoint?: (point: CrashPoint) => 
             env: io.env,
             ...(deps.crashPoint ? { crashPoint: deps.crashPoint } : {}),
             abort: abort.signal,
+            ...(http !== null ? { http } : {}),
             out: ({ level, text, timeline }) => {
               if (json) {
                 io.stdout.write(`${JSON.stringify(timeline ? { level, ...timeline } : { level, text, at: new Date().toISOString() })}\n`);

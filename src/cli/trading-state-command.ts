@@ -1,25 +1,12 @@
 import { formatNyTime } from '../adapters/alerts/format-alert.js';
 import { TRADING_STATE_POLL_MS } from '../app/daemon.js';
+import { checkBy, checkReason, setTradingState } from '../app/operator-actions.js';
 import { LegguardError } from '../core/errors.js';
 import type { TradingState } from '../core/gate.js';
-import { EpochMs } from '../core/quantity.js';
 import { TRADING_STATE_MEANING } from '../engine/trading-state-change.js';
-import { checkBy } from './ack-command.js';
 import type { Command, CommandIo } from './command.js';
 import { defaultStoreDeps, describeStore, openCommandStore, STORE_FLAGS, STORE_FLAGS_USAGE, storeCommandConfig, storeOptions, type StoreDeps } from './command-store.js';
 import { parseCommandArgs } from './parse-args.js';
-
-const MAX_REASON = 500;
-
-function checkReason(reason: string | undefined): string | null {
-  if (reason === undefined) return null;
-  const t = reason.trim();
-  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
-  if (t === '' || t.length > MAX_REASON || /[\x00-\x1f\x7f]/.test(t)) {
-    throw new LegguardError('INVALID_INPUT', `--reason must be 1-${MAX_REASON} printable characters on one line`);
-  }
-  return t;
-}
 
 const SUMMARY: Readonly<Record<TradingState, string>> = {
   HALTED: 'halt trading: nothing is sent, working orders are cancelled; closes are planned and held',
@@ -50,23 +37,7 @@ export function tradingStateCommand(name: 'halt' | 'reduce-only' | 'resume', sta
       const store = await openCommandStore(opts, deps, state === 'HALTED');
       try {
         const account = config.account;
-        const before = await store.tradingState(account);
-        const at = EpochMs.unsafe(now);
-        await store.commit({
-          account,
-          tradingState: { state, reason, by, at },
-          journal: [
-            {
-              key: `cli:trading-state:${now}:${before.state}->${state}`,
-              at,
-              type: 'trading-state',
-              account,
-              strategyId: null,
-              incidentId: null,
-              data: { from: before.state, to: state, by, reason, source: `legguard ${name}` },
-            },
-          ],
-        });
+        const { before } = await setTradingState(store, account, { state, reason, by, now, origin: 'cli', source: `legguard ${name}` });
         const lock = await store.lockHolder(account);
         const guard =
           lock !== null && now < lock.expiresAt

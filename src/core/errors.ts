@@ -9,6 +9,10 @@ export const ErrorCodes = {
   CONFIG_INVALID: { exit: 2 },
   /** A scenario file that does not validate. Exit 2. */
   SCENARIO_INVALID: { exit: 2 },
+  /** A request to the HTTP edge without the right `Authorization: Bearer` token (HTTP 401). */
+  UNAUTHORIZED: { exit: 2 },
+  /** A request the HTTP edge does not allow at all: mutations with no token configured, a read-only dashboard (403). */
+  FORBIDDEN: { exit: 2 },
   /** Something asked for does not exist (a strategy id, an incident). */
   NOT_FOUND: { exit: 3 },
   /** A state transition the strategy state machine does not allow. A programming error: stop the process. */
