@@ -11,6 +11,27 @@ export interface BenchRow {
   readonly value?: number;
   readonly samples?: number;
   readonly note?: string;
+  /**
+   * What the figure should be, in the row's unit: `of` names the figure compared (the p99, the median or the single
+   * value); `better` says which way is good (lower by default). The table prints the ratio figure / target.
+   */
+  readonly target?: BenchTarget;
+}
+
+export interface BenchTarget {
+  readonly value: number;
+  readonly of: 'median' | 'p99' | 'value';
+  readonly better?: 'lower' | 'higher';
+}
+
+/** The ratio of the figure to its target and whether the target is met; null without a target or a figure. */
+export function targetRatio(r: BenchRow): { ratio: number; met: boolean } | null {
+  const t = r.target;
+  if (t === undefined) return null;
+  const figure = r[t.of];
+  if (figure === undefined || !Number.isFinite(figure)) return null;
+  const ratio = t.value === 0 ? (figure === 0 ? 1 : Number.POSITIVE_INFINITY) : figure / t.value;
+  return { ratio, met: t.better === 'higher' ? figure >= t.value : figure <= t.value };
 }
 
 /** A benchmark module: `bench/<area>.ts` exports `run`. */

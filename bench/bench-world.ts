@@ -29,7 +29,7 @@ export const BENCH_ACCOUNT = AccountId.unsafe('DU0000001');
 export const BENCH_START = EpochMs.unsafe(Date.parse('2026-01-27T10:00:00-05:00'));
 
 /** The underlyings, with the strike step of their grid. No dividends: quotes are CRR trees either way. */
-const UNDERLYINGS: readonly (UnderlyingSpec & { readonly step: number })[] = [
+export const UNDERLYINGS: readonly (UnderlyingSpec & { readonly step: number })[] = [
   { symbol: 'SPY', price: 445, volatility: 0.18, step: 1 },
   { symbol: 'QQQ', price: 380, volatility: 0.22, step: 1 },
   { symbol: 'IWM', price: 200, volatility: 0.25, step: 1 },
