@@ -16,13 +16,7 @@ import { drillTiming } from './drill-timing.js';
 import { lockOwner, takeGuardLock } from './guard-lock.js';
 import { LockstepDriver } from './lockstep-driver.js';
 import { recordClock } from './record-clock.js';
-import { channelSecrets } from '../adapters/alerts/build-channels.js';
-import { Redactor } from '../adapters/alerts/redactor.js';
-import { urlPassword } from '../adapters/store/redact-url.js';
-import { describeStore } from './store-description.js';
-import { guardEdgeApi } from '../web/guard-edge-api.js';
-import { GuardMetrics } from '../web/guard-metrics.js';
-import { startHttpEdge, type HttpEdge } from '../web/http-edge.js';
+import type { HttpEdge } from '../web/http-edge.js';
 import type { ListenAddress } from '../web/listen-address.js';
 import { guardStrategies } from './replay.js';
 
@@ -217,17 +211,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     ...(crashPoint ? { crashPoint } : {}),
   });
   engineRef = engine;
-  const metrics = new GuardMetrics({
-    connected: () => engine.isConnected,
-    strategyStates: () => [...engine.strategies.values()].map((s) => s.state),
-    tradingState: () => engine.tradingState,
-    openOrders: () => engine.openOrderCount(),
-    outbox: async () => {
-      const o = await store.outboxSummary();
-      return { backlog: o.channels.reduce((n, c) => n + c.pending, 0), failed: o.channels.reduce((n, c) => n + c.dead - c.skipped, 0) };
-    },
-  });
-  engine.onTimeline((t) => metrics.observe(t));
+  // The HTTP edge's module (and prom-client) only when one is asked for.
+  const web = opts.http ? await import('../web/guard-edge.js') : null;
+  const metrics = web?.guardMetrics(engine, store) ?? null;
   engine.onTimeline((t) => opts.out({ level: t.kind === 'alert' && t.alert.severity === 'critical' ? 'warn' : 'info', text: '', timeline: t }));
 
   const stop = (reason: string, code = 0): Promise<number> => {
@@ -268,32 +254,24 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       .finally(() => (polling = false));
   };
   tradingTimer = setInterval(pollTradingState, TRADING_STATE_POLL_MS);
-  if (opts.http) {
-    const h = opts.http;
-    const redactor = new Redactor([...channelSecrets(config.alerts, opts.env), config.databaseUrl !== null ? urlPassword(config.databaseUrl) : null, h.token]);
+  if (opts.http && web && metrics) {
     try {
-      edge = await startHttpEdge({
-        address: h.address,
-        token: h.token,
-        tokenEnv: h.tokenEnv,
-        redact: (text) => redactor.redact(text),
-        log: (level, text) => log(level, redactor.redact(text)),
-        api: guardEdgeApi({
-          engine,
-          store,
-          config,
-          storeName: describeStore(storeOptions(config)),
-          real,
-          lockOwner: owner,
-          metrics,
-          tradingStateWritten: pollTradingState,
-        }),
+      edge = await web.startGuardEdge({
+        http: opts.http,
+        engine,
+        store,
+        config,
+        env: opts.env,
+        real,
+        lockOwner: owner,
+        metrics,
+        tradingStateWritten: pollTradingState,
+        log,
       });
     } catch (e) {
       await stop('the HTTP edge could not start', 1);
       throw e;
     }
-    log('info', `http: dashboard on ${edge.url}/ (API /api/status, /api/events, /healthz, /metrics; mutations ${h.token === null ? `off: no ${h.tokenEnv}` : `need the bearer token in ${h.tokenEnv}`})`);
   }
   lockstep?.start();
   const waiting = [...engine.strategies.values()].filter((s) => s.state === 'PENDING').length;

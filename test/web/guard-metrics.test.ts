@@ -1,0 +1,87 @@
+// /metrics over the guard's metrics, parsed by a strict Prometheus text-format parser (test/support/prometheus-text.ts): after replays of the seed scenarios,
+// the detection-to-order latency histogram counts exactly the detections (one per incident), and the other families
+// say what the replays did.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Redactor } from '../../src/adapters/alerts/redactor.js';
+import { loadScenario } from '../../src/adapters/sim/load-scenario.js';
+import { MemoryStore } from '../../src/adapters/store/memory-store.js';
+import { replay } from '../../src/app/replay.js';
+import type { TimelineEntry } from '../../src/engine/timeline.js';
+import type { EdgeApi } from '../../src/web/edge-api.js';
+import { GuardMetrics } from '../../src/web/guard-metrics.js';
+import { startHttpEdge } from '../../src/web/http-edge.js';
+import { histogramCount, parseMetrics, sampleValue, sumOf } from '../support/prometheus-text.js';
+
+const SCENARIOS = ['scenarios/iron-condor-put-assigned.yaml', 'scenarios/assignment-before-time-exit.yaml', 'scenarios/put-spread-short-assigned-long-exercised.yaml'];
+
+test('the latency histogram counts the detections; strategies, orders and trading state as the replays left them', async () => {
+  const states = new Map<string, string>();
+  const metrics = new GuardMetrics({
+    connected: () => true,
+    strategyStates: () => states.values(),
+    tradingState: () => 'ACTIVE',
+    openOrders: () => 0,
+    outbox: () => Promise.resolve({ backlog: 2, failed: 1 }),
+  });
+  let detections = 0;
+  let sent = 0;
+  for (const file of SCENARIOS) {
+    const store = new MemoryStore();
+    await store.init();
+    try {
+      const timeline: TimelineEntry[] = [];
+      const r = await replay({ scenario: await loadScenario(file), store, onTimeline: (e) => (timeline.push(e), metrics.observe(e)) });
+      detections += r.report.detections.length;
+      sent += timeline.filter((e) => e.kind === 'order-sent').length;
+      for (const [id, s] of r.engine.strategies) states.set(`${file}:${id}`, s.state);
+    } finally {
+      await store.close();
+    }
+  }
+  assert.ok(detections >= SCENARIOS.length, `each scenario detects its assignment (${detections})`);
+
+  const api: EdgeApi = {
+    mode: 'guard',
+    status: () => Promise.resolve({}),
+    payoff: () => Promise.resolve({ strategies: [] }),
+    health: () => Promise.reject(new Error('not used')),
+    metrics: async () => ({ contentType: metrics.contentType, body: await metrics.text() }),
+    subscribe: () => () => undefined,
+    ack: () => Promise.reject(new Error('not used')),
+    setTradingState: () => Promise.reject(new Error('not used')),
+  };
+  const edge = await startHttpEdge({ address: { host: '127.0.0.1', port: 0 }, token: null, tokenEnv: 'T', api, redact: (t) => new Redactor([]).redact(t), log: () => undefined });
+  try {
+    const res = await fetch(`${edge.url}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    const m = parseMetrics(await res.text());
+    assert.equal(histogramCount(m.get('legguard_detection_to_order_seconds')), detections, 'one latency per detection');
+    assert.ok(sampleValue(m.get('legguard_detections_total'), { cause: 'assignment' }) > 0);
+    assert.equal(sampleValue(m.get('legguard_strategies'), { state: 'CLOSED' }), states.size, 'every strategy CLOSED');
+    assert.equal(sampleValue(m.get('legguard_strategies'), { state: 'BROKEN' }), 0);
+    assert.equal(sumOf(m.get('legguard_orders_total'), { status: 'sent' }), sent, 'orders sent, by purpose');
+    assert.equal(sumOf(m.get('legguard_detections_total')) >= detections, true);
+    assert.equal(sampleValue(m.get('legguard_trading_state'), { state: 'ACTIVE' }), 1);
+    assert.equal(sampleValue(m.get('legguard_trading_state'), { state: 'HALTED' }), 0);
+    assert.equal(sampleValue(m.get('legguard_broker_connected')), 1);
+    assert.equal(sampleValue(m.get('legguard_alert_outbox_backlog')), 2);
+    assert.equal(sampleValue(m.get('legguard_alert_delivery_failures')), 1);
+    assert.ok(sampleValue(m.get('legguard_alerts_total'), { severity: 'critical' }) >= SCENARIOS.length);
+    assert.ok(m.has('legguard_process_cpu_seconds_total'), 'default process metrics');
+  } finally {
+    await edge.close();
+  }
+});
+
+test('the test parser is strict: untyped samples, bad numbers, bad escapes and stray lines are refused', () => {
+  const ok = parseMetrics('# HELP h x\n# TYPE h histogram\nh_bucket{le="1",cause="a"} 2\nh_bucket{le="+Inf",cause="a"} 3\nh_sum{cause="a"} 1.5\nh_count{cause="a"} 3\n');
+  assert.equal(histogramCount(ok.get('h')), 3);
+  assert.throws(() => parseMetrics('x 1\n'), /belongs to no TYPE-declared family/);
+  assert.throws(() => parseMetrics('# TYPE x gauge\nx one\n'), /not a number/);
+  assert.throws(() => parseMetrics('# TYPE x gauge\nx{a="\\q"} 1\n'), /bad escape/);
+  assert.throws(() => parseMetrics('# TYPE x gauge\nx{a=1} 1\n'), /bad labels/);
+  assert.throws(() => parseMetrics('# TYPE x gauge\n# TYPE x gauge\n'), /declared twice/);
+  assert.throws(() => histogramCount(parseMetrics('# TYPE h histogram\nh_bucket{le="+Inf"} 3\nh_count 2\n').get('h')), /_count 2 but \+Inf buckets 3/);
+});
