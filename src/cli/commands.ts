@@ -2,6 +2,7 @@ import { ackCommand } from './ack-command.js';
 import { alertTestCommand } from './alert-test-command.js';
 import type { Command } from './command.js';
 import { configCheckCommand } from './config-check-command.js';
+import { dashboardCommand } from './dashboard-command.js';
 import { demoCommand } from './demo-command.js';
 import { replayCommand } from './replay-command.js';
 import { riskCommand } from './risk-command.js';
@@ -18,6 +19,7 @@ export function commands(): readonly Command[] {
     replayCommand(),
     runCommand(),
     statusCommand(),
+    dashboardCommand(),
     alertTestCommand(),
     ackCommand(),
     tradingStateCommand('halt', 'HALTED'),

@@ -1,6 +1,7 @@
 import type { AckResult, TradingStateChange } from '../app/operator-actions.js';
 import type { TradingState } from '../core/gate.js';
 import type { IncidentId } from '../core/ids.js';
+import type { HistoryEntry } from './journal-history.js';
 import type { PayoffReport } from './payoff-report.js';
 
 /** `/healthz`: 200 when `ok`, 503 otherwise. */
@@ -25,6 +26,8 @@ export interface EdgeApi {
   /** The `legguard status --json` object. */
   status(): Promise<unknown>;
   payoff(): Promise<PayoffReport>;
+  /** The record's newest journal entries, for the timeline's past. */
+  history(): Promise<{ readonly entries: readonly HistoryEntry[] }>;
   health(): Promise<HealthReport>;
   metrics(): Promise<{ readonly contentType: string; readonly body: string }>;
   /** Every timeline entry as it happens, JSON-ready; returns the unsubscribe. Read-only mode sends none. */

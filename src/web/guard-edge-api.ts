@@ -6,6 +6,7 @@ import type { Clock } from '../ports/clock.js';
 import type { StorePort } from '../ports/store.js';
 import type { EdgeApi, HealthReport } from './edge-api.js';
 import type { GuardMetrics } from './guard-metrics.js';
+import { journalHistory } from './journal-history.js';
 import { payoffReport } from './payoff-report.js';
 
 export interface GuardEdgeDeps {
@@ -30,6 +31,7 @@ export function guardEdgeApi(d: GuardEdgeDeps): EdgeApi {
     mode: 'guard',
     status: () => gatherStatus(d.store, d.config, d.storeName, d.real.now()),
     payoff: async () => payoffReport(await d.store.listStrategies(account)),
+    history: () => journalHistory(d.store, account),
     async health(): Promise<HealthReport> {
       const connected = d.engine.isConnected;
       let store: HealthReport['store'];

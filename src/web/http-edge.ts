@@ -62,7 +62,7 @@ class HttpError extends Error {
 }
 
 /**
- * The guard's HTTP edge on node:http: the dashboard (`/`), `/api/status`, `/api/payoff`, `/api/events` (server-sent
+ * The guard's HTTP edge on node:http: the dashboard (`/`), `/api/status`, `/api/payoff`, `/api/history`, `/api/events` (server-sent
  * events), `/healthz`, `/metrics`; and, with the bearer token, `POST /api/incidents/<id>/ack` and
  * `POST /api/trading-state` (`{"state":"HALTED","reason":"...","by":"alice"}`). On a loopback address it answers only
  * requests naming a loopback host, so a web page that rebinds its name to 127.0.0.1 reads nothing.
@@ -108,6 +108,9 @@ export async function startHttpEdge(opts: HttpEdgeOptions): Promise<HttpEdge> {
       case '/api/payoff':
         only('GET', 'HEAD');
         return json(res, 200, await api.payoff());
+      case '/api/history':
+        only('GET', 'HEAD');
+        return json(res, 200, await api.history());
       case '/healthz': {
         only('GET', 'HEAD');
         const h = await api.health();

@@ -45,6 +45,7 @@ test('the latency histogram counts the detections; strategies, orders and tradin
     mode: 'guard',
     status: () => Promise.resolve({}),
     payoff: () => Promise.resolve({ strategies: [] }),
+    history: () => Promise.resolve({ entries: [] }),
     health: () => Promise.reject(new Error('not used')),
     metrics: async () => ({ contentType: metrics.contentType, body: await metrics.text() }),
     subscribe: () => () => undefined,

@@ -30,6 +30,7 @@ function fakeApi(mode: EdgeApi['mode'], calls: Calls, listeners: ((e: object) =>
     // A stored alert error that quotes a secret, as a failing webhook's would: the edge must not pass it on.
     status: () => Promise.resolve({ account: 'DU1', lastError: `POST https://${CHANNEL_SECRET} failed; auth ${TOKEN}` }),
     payoff: () => Promise.resolve({ strategies: [] }),
+    history: () => Promise.resolve({ entries: [] }),
     health: () => Promise.resolve({ ok: true, mode, broker: { connected: true }, lastReconciledAt: null, lastReconciledAgeMs: null, store: { ok: true, detail: 'ok' } }),
     metrics: () => Promise.resolve({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: '# HELP x y\n# TYPE x counter\nx 1\n' }),
     subscribe(fn) {

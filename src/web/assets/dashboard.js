@@ -16,6 +16,9 @@
     for (const c of children) if (c !== null && c !== undefined) e.append(c instanceof Node ? c : String(c));
     return e;
   };
+  const contract = (c) => (!c ? '?' : c.secType === 'OPT' ? `${c.symbol} ${c.expiry} ${c.strike} ${c.right}` : c.symbol);
+  const orderText = (r) =>
+    `${r.ref}: ${(r.legs || []).map((l) => `${l.action} ${l.ratio * r.quantity} ${contract(l.contract)}`).join(' / ')} ${r.orderType}${r.limitPrice !== null && r.limitPrice !== undefined ? ` ${r.limitPrice}` : ''}`;
   const signed = (h) => `${h.qty > 0 ? '+' : ''}${h.qty} ${h.contract}`;
 
   /** States each strategy went through while this page was open, from the event stream. */
@@ -193,12 +196,12 @@
     const broker = h.broker === null ? 'no broker (read-only)' : h.broker.connected ? 'broker connected' : 'broker DISCONNECTED';
     b.textContent = h.mode === 'read-only' ? 'read-only' : h.ok ? `healthy · ${broker}` : `UNHEALTHY · ${broker}`;
     b.className = `badge ${h.mode === 'read-only' ? '' : h.ok ? 'ok' : 'bad'}`;
-    const age = h.lastReconciledAgeMs === null ? 'never' : `${Math.round(h.lastReconciledAgeMs / 1000)} s ago (guard clock)`;
+    const age = h.lastReconciledAgeMs === null ? '' : `, ${Math.round(h.lastReconciledAgeMs / 1000)} s ago (guard clock)`;
     $('health-detail').replaceChildren(
       el('dt', {}, 'broker'),
       el('dd', {}, broker),
       el('dt', {}, 'last reconciliation'),
-      el('dd', {}, h.lastReconciledAt ? `${ny(h.lastReconciledAt)}, ${age}` : 'never'),
+      el('dd', {}, h.lastReconciledAt ? `${ny(h.lastReconciledAt)}${age}` : 'never'),
       el('dt', {}, 'store'),
       el('dd', {}, h.store.detail),
     );
@@ -238,9 +241,9 @@
       case 'decision':
         return `decided ${e.decision.action} for ${e.decision.strategyId} (${e.decision.rule}): ${e.decision.reason}`;
       case 'order-planned':
-        return `order planned ${e.order.request.ref}`;
+        return `order planned ${orderText(e.order.request)}`;
       case 'order-sent':
-        return `order sent ${e.order.request.ref} ${e.order.request.orderType}${e.order.request.limitPrice !== null ? ` ${e.order.request.limitPrice}` : ''}`;
+        return `order sent ${orderText(e.order.request)}`;
       case 'order-update':
         return `order ${e.order.request.ref} ${e.status}${e.reason ? `: ${e.reason}` : ''}`;
       case 'gate-refused':
@@ -255,6 +258,42 @@
         return e.text;
       default:
         return null;
+    }
+  }
+
+  /** A journal entry of the record (`/api/history`), in one line. */
+  function describeRecord(j) {
+    const d = j.data && typeof j.data === 'object' ? j.data : {};
+    const who = j.strategyId ? `${j.strategyId}: ` : '';
+    const compact = () => (typeof d.reason === 'string' ? d.reason : typeof d.text === 'string' ? d.text : JSON.stringify(j.data ?? null).slice(0, 200));
+    switch (j.type) {
+      case 'state':
+        return `${who}${d.from ?? '(new)'} → ${d.to ?? '?'}${d.reason ? ` (${d.reason})` : ''}`;
+      case 'alert':
+        return `[${String(d.severity ?? '').toUpperCase()}] ${d.title ?? compact()}`;
+      case 'order':
+        return `order ${orderText(d)}`;
+      case 'fill':
+        return `fill ${d.side} ${d.qty} ${contract(d.contract)} @ ${d.price} (${d.orderRef ?? d.orderId})`;
+      case 'decision':
+        return `decided ${d.action} for ${d.strategyId} (${d.rule}): ${d.reason}`;
+      case 'trading-state':
+        return `trading ${d.from ?? '?'} → ${d.to ?? '?'} by ${d.by ?? '?'}${d.reason ? `: ${d.reason}` : ''}`;
+      default:
+        return `${j.type} ${who}${compact()}`;
+    }
+  }
+
+  async function loadHistory() {
+    try {
+      const h = await getJson('/api/history');
+      const tl = $('timeline');
+      for (const j of h.body.entries) {
+        const cls = j.type === 'alert' && j.data && j.data.severity ? j.data.severity : `record ${j.type}`;
+        tl.prepend(el('li', { class: cls, 'data-kind': `record-${j.type}` }, `${ny(j.at)}  ${describeRecord(j)}`));
+      }
+    } catch (e) {
+      message(`cannot read the record: ${e}`, 'error');
     }
   }
 
@@ -278,8 +317,8 @@
       mutations = h.mutations;
       $('mode').textContent = mode === 'read-only' ? 'read-only: a stored record' : mutations ? 'live · mutations on' : 'live · mutations off (no token configured)';
       for (const b of document.querySelectorAll('#trading-panel button')) b.disabled = mode !== 'guard';
-      $('live').textContent = 'live';
-      $('live').className = 'badge ok';
+      $('live').textContent = mode === 'read-only' ? 'the record' : 'live';
+      $('live').className = `badge ${mode === 'read-only' ? '' : 'ok'}`;
       void refresh();
     });
     es.addEventListener('timeline', (m) => onTimeline(JSON.parse(m.data)));
@@ -304,7 +343,7 @@
     });
   }
 
-  follow();
+  void loadHistory().then(follow);
   void refresh();
   setInterval(() => void refresh(), 5000);
 })();
