@@ -178,8 +178,8 @@ export class GuardProcess {
    * The production `legguard run`; with `crashAt` (`<point>[:<n>]`) the drills' own entry point instead, which kills
    * the guard with SIGKILL there.
    */
-  static start(setup: GuardSetup, opts: { crashAt?: string; env?: NodeJS.ProcessEnv } = {}): GuardProcess {
-    const proc = LegguardProcess.start('guard', ['run', '--config', setup.configFile, '--clock', 'lockstep', '--json'], {
+  static start(setup: GuardSetup, opts: { crashAt?: string; env?: NodeJS.ProcessEnv; args?: readonly string[] } = {}): GuardProcess {
+    const proc = LegguardProcess.start('guard', ['run', '--config', setup.configFile, '--clock', 'lockstep', '--json', ...(opts.args ?? [])], {
       cwd: setup.dir,
       env: { ...opts.env, LEGGUARD_DRILL_CRASH_AT: opts.crashAt ?? '', DATABASE_URL: setup.databaseUrl ?? '' },
       drillEntry: opts.crashAt !== undefined,
