@@ -6,7 +6,6 @@ import { urlPassword } from '../adapters/store/redact-url.js';
 import { DEFAULT_CONFIG_FILE } from '../app/config.js';
 import { LegguardError } from '../core/errors.js';
 import { startHttpEdge } from '../web/http-edge.js';
-import { storeEdgeApi } from '../web/store-edge-api.js';
 import type { Command } from './command.js';
 import { defaultStoreDeps, describeStore, openCommandStore, STORE_FLAGS, storeCommandConfig, storeOptions, type StoreDeps } from './command-store.js';
 import { DEFAULT_DATA_DIR } from './ack-command.js';
@@ -43,6 +42,8 @@ export function dashboardCommand(deps: StoreDeps & { readonly stop?: AbortSignal
       const store = await openCommandStore(opts, deps, false, io);
       const redactor = new Redactor([...channelSecrets(config.alerts, io.env), config.databaseUrl !== null ? urlPassword(config.databaseUrl) : null, http.token]);
       try {
+        // Loaded here, not at the top: the metrics module brings prom-client, which no other command needs.
+        const { storeEdgeApi } = await import('../web/store-edge-api.js');
         const edge = await startHttpEdge({
           address: http.address,
           token: http.token,
