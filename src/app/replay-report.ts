@@ -5,6 +5,7 @@ import type { Alert } from '../ports/alerts.js';
 import { contractFields } from '../cli/timeline-format.js';
 import type { GuardEngine } from '../engine/guard-engine.js';
 import type { TimelineEntry } from '../engine/timeline.js';
+import type { IncidentCost } from '../core/incident-cost.js';
 import { isRiskRuleName } from '../core/rules/early-assignment-rule.js';
 
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
@@ -44,6 +45,11 @@ export interface ReplayReport {
     readonly detectedAt: string | null;
     readonly latencyMs: number | null;
   }[];
+  /**
+   * What each incident's close cost: the strategy's holdings marked at mid when it broke, each closing order's
+   * realized cash and slippage against the mid when it went out, commissions where known, realized against the mark.
+   */
+  readonly incidentCosts: readonly IncidentCost[];
   /** Every early-assignment flag the guard acted on (CLOSE) or warned about (ALERT_ONLY), with its numbers. */
   readonly risks: readonly {
     readonly strategyId: string;
@@ -67,6 +73,7 @@ export function buildReplayReport(input: {
   timeline: readonly TimelineEntry[];
   alerts: readonly Alert[];
   positions: readonly PositionReport[];
+  incidentCosts?: readonly IncidentCost[];
 }): ReplayReport {
   const { engine } = input;
   const strategies = [...engine.strategies.values()].map((rt) => ({
@@ -128,5 +135,5 @@ export function buildReplayReport(input: {
     const { leg, ...numbers } = e.decision.metadata;
     risks.push({ strategyId: e.decision.strategyId, at: iso(e.at), rule: e.decision.rule, action: e.decision.action, leg: String(leg), reason: e.decision.reason, numbers });
   }
-  return { scenario: input.scenario.name, file: input.scenario.file, strategies, positions, orders, alerts, detections, risks };
+  return { scenario: input.scenario.name, file: input.scenario.file, strategies, positions, orders, alerts, detections, incidentCosts: input.incidentCosts ?? [], risks };
 }

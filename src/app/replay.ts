@@ -8,6 +8,8 @@ import type { StorePort } from '../ports/store.js';
 import { GuardEngine, type Logger } from '../engine/guard-engine.js';
 import type { TimelineEntry } from '../engine/timeline.js';
 import { parseGuardConfig } from './guard-config-schema.js';
+import { IncidentCostTracker } from './incident-cost-tracker.js';
+import type { HeldAtDetection } from '../core/incident-cost.js';
 import { recordClock } from './record-clock.js';
 import { buildReplayReport, type ReplayReport } from './replay-report.js';
 
@@ -35,6 +37,10 @@ export interface ReplayResult {
   readonly applied: readonly AppliedEvent[];
   readonly engine: GuardEngine;
   readonly run: ScenarioRun;
+  /** Each underlying's price at the start and at every change, for the HTML report's price path. */
+  readonly prices: readonly { readonly symbol: string; readonly at: number; readonly price: number }[];
+  /** What each broken strategy held right after its (first) break, for the payoff after it. */
+  readonly heldAtBreak: ReadonlyMap<string, readonly HeldAtDetection[]>;
 }
 
 /**
@@ -90,9 +96,15 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
     },
     ...(opts.log ? { log: opts.log } : {}),
   });
+  const costs = new IncidentCostTracker({ quote: (c) => run.market.quote(c), holdings: (id) => engine.holdingsOf(id) });
   engine.onTimeline((e) => {
     timeline.push(e);
+    costs.observe(e);
     opts.onTimeline?.(e);
+  });
+  const prices = run.market.symbols().map((symbol) => ({ symbol, at: run.clock.now(), price: run.market.price(symbol) }));
+  run.market.onChange((c) => {
+    if (c.kind === 'price') prices.push({ symbol: c.symbol, at: run.clock.now(), price: c.price });
   });
   // The record is on the scenario's clock: `legguard status` must not count its ages against today's date.
   await recordClock(store, scenario.account, scenario.start, { kind: 'scenario', source: `replay of ${JSON.stringify(scenario.name)}` });
@@ -107,8 +119,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
   await engine.stop();
   failIfStopped(engine);
   const snapshot = await run.broker.snapshot({ executionsSince: null });
-  const report = buildReplayReport({ scenario, engine, timeline, alerts: alerts.raised, positions: snapshot.positions });
-  return { report, timeline, applied, engine, run };
+  const report = buildReplayReport({ scenario, engine, timeline, alerts: alerts.raised, positions: snapshot.positions, incidentCosts: costs.costs() });
+  return { report, timeline, applied, engine, run, prices, heldAtBreak: costs.heldAtBreak() };
 }
 
 /** A guard that stopped on a broken invariant ends the replay with that error. */

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { loadScenario } from '../adapters/sim/load-scenario.js';
 import { openStore, SQLITE_FILE } from '../adapters/store/open-store.js';
@@ -26,20 +26,32 @@ export async function freshReplayStore(dataDir: string): Promise<StorePort> {
 }
 
 /** Plays one scenario file, printing the timeline as it happens (or nothing, for JSON). */
-export async function runReplay(file: string, dataDir: string, io: CommandIo, printTimeline: boolean): Promise<ReplayResult> {
+export async function runReplay(
+  file: string,
+  dataDir: string,
+  io: CommandIo,
+  printTimeline: boolean,
+  collect?: (line: { at: number; kind: string; text: string }) => void,
+): Promise<ReplayResult> {
   const scenario = await loadScenario(file);
   const store = await freshReplayStore(dataDir);
   const fmt = new TimelineFormatter(useColor(io));
+  const plain = new TimelineFormatter(false);
   try {
     return await replay({
       scenario,
       store,
       onTimeline: (e) => {
+        if (collect) {
+          const text = plain.format(e);
+          if (text !== null) collect({ at: e.at, kind: e.kind, text });
+        }
         if (!printTimeline) return;
         const line = fmt.format(e);
         if (line !== null) io.stdout.write(`${line}\n`);
       },
       onApplied: (a) => {
+        collect?.({ at: a.at, kind: 'scenario', text: `${plain.time(a.at)}  ${'SCENARIO'.padEnd(9)} ${a.text}` });
         if (printTimeline) io.stdout.write(`${fmt.time(a.at)}  ${'SCENARIO'.padEnd(9)} ${a.text}\n`);
       },
     });
@@ -70,10 +82,11 @@ export function replayCommand(): Command {
   return {
     name: 'replay',
     summary: 'play a scenario file against the simulated broker and show what the guard does',
-    usage: `legguard replay <file.yaml> [--json] [--data-dir ${REPLAY_DATA_DIR}/<name>]`,
+    usage: `legguard replay <file.yaml> [--json] [--html OUT.html] [--data-dir ${REPLAY_DATA_DIR}/<name>]`,
     async run(args, io) {
       const { values, positionals } = parseCommandArgs('replay', args, {
         json: { type: 'boolean' },
+        html: { type: 'string' },
         'data-dir': { type: 'string' },
       });
       const file = positionals[0];
@@ -82,7 +95,19 @@ export function replayCommand(): Command {
       }
       const json = values.json === true;
       const dataDir = resolve(io.cwd, typeof values['data-dir'] === 'string' ? values['data-dir'] : join(REPLAY_DATA_DIR, basename(file).replace(/\.[^.]+$/, '')));
-      const r = await runReplay(resolve(io.cwd, file), dataDir, io, !json);
+      const htmlOut = typeof values.html === 'string' ? resolve(io.cwd, values.html) : null;
+      const lines: { at: number; kind: string; text: string }[] = [];
+      const r = await runReplay(resolve(io.cwd, file), dataDir, io, !json, htmlOut !== null ? (l) => lines.push(l) : undefined);
+      if (htmlOut !== null) {
+        // Loaded only here: the report inlines uPlot from node_modules.
+        const { replayHtml } = await import('../web/replay-html.js');
+        try {
+          writeFileSync(htmlOut, replayHtml({ result: r, lines }));
+        } catch (e) {
+          throw new LegguardError('INVALID_INPUT', `--html: cannot write ${htmlOut}: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        if (!json) io.stdout.write(`report: ${htmlOut}\n`);
+      }
       if (json) io.stdout.write(`${JSON.stringify(r.report, null, 2)}\n`);
       else printSummary(r, io, dataDir);
       return 0;

@@ -16,6 +16,7 @@ const require = createRequire(import.meta.url);
 const FILES: Readonly<Record<string, { readonly path: () => string; readonly type: string }>> = {
   'index.html': { path: () => local('index.html'), type: 'text/html; charset=utf-8' },
   'dashboard.js': { path: () => local('dashboard.js'), type: 'text/javascript; charset=utf-8' },
+  'report.js': { path: () => local('report.js'), type: 'text/javascript; charset=utf-8' },
   'dashboard.css': { path: () => local('dashboard.css'), type: 'text/css; charset=utf-8' },
   'uPlot.iife.min.js': { path: () => require.resolve('uplot/dist/uPlot.iife.min.js'), type: 'text/javascript; charset=utf-8' },
   'uPlot.min.css': { path: () => require.resolve('uplot/dist/uPlot.min.css'), type: 'text/css; charset=utf-8' },
