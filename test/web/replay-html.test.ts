@@ -66,3 +66,14 @@ test('replay --html writes one self-contained report with the incident cost', as
     await browser.close();
   }
 });
+
+test('demo --html DIR writes one report per seed scenario', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'legguard-html-'));
+  dirs.push(dir);
+  const r = await runLegguard(['demo', '--quiet', '--html', 'reports', '--data-dir', join(dir, 'rec')], { cwd: dir });
+  assert.equal(r.code, 0, r.err);
+  for (const name of ['iron-condor-put-assigned', 'short-call-assigned-ex-dividend', 'assignment-before-time-exit', 'short-call-closed-before-ex-dividend']) {
+    const html = readFileSync(join(dir, 'reports', `${name}.html`), 'utf8');
+    assert.match(html, /<script type="application\/json" id="report-data">/, name);
+  }
+});
