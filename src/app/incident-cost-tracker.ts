@@ -1,7 +1,9 @@
 import type { Holding } from '../core/book.js';
 import type { Contract } from '../core/contract.js';
 import { contractKey } from '../core/contract.js';
-import type { StrategyId } from '../core/ids.js';
+import type { AccountId, IncidentId, StrategyId } from '../core/ids.js';
+import type { EpochMs } from '../core/quantity.js';
+import type { JournalEntry } from '../ports/store.js';
 import { incidentCost, midOf, type ClosingFill, type HeldAtDetection, type IncidentCost } from '../core/incident-cost.js';
 import type { TimelineEntry } from '../engine/timeline.js';
 
@@ -18,7 +20,7 @@ export interface CostSources {
  */
 export class IncidentCostTracker {
   private readonly lastIncident = new Map<string, string>();
-  private readonly incidents = new Map<string, { strategyId: string; held: HeldAtDetection[]; fills: ClosingFill[] }>();
+  private readonly incidents = new Map<string, { strategyId: string; held: readonly HeldAtDetection[]; fills: ClosingFill[] }>();
   private readonly orders = new Map<string, { incidentId: string; mids: Map<string, number | null> }>();
 
   constructor(private readonly sources: CostSources) {}
@@ -38,6 +40,13 @@ export class IncidentCostTracker {
         if (e.to !== 'BROKEN' || incidentId === undefined || this.incidents.has(incidentId)) return;
         const held = this.sources.holdings(e.strategyId).map((h) => ({ contract: h.contract, qty: h.qty, mid: this.mid(h.contract) }));
         this.incidents.set(incidentId, { strategyId: e.strategyId, held, fills: [] });
+        return;
+      }
+      case 'order-planned': {
+        // A live guard asks for the quotes it plans with: a mark unknown when the strategy broke is known by now.
+        const r = e.order.request;
+        const i = r.incidentId === null ? undefined : this.incidents.get(r.incidentId);
+        if (i !== undefined) i.held = i.held.map((h) => (h.mid === null ? { ...h, mid: this.mid(h.contract) } : h));
         return;
       }
       case 'order-sent': {
@@ -75,4 +84,33 @@ export class IncidentCostTracker {
   costs(): IncidentCost[] {
     return [...this.incidents].map(([id, i]) => incidentCost(id, i.strategyId, i.held, i.fills));
   }
+
+  /** The cost of the strategy's newest incident, or null when none was seen. */
+  costOf(strategyId: string): IncidentCost | null {
+    let found: IncidentCost | null = null;
+    for (const [id, i] of this.incidents) if (i.strategyId === strategyId) found = incidentCost(id, i.strategyId, i.held, i.fills);
+    return found;
+  }
+}
+
+/** The journal note that keeps an incident's cost (the newest per incident is the one `status` shows). */
+export function incidentCostNote(account: AccountId, cost: IncidentCost, at: EpochMs): JournalEntry {
+  return {
+    key: `incident-cost:${cost.incidentId}:${at}:${cost.orders.reduce((n, o) => n + o.fills, 0)}`,
+    at,
+    type: 'note',
+    account,
+    strategyId: cost.strategyId as StrategyId,
+    incidentId: cost.incidentId as IncidentId,
+    data: { kind: 'incident-cost', text: describeCost(cost), cost },
+  };
+}
+
+/** `cost: marked $87,631 at detection; the close realized $87,588 ($12 slippage vs mid); -$41 against the mark`. */
+export function describeCost(c: IncidentCost): string {
+  const usd = (x: number | null): string => (x === null ? 'unknown' : `${x < 0 ? '-' : ''}$${Math.abs(x).toLocaleString('en-US', { maximumFractionDigits: 2 })}`);
+  return (
+    `cost: marked ${usd(c.markAtDetection)} at detection; the close realized ${usd(c.realized)} in ${c.orders.length} order${c.orders.length === 1 ? '' : 's'}` +
+    ` (${usd(c.slippage)} slippage vs mid${c.commissions !== null ? `, ${usd(c.commissions)} commissions` : ''}); ${usd(c.versusMark)} against the mark`
+  );
 }

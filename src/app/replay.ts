@@ -8,7 +8,7 @@ import type { StorePort } from '../ports/store.js';
 import { GuardEngine, type Logger } from '../engine/guard-engine.js';
 import type { TimelineEntry } from '../engine/timeline.js';
 import { parseGuardConfig } from './guard-config-schema.js';
-import { IncidentCostTracker } from './incident-cost-tracker.js';
+import { IncidentCostTracker, incidentCostNote } from './incident-cost-tracker.js';
 import type { HeldAtDetection } from '../core/incident-cost.js';
 import { recordClock } from './record-clock.js';
 import { buildReplayReport, type ReplayReport } from './replay-report.js';
@@ -118,8 +118,13 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
   await run.finish(settle);
   await engine.stop();
   failIfStopped(engine);
+  // The costs go into the record as a live guard keeps them, so that `status` and the dashboard show them.
+  const incidentCosts = costs.costs();
+  if (incidentCosts.length > 0) {
+    await store.commit({ account: scenario.account, journal: incidentCosts.map((c) => incidentCostNote(scenario.account, c, run.clock.now())) });
+  }
   const snapshot = await run.broker.snapshot({ executionsSince: null });
-  const report = buildReplayReport({ scenario, engine, timeline, alerts: alerts.raised, positions: snapshot.positions, incidentCosts: costs.costs() });
+  const report = buildReplayReport({ scenario, engine, timeline, alerts: alerts.raised, positions: snapshot.positions, incidentCosts });
   return { report, timeline, applied, engine, run, prices, heldAtBreak: costs.heldAtBreak() };
 }
 

@@ -2,6 +2,7 @@ import { channelSecrets } from '../adapters/alerts/build-channels.js';
 import { formatNyTime } from '../adapters/alerts/format-alert.js';
 import { Redactor } from '../adapters/alerts/redactor.js';
 import { urlPassword } from '../adapters/store/redact-url.js';
+import { describeCost } from '../app/incident-cost-tracker.js';
 import { LegguardError } from '../core/errors.js';
 import type { Command } from './command.js';
 import { defaultStoreDeps, describeStore, openCommandStore, STORE_FLAGS, STORE_FLAGS_USAGE, storeCommandConfig, storeOptions, type StoreDeps } from './command-store.js';
@@ -117,6 +118,7 @@ export function formatStatus(r: StatusReport): string[] {
     out.push(`  ${i.incidentId}${i.strategyId !== null ? ` (${i.strategyId})` : ''}, ${ny(i.firstAt)}${i.lastAt !== i.firstAt ? ` to ${ny(i.lastAt)}` : ''}: ${ack}`);
     if (i.title !== null) out.push(`    ${i.title}${i.criticalAlerts > 1 ? ` (${i.criticalAlerts} critical alerts)` : ''}`);
     for (const t of i.transitions) out.push(`    ${t}`);
+    if (i.cost !== null) out.push(`    ${describeCost(i.cost)}`);
   }
 
   const ob = r.outbox;

@@ -1,4 +1,5 @@
 import type { TradingState } from '../core/gate.js';
+import type { IncidentCost } from '../core/incident-cost.js';
 import { describeContract } from '../core/contract.js';
 import type { AccountId, IncidentId } from '../core/ids.js';
 import type { LegguardConfig } from '../app/config.js';
@@ -23,6 +24,8 @@ export interface IncidentStatus {
   readonly title: string | null;
   /** `acknowledged` (with when and by whom), `waiting` (its critical alerts repeat), `none needed` (no critical alert). */
   readonly ack: { readonly state: 'acknowledged'; readonly at: string; readonly by: string } | { readonly state: 'waiting' | 'none needed' };
+  /** What its close cost, as the guard (or the replay) kept it when the close ended; null before that. */
+  readonly cost: IncidentCost | null;
 }
 
 export interface ChannelStatus {
@@ -188,6 +191,11 @@ export async function gatherStatus(store: StorePort, config: LegguardConfig, sto
     acc.title ??= a.title;
   }
   const recent = [...by.values()].sort((x, y) => y.last - x.last || (x.id < y.id ? -1 : 1)).slice(0, STATUS_INCIDENTS);
+  const costs = new Map<string, IncidentCost>();
+  for (const n of await store.journal({ account, types: ['note'], limit: LOOKBACK })) {
+    const d = n.data as { kind?: unknown; cost?: unknown } | null;
+    if (d?.kind === 'incident-cost' && n.incidentId !== null && typeof d.cost === 'object' && d.cost !== null) costs.set(n.incidentId, d.cost as IncidentCost);
+  }
   const acks = new Map((await store.acknowledgements(recent.map((r) => r.id as IncidentId))).map((k) => [k.incidentId as string, k]));
   const incidents: IncidentStatus[] = recent.map((r) => {
     const k = acks.get(r.id);
@@ -200,6 +208,7 @@ export async function gatherStatus(store: StorePort, config: LegguardConfig, sto
       criticalAlerts: r.critical,
       title: r.title,
       ack: k ? { state: 'acknowledged', at: isoTime(k.at), by: k.by } : { state: r.critical > 0 ? 'waiting' : 'none needed' },
+      cost: costs.get(r.id) ?? null,
     };
   });
 

@@ -1,5 +1,6 @@
 import { Book, type Holding } from '../core/book.js';
-import type { Contract } from '../core/contract.js';
+import { contractKey, type Contract } from '../core/contract.js';
+import type { Quote } from '../ports/broker.js';
 import { LegguardError } from '../core/errors.js';
 import type { BrokerEvent } from '../core/events.js';
 import type { AccountId, ContractKey, StrategyId } from '../core/ids.js';
@@ -372,6 +373,16 @@ export class GuardEngine {
   }
 
   // ---------------------------------------------------------------- views
+
+  /** The last quote the guard has for a contract (streamed or asked for a plan), or null. */
+  quoteOf(c: Contract): Quote | null {
+    return this.market.quotes.get(contractKey(c)) ?? null;
+  }
+
+  /** The underlying's last price the guard saw, or null. */
+  underlyingPrice(symbol: string): number | null {
+    return this.market.underlyingPrices.get(symbol) ?? null;
+  }
 
   holdingsOf(id: StrategyId): readonly Holding[] {
     return this.book.holdings(id);

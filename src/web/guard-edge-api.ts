@@ -30,7 +30,7 @@ export function guardEdgeApi(d: GuardEdgeDeps): EdgeApi {
   return {
     mode: 'guard',
     status: () => gatherStatus(d.store, d.config, d.storeName, d.real.now()),
-    payoff: async () => payoffReport(await d.store.listStrategies(account)),
+    payoff: async () => payoffReport(await d.store.listStrategies(account), (symbol) => d.engine.underlyingPrice(symbol)),
     history: () => journalHistory(d.store, account),
     async health(): Promise<HealthReport> {
       const connected = d.engine.isConnected;

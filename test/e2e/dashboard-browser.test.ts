@@ -118,6 +118,8 @@ test('the dashboard during a drill: halt from the page holds the close, BROKEN t
     await gw.pause(false);
     await stateIs(page, 'ic', 'CLOSED');
     await gw.pause(true);
+    // What the close cost, kept by the guard when the condor closed, on the page without a reload.
+    await textMatches(page, `[data-cost="${incident}"]`, /^cost: marked \$[\d,.]+ at detection; realized \$[\d,.]+ in \d+ orders; slippage -?\$[\d,.]+ vs mid; -?\$[\d,.]+ against the mark$/);
     const history = (await page.textContent('[data-strategy-history="ic"]')) ?? '';
     assert.match(history, /^OPEN → BROKEN → .*CLOSED$/, 'BROKEN, then CLOSED, as they happened');
     assert.equal(await page.evaluate('window.drillMark'), 42, 'never reloaded');

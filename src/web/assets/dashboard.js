@@ -107,6 +107,13 @@
       } else li.append('no critical alert');
       if (i.title) li.append(el('div', {}, i.title));
       for (const t of i.transitions) li.append(el('div', { class: 'note' }, t));
+      if (i.cost) {
+        const c = i.cost;
+        const usd = (x) => (x === null || x === undefined ? 'unknown' : `${x < 0 ? '-' : ''}$${Math.abs(x).toLocaleString('en-US', { maximumFractionDigits: 2 })}`);
+        li.append(
+          el('div', { class: 'cost', 'data-cost': i.incidentId }, `cost: marked ${usd(c.markAtDetection)} at detection; realized ${usd(c.realized)} in ${c.orders.length} orders; slippage ${usd(c.slippage)} vs mid; ${usd(c.versusMark)} against the mark`),
+        );
+      }
       inc.append(li);
     }
     const ob = $('orders').tBodies[0];
@@ -136,6 +143,7 @@
       const data = [s.prices, s.defined, s.held];
       let c = charts.get(s.id);
       if (c) {
+        c.state.mark = s.underlyingPrice;
         c.chart.setData(data);
         c.title.textContent = `${s.id} (${s.underlying}) · ${s.state}`;
         continue;
@@ -144,7 +152,8 @@
       const holder = el('div', { class: 'payoff', 'data-payoff': s.id }, title);
       box.append(holder);
       const strikes = s.strikes;
-      const mark = s.underlyingPrice;
+      // The underlying's price, marked on the plot; updated with each refresh.
+      const state = { mark: s.underlyingPrice };
       const chart = new uPlot(
         {
           width: 520,
@@ -170,10 +179,10 @@
                   ctx.lineTo(x, u.bbox.top + u.bbox.height);
                   ctx.stroke();
                 }
-                if (mark !== null) {
+                if (state.mark !== null) {
                   ctx.strokeStyle = '#111827';
                   ctx.setLineDash([]);
-                  const x = u.valToPos(mark, 'x', true);
+                  const x = u.valToPos(state.mark, 'x', true);
                   ctx.beginPath();
                   ctx.moveTo(x, u.bbox.top);
                   ctx.lineTo(x, u.bbox.top + u.bbox.height);
@@ -187,7 +196,7 @@
         data,
         holder,
       );
-      charts.set(s.id, { chart, title });
+      charts.set(s.id, { chart, title, state });
     }
   }
 
