@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { TradingState } from '../core/gate.js';
+import { isRiskRuleName } from '../core/rules/early-assignment-rule.js';
 import { STRATEGY_STATES } from '../core/strategy-state.js';
 import type { TimelineEntry } from '../engine/timeline.js';
 
@@ -33,6 +34,7 @@ export class GuardMetrics {
   private readonly reconciliations: Counter;
   private readonly discrepancies: Counter;
   private readonly alerts: Counter<'severity'>;
+  private readonly riskFlags: Counter<'rule' | 'action'>;
 
   constructor(sources: MetricSources, opts: { readonly defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -55,6 +57,12 @@ export class GuardMetrics {
     this.reconciliations = new Counter({ name: 'legguard_reconciliations_total', help: 'Reconciliation passes with the broker', registers });
     this.discrepancies = new Counter({ name: 'legguard_reconciliation_discrepancies_total', help: 'Discrepancies reconciliation found', registers });
     this.alerts = new Counter({ name: 'legguard_alerts_total', help: 'Alerts raised, by severity', labelNames: ['severity'], registers });
+    this.riskFlags = new Counter({
+      name: 'legguard_risk_flags_total',
+      help: 'Early-assignment flags raised, by rule and what was decided (CLOSE, ALERT_ONLY)',
+      labelNames: ['rule', 'action'],
+      registers,
+    });
     new Gauge({
       name: 'legguard_broker_connected',
       help: '1 while connected to TWS / IB Gateway',
@@ -136,6 +144,9 @@ export class GuardMetrics {
         return;
       case 'alert':
         this.alerts.inc({ severity: e.alert.severity });
+        return;
+      case 'decision':
+        if (isRiskRuleName(e.decision.rule)) this.riskFlags.inc({ rule: e.decision.rule, action: e.decision.action });
         return;
       default:
         return;

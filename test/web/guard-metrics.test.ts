@@ -14,6 +14,8 @@ import { startHttpEdge } from '../../src/web/http-edge.js';
 import { histogramCount, parseMetrics, sampleValue, sumOf } from '../support/prometheus-text.js';
 
 const SCENARIOS = ['scenarios/iron-condor-put-assigned.yaml', 'scenarios/assignment-before-time-exit.yaml', 'scenarios/put-spread-short-assigned-long-exercised.yaml'];
+/** Closed before the ex-date by the ex-dividend rule: a risk flag, no detection. */
+const FLAGGED = 'scenarios/short-call-closed-before-ex-dividend.yaml';
 
 test('the latency histogram counts the detections; strategies, orders and trading state as the replays left them', async () => {
   const states = new Map<string, string>();
@@ -26,13 +28,18 @@ test('the latency histogram counts the detections; strategies, orders and tradin
   });
   let detections = 0;
   let sent = 0;
-  for (const file of SCENARIOS) {
+  let flags = 0;
+  for (const file of [...SCENARIOS, FLAGGED]) {
     const store = new MemoryStore();
     await store.init();
     try {
       const timeline: TimelineEntry[] = [];
       const r = await replay({ scenario: await loadScenario(file), store, onTimeline: (e) => (timeline.push(e), metrics.observe(e)) });
-      detections += r.report.detections.length;
+      // Every incident of the assignment scenarios reached its orders; the flagged one's only detection (if any) is
+      // its own close expiring, with nothing sent for it.
+      if (file !== FLAGGED) assert.ok(r.report.detections.every((d) => d.latencyMs !== null), file);
+      detections += r.report.detections.filter((d) => d.latencyMs !== null).length;
+      flags += r.report.risks.length;
       sent += timeline.filter((e) => e.kind === 'order-sent').length;
       for (const [id, s] of r.engine.strategies) states.set(`${file}:${id}`, s.state);
     } finally {
@@ -71,6 +78,8 @@ test('the latency histogram counts the detections; strategies, orders and tradin
     assert.equal(sampleValue(m.get('legguard_alert_delivery_failures')), 1);
     assert.ok(sampleValue(m.get('legguard_alerts_total'), { severity: 'critical' }) >= SCENARIOS.length);
     assert.ok(m.has('legguard_process_cpu_seconds_total'), 'default process metrics');
+    assert.ok(flags > 0);
+    assert.equal(sumOf(m.get('legguard_risk_flags_total')), flags, 'every risk flag counted');
   } finally {
     await edge.close();
   }
