@@ -5,6 +5,7 @@ import type { EpochMs } from '../core/quantity.js';
 import type { Dividend, QuoteView } from '../core/quote-view.js';
 import { assessStrategy, type RiskEnvironment, type StrategyRisk } from '../core/rules/assignment-risk.js';
 import { formatMinute } from '../core/rules/early-assignment-settings.js';
+import { rollForRisk, type Roll, type RollMarket } from '../core/rules/roll.js';
 import type { StrategyDefinition } from '../core/strategy.js';
 import type { BrokerReader } from '../ports/broker.js';
 import type { LegguardConfig } from './config.js';
@@ -15,11 +16,14 @@ export interface RiskSubject {
   readonly holdings: readonly Holding[];
 }
 
+/** A strategy's risk and, when something is flagged, the roll that would keep the position (shown, never sent). */
+export type AssessedStrategy = StrategyRisk & { readonly roll: Roll | null };
+
 /** The risk of every strategy, as `legguard risk` prints it (from a scenario or from the broker). */
 export interface RiskReport {
   readonly at: EpochMs;
   readonly actBy: string;
-  readonly strategies: readonly StrategyRisk[];
+  readonly strategies: readonly AssessedStrategy[];
   /** What the assessment could not read (a leg not at the broker, a quote that did not come), one line each. */
   readonly notes: readonly string[];
 }
@@ -85,14 +89,16 @@ export async function brokerRisk(reader: BrokerReader, config: LegguardConfig, s
     }
   });
   const quotes = new Map<string, QuoteView>();
-  await inBatches([...wanted.entries()], async ([k, c]) => {
-    try {
-      const q = await reader.quote(c);
-      if (q !== null) quotes.set(k, q);
-    } catch (e) {
-      notes.push(`no quote for ${k}: ${why(e)}`);
-    }
-  });
+  const fetchQuotes = (list: readonly [string, Contract][]): Promise<unknown> =>
+    inBatches(list, async ([k, c]) => {
+      try {
+        const q = await reader.quote(c);
+        if (q !== null) quotes.set(k, q);
+      } catch (e) {
+        notes.push(`no quote for ${k}: ${why(e)}`);
+      }
+    });
+  await fetchQuotes([...wanted.entries()]);
 
   const env: RiskEnvironment = {
     settings: config.guard.earlyAssignment,
@@ -100,17 +106,20 @@ export async function brokerRisk(reader: BrokerReader, config: LegguardConfig, s
     volatility: (s) => config.market.volatility[s.toUpperCase()] ?? null,
     dividends: (s) => mergeDividends(config.dividends[s.toUpperCase()] ?? [], underlyings.get(s.toUpperCase())?.dividends ?? []),
   };
-  const strategies = subjects.map((s, i) =>
-    assessStrategy(
-      {
-        strategy: s.definition,
-        holdings: held[i]!.holdings,
-        now: at,
-        spot: (sym) => underlyings.get(sym.toUpperCase())?.price ?? null,
-        quote: (c) => quotes.get(contractKey(c)) ?? null,
-      },
-      env,
-    ),
-  );
+  const spot = (sym: string): number | null => underlyings.get(sym.toUpperCase())?.price ?? null;
+  const risks = subjects.map((s, i) => assessStrategy({ strategy: s.definition, holdings: held[i]!.holdings, now: at, spot, quote: (c) => quotes.get(contractKey(c)) ?? null }, env));
+  // The roll of a flagged strategy asks for contracts of the next expiry: a first pass finds which, they are fetched,
+  // and the second prices the roll with their quotes (the model where the market has none).
+  const asked = new Map<string, Contract>();
+  const market = (quote: RollMarket['quote']): RollMarket => ({ now: at, spot, quote, rate: env.rate, volatility: env.volatility, dividends: env.dividends });
+  for (const [i, r] of risks.entries()) {
+    rollForRisk(r, held[i]!.holdings, market((c) => {
+      const k = contractKey(c);
+      if (!quotes.has(k) && !wanted.has(k)) asked.set(k, c);
+      return null;
+    }));
+  }
+  await fetchQuotes([...asked.entries()]);
+  const strategies = risks.map((r, i) => ({ ...r, roll: rollForRisk(r, held[i]!.holdings, market((c) => quotes.get(contractKey(c)) ?? null)) }));
   return { at, actBy: formatMinute(config.guard.earlyAssignment.actByMinute), strategies, notes };
 }

@@ -5,12 +5,9 @@ import { ibReader } from '../adapters/ib/ib-reader.js';
 import { SQLITE_FILE } from '../adapters/store/open-store.js';
 import { brokerRisk, type RiskReport, type RiskSubject } from '../app/broker-risk.js';
 import { storeOptions, type LegguardConfig } from '../app/config.js';
-import type { Holding } from '../core/book.js';
-import { contractKey } from '../core/contract.js';
+import { legHoldings } from '../core/broker-holdings.js';
 import { LegguardError } from '../core/errors.js';
-import { Qty } from '../core/quantity.js';
 import { isTerminal } from '../core/strategy-state.js';
-import type { StrategyDefinition } from '../core/strategy.js';
 import type { BrokerReader } from '../ports/broker.js';
 import type { CommandIo } from './command.js';
 import { defaultStoreDeps, describeStore, openCommandStore, type StoreDeps } from './command-store.js';
@@ -52,15 +49,6 @@ export const defaultRiskBrokerDeps: RiskBrokerDeps = {
     }),
 };
 
-function netLegs(def: StrategyDefinition): Holding[] {
-  const net = new Map<string, { contract: Holding['contract']; qty: number }>();
-  for (const l of def.legs) {
-    const k = contractKey(l.contract);
-    net.set(k, { contract: l.contract, qty: (net.get(k)?.qty ?? 0) + l.qty });
-  }
-  return [...net.values()].filter((h) => h.qty !== 0).map((h) => ({ contract: h.contract, qty: Qty.unsafe(h.qty) }));
-}
-
 /**
  * The strategies to assess: every strategy in the config's store that is not CLOSED (with the holdings the guard
  * attributes to it; one still PENDING, or with nothing recorded, with its legs), then the config file's strategies the
@@ -78,14 +66,14 @@ async function subjects(config: LegguardConfig, deps: StoreDeps, io: CommandIo, 
       for (const r of await store.listStrategies(config.account)) {
         known.add(r.definition.id);
         if (isTerminal(r.state)) continue;
-        out.push({ definition: r.definition, holdings: r.state === 'PENDING' || r.holdings.length === 0 ? netLegs(r.definition) : r.holdings });
+        out.push({ definition: r.definition, holdings: r.state === 'PENDING' || r.holdings.length === 0 ? legHoldings(r.definition.legs) : r.holdings });
       }
     } finally {
       await store.close();
     }
     if (out.length === 0 && known.size === 0) notes.push(`${describeStore(opts)} guards no strategy for ${config.account}`);
   }
-  for (const d of config.strategies) if (!known.has(d.id)) out.push({ definition: d, holdings: netLegs(d) });
+  for (const d of config.strategies) if (!known.has(d.id)) out.push({ definition: d, holdings: legHoldings(d.legs) });
   return out;
 }
 

@@ -1,12 +1,15 @@
 import { resolve } from 'node:path';
 import { loadScenario, type Scenario } from '../adapters/sim/load-scenario.js';
 import { ScenarioRun } from '../adapters/sim/scenario-run.js';
-import type { RiskReport } from '../app/broker-risk.js';
+import type { AssessedStrategy, RiskReport } from '../app/broker-risk.js';
 import { parseGuardConfig } from '../app/guard-config-schema.js';
-import { contractKey } from '../core/contract.js';
+import { legHoldings } from '../core/broker-holdings.js';
+import type { Contract } from '../core/contract.js';
 import { LegguardError } from '../core/errors.js';
-import { EpochMs, Qty } from '../core/quantity.js';
-import { assessStrategy, type RiskEnvironment, type StrategyRisk } from '../core/rules/assignment-risk.js';
+import { EpochMs } from '../core/quantity.js';
+import type { QuoteView } from '../core/quote-view.js';
+import { assessStrategy, type RiskEnvironment } from '../core/rules/assignment-risk.js';
+import { rollForRisk } from '../core/rules/roll.js';
 import { formatMinute } from '../core/rules/early-assignment-settings.js';
 import type { Command, CommandIo } from './command.js';
 import { resolveConfig } from './config-source.js';
@@ -17,7 +20,7 @@ import { formatRiskReport, reportAtRisk, riskReportJson } from './risk-report.js
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** The risk of every short leg of every strategy of a scenario, at a time within it (the market as scripted then). */
-export async function scenarioRisk(scenario: Scenario, at: EpochMs): Promise<{ at: EpochMs; strategies: StrategyRisk[]; actBy: string }> {
+export async function scenarioRisk(scenario: Scenario, at: EpochMs): Promise<{ at: EpochMs; strategies: AssessedStrategy[]; actBy: string }> {
   const config = parseGuardConfig(scenario.guard, scenario.file);
   const run = new ScenarioRun(scenario);
   // The scripted market up to `at` (prices, volatilities); the account is as the strategies define it.
@@ -29,17 +32,13 @@ export async function scenarioRisk(scenario: Scenario, at: EpochMs): Promise<{ a
     volatility: (s) => (m.has(s) ? m.underlying(s).volatility : null),
     dividends: (s) => (m.has(s) ? m.underlying(s).dividends : []),
   };
+  const spot = (s: string): number | null => (m.has(s) ? m.price(s) : null);
+  const quote = (c: Contract): QuoteView | null => m.quote(c);
   const strategies = scenario.strategies.map((def) => {
-    const net = new Map<string, { contract: (typeof def.legs)[number]['contract']; qty: number }>();
-    for (const l of def.legs) {
-      const k = contractKey(l.contract);
-      net.set(k, { contract: l.contract, qty: (net.get(k)?.qty ?? 0) + l.qty });
-    }
-    const holdings = [...net.values()].filter((h) => h.qty !== 0).map((h) => ({ contract: h.contract, qty: Qty.unsafe(h.qty) }));
-    return assessStrategy(
-      { strategy: def, holdings, now: at, spot: (s) => (m.has(s) ? m.price(s) : null), quote: (c) => m.quote(c) },
-      env,
-    );
+    const holdings = legHoldings(def.legs);
+    const risk = assessStrategy({ strategy: def, holdings, now: at, spot, quote }, env);
+    const roll = rollForRisk(risk, holdings, { now: at, spot, quote, rate: env.rate, volatility: env.volatility, dividends: env.dividends });
+    return { ...risk, roll };
   });
   return { at, strategies, actBy: formatMinute(config.earlyAssignment.actByMinute) };
 }

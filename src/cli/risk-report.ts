@@ -1,6 +1,7 @@
 import type { RiskReport } from '../app/broker-risk.js';
 import { formatNyTime } from '../core/calendar.js';
 import { flagged, strategyAtRisk } from '../core/rules/assignment-risk.js';
+import { rollJson } from '../core/rules/roll.js';
 
 function fmtNumber(v: string | number | null): string {
   if (v === null) return '-';
@@ -31,6 +32,7 @@ export function formatRiskReport(r: RiskReport, source: string): string[] {
         lines.push(`      ${Object.entries(f.numbers).map(([k, v]) => `${k} ${fmtNumber(v)}`).join(', ')}`);
       }
     }
+    if (s.roll !== null) lines.push(`  to keep the position instead (shown, not sent): ${s.roll.kind === 'roll' ? s.roll.text : `no roll: ${s.roll.reason}`}`);
   }
   for (const n of r.notes) lines.push(`note: ${n}`);
   lines.push(reportAtRisk(r) ? 'at risk' : 'nothing at risk');
@@ -46,6 +48,7 @@ export function riskReportJson(r: RiskReport, source: Record<string, unknown>): 
     atRisk: reportAtRisk(r),
     strategies: r.strategies.map((s) => ({
       ...s,
+      roll: s.roll === null ? null : rollJson(s.roll),
       legs: s.legs.map((l) => ({
         ...l,
         contract: undefined,

@@ -2,6 +2,16 @@ import type { Holding } from './book.js';
 import { contractKey, describeContract, type Contract } from './contract.js';
 import { Qty } from './quantity.js';
 
+/** A definition's legs as holdings: one per contract, quantities netted, zeros dropped. */
+export function legHoldings(legs: readonly { readonly contract: Contract; readonly qty: number }[]): Holding[] {
+  const net = new Map<string, { contract: Contract; qty: number }>();
+  for (const l of legs) {
+    const k = contractKey(l.contract);
+    net.set(k, { contract: l.contract, qty: (net.get(k)?.qty ?? 0) + l.qty });
+  }
+  return [...net.values()].filter((h) => h.qty !== 0).map((h) => ({ contract: h.contract, qty: Qty.unsafe(h.qty) }));
+}
+
 /** What a strategy should hold, for a look at the broker without the guard's book (`legguard risk --config`). */
 export interface WantedHoldings {
   readonly id: string;

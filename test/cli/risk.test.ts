@@ -17,6 +17,19 @@ describe('legguard risk', () => {
     assert.deepEqual([f.rule, f.status, f.action, f.actAt], ['ex-dividend-call', 'watch', 'close', '2026-02-12T14:30:00.000Z']);
     for (const k of ['S', 'K', 'tau', 'D', 'putValue', 'carry', 'americanValue', 'distance']) assert.ok(k in f.numbers, k);
     assert.equal(f.numbers['S'], 128);
+    const roll = (out.strategies[0] as unknown as { roll: { kind: string; from: string; to: string; net: number; legs: { close: string; open: string; qty: number }[]; text: string } }).roll;
+    assert.deepEqual([roll.kind, roll.from, roll.to], ['roll', '2026-02-20', '2026-03-20']);
+    assert.deepEqual(roll.legs.map((l) => [l.close, l.open, l.qty]), [
+      ['XOM 2026-02-20 120 C', 'XOM 2026-03-20 120 C', -1],
+      ['XOM 2026-02-20 100 P', 'XOM 2026-03-20 100 P', -1],
+    ]);
+    assert.equal(typeof roll.net, 'number');
+  });
+
+  test('the text shows the roll that would keep a flagged strategy (not sent)', async () => {
+    const r = await runLegguard(['risk', '--scenario', XOM, '--at', '2026-02-12T10:00:00-05:00'], { cwd: ROOT });
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.out, /\n {2}to keep the position instead \(shown, not sent\): roll XOM 2026-02-20 -> 2026-03-20: buy 1 XOM 2026-02-20 120 C at \d+\.\d\d, .*; net (credit|debit) \d+\.\d\d \((market|model|market and model) prices\)\n/);
   });
 
   test('at the start (XOM 110): nothing at risk, exit 0, the text names each short leg', async () => {
@@ -25,6 +38,7 @@ describe('legguard risk', () => {
     assert.match(r.out, /-1 XOM 2026-02-20 120 C\n {4}ex-dividend-call: CLEAR/);
     assert.match(r.out, /-1 XOM 2026-02-20 100 P\n {4}deep-itm-put: CLEAR/);
     assert.match(r.out, /nothing at risk\n$/);
+    assert.doesNotMatch(r.out, /to keep the position/, 'no roll when nothing is flagged');
   });
 
   test('bad input: exit 2 with a clear message', async () => {

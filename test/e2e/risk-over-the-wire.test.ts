@@ -26,7 +26,11 @@ interface RiskJson {
   source: string;
   broker: { clientId: number };
   atRisk: boolean;
-  strategies: { strategyId: string; legs: { leg: string; qty: number; findings: Finding[] }[] }[];
+  strategies: {
+    strategyId: string;
+    legs: { leg: string; qty: number; findings: Finding[] }[];
+    roll: { kind: string; to: string; net: number | null; legs: { close: string; open: string; closeSource: string; openSource: string }[] } | null;
+  }[];
   notes: string[];
 }
 
@@ -73,11 +77,18 @@ describe('legguard risk --config, over the wire', () => {
       assert.deepEqual([f.rule, f.status, f.action], ['ex-dividend-call', 'at-risk', 'close']);
       assert.equal(f.numbers['S'], 128);
       assert.equal(f.numbers['putSource'], 'market', "the put's value from the gateway's quote");
+      const roll = t.strategies[0]!.roll!;
+      assert.deepEqual([roll.kind, roll.to], ['roll', '2026-03-20'], 'the roll that would keep it: the next monthly expiry');
+      const callRoll = roll.legs.find((l) => l.close === 'XOM 2026-02-20 120 C')!;
+      assert.deepEqual([callRoll.open, callRoll.closeSource, callRoll.openSource], ['XOM 2026-03-20 120 C', 'market', 'market'], 'both priced from the gateway');
+      assert.equal(typeof roll.net, 'number');
+      assert.equal(s.strategies[0]!.roll, null, 'no roll when nothing is flagged');
 
       const text = await risk(['--config', setup.configFile], setup.dir);
       assert.equal(text.code, 1);
       assert.match(text.out, /ex-dividend-call: AT-RISK \(policy close\) -> close now/);
       assert.match(text.out, /\nat risk$/);
+      assert.match(text.out, /to keep the position instead \(shown, not sent\): roll XOM 2026-02-20 -> 2026-03-20/);
 
       assert.deepEqual(gw.placedRefs(1017), [], 'legguard risk sends no order');
       assert.deepEqual(gw.proc.stdout.filter((l) => /client 1017 (placed|cancel|exercise)/.test(l)), []);

@@ -7,10 +7,20 @@ import { allClosedAndFlat, replay, type ReplayResult } from '../../src/app/repla
 
 const SCENARIOS = join(import.meta.dirname, '..', '..', 'scenarios');
 
+const stores = new WeakMap<ReplayResult, MemoryStore>();
+
 async function play(file: string): Promise<ReplayResult> {
   const store = new MemoryStore();
   await store.init();
-  return replay({ scenario: await loadScenario(join(SCENARIOS, file)), store });
+  const r = await replay({ scenario: await loadScenario(join(SCENARIOS, file)), store });
+  stores.set(r, store);
+  return r;
+}
+
+/** The metadata of the risk decisions the engine journaled (the store's record, not the timeline). */
+async function journaledRisks(r: ReplayResult, rule: string): Promise<Record<string, unknown>[]> {
+  const entries = await stores.get(r)!.journal({ account: r.run.broker.account, types: ['decision'] });
+  return entries.map((e) => e.data as { rule: string; metadata: Record<string, unknown> }).filter((d) => d.rule === rule).map((d) => d.metadata);
 }
 
 /** Closed before the holder could exercise: no break, no assignment, flat, no stock ever traded, no clearing decision. */
@@ -44,6 +54,15 @@ describe('early-assignment rules in replays: the clearing house decides on its o
     assert.ok((n['americanValue'] as number) < 8, 'holding is worth less than exercising (S - K = 8)');
     assert.equal(n['exDate'], '2026-02-13');
     assert.ok(r.report.orders.every((o) => o.placedAt! < '2026-02-13T05:00:00.000Z'), 'all before the ex-date');
+    // The roll that would keep the strangle, journaled with the flag: shown, never sent.
+    assert.equal(n['rollTo'], '2026-03-20');
+    assert.match(String(n['roll']), /^roll XOM 2026-02-20 -> 2026-03-20: buy 1 XOM 2026-02-20 120 C at \d+\.\d\d, sell 1 XOM 2026-03-20 120 C at \d+\.\d\d, buy 1 XOM 2026-02-20 100 P at .*; net (credit|debit) \d+\.\d\d/);
+    assert.equal(typeof n['rollNet'], 'number');
+    assert.match(r.report.risks[0]!.reason, /to keep the position instead \(shown, not sent\): roll XOM/);
+    assert.ok(r.report.orders.every((o) => o.legs.every((l) => !JSON.stringify(l).includes('2026-03-20'))), 'no order for the roll');
+    const journaled = await journaledRisks(r, 'ExDividendCall');
+    assert.equal(journaled.length, 1);
+    assert.deepEqual([journaled[0]!['rollTo'], journaled[0]!['rollNet'], journaled[0]!['roll']], [n['rollTo'], n['rollNet'], n['roll']], 'the journal has the roll');
   });
 
   test("the demo's fourth reaction: seed scenario 2's condor under the default policy, closed the day before the ex-date", async () => {
@@ -75,6 +94,10 @@ describe('early-assignment rules in replays: the clearing house decides on its o
     assert.match(warned[0]!.reason, /suggested: close or roll the call/);
     assert.ok(warned[0]!.at! >= '2026-02-12T14:30:00.000Z' && warned[0]!.at! < '2026-02-12T21:00:00.000Z', 'on Thursday in the session');
     assert.ok(r.report.alerts.some((a) => a.severity === 'warning' && /ExDividendCall/.test(a.title)));
+    const alert = r.report.alerts.find((a) => a.severity === 'warning' && /ExDividendCall/.test(a.title))!;
+    assert.match(alert.text, /to keep the position instead \(shown, not sent\): roll XOM 2026-02-20 -> 2026-03-20: .*net (credit|debit) \d+\.\d\d/, 'the alert shows the roll');
+    assert.equal(warned[0]!.numbers['rollTo'], '2026-03-20');
+    assert.equal((await journaledRisks(r, 'ExDividendCall'))[0]!['rollTo'], '2026-03-20', 'the journal has the roll');
     const s = r.report.strategies.find((x) => x.id === 'strangle-xom')!;
     assert.equal(s.broken?.cause, 'assignment');
     assert.equal(r.run.broker.clearing.decisions.length, 1);

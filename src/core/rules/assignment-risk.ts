@@ -33,6 +33,8 @@ export interface RiskEnvironment {
   readonly dividends: (symbol: string) => readonly Dividend[];
   /** Tree steps for American values (default 1,000). */
   readonly steps?: number;
+  /** Expiries listed per underlying, for the roll shown with a flag; null or absent: the standard monthly cycle. */
+  readonly expiries?: (symbol: string) => readonly string[] | null;
 }
 
 /** One strategy and its market, as the risk assessment reads them. */

@@ -1,7 +1,9 @@
 import type { Decision } from '../decision.js';
-import { formatNyTime } from '../calendar.js';
+import { formatNyTime, nyDate } from '../calendar.js';
+import { contractKey } from '../contract.js';
 import { assessStrategy, type LegRisk, type RiskEnvironment, type RiskFinding, type StrategyRisk } from './assignment-risk.js';
 import type { RiskRuleName } from './early-assignment-settings.js';
+import { rollForRisk, rollMetadata, type Roll } from './roll.js';
 import type { Rule, RuleContext } from './rule.js';
 
 /** Before the time exit (8): a close the risk rules decide names its own reason. */
@@ -26,9 +28,10 @@ const SUGGESTED: Readonly<Record<RiskRuleName, string>> = {
   'expiration': 'close the leg before the close (exercised or assigned at expiry, with its partner gone)',
 };
 
-/** A decision's metadata: the rule's numbers, flattened, plus what it is about. */
-function metadata(leg: LegRisk, f: RiskFinding): Decision['metadata'] {
+/** A decision's metadata: the rule's numbers, flattened, plus what it is about and the roll that would keep it. */
+function metadata(leg: LegRisk, f: RiskFinding, roll: Roll | null): Decision['metadata'] {
   return {
+    ...rollMetadata(roll),
     riskRule: f.rule,
     leg: leg.leg,
     qty: leg.qty,
@@ -40,7 +43,32 @@ function metadata(leg: LegRisk, f: RiskFinding): Decision['metadata'] {
   };
 }
 
-function decide(ctx: RuleContext, risk: StrategyRisk, want: (f: RiskFinding) => boolean, action: 'CLOSE' | 'ALERT_ONLY'): Decision | null {
+/**
+ * The roll that would keep the position: shown in the decision (journal, alert), never sent. Priced once per strategy,
+ * holdings and New York day (the journal and the alert take the first decision of a day; a rule pass over thousands
+ * of flagged strategies must not price thousands of trees again each minute).
+ */
+function rollOf(ctx: RuleContext, risk: StrategyRisk, env: RiskEnvironment, memo: Map<string, Roll | null>): Roll | null {
+  const key = `${ctx.strategy.id}|${nyDate(ctx.now)}|${ctx.holdings.map((h) => `${contractKey(h.contract)}=${h.qty}`).join(',')}`;
+  if (memo.has(key)) return memo.get(key)!;
+  if (memo.size >= ROLL_MEMO_MAX) memo.clear();
+  const roll = rollForRisk(risk, ctx.holdings, {
+    now: ctx.now,
+    spot: ctx.underlyingPrice,
+    quote: ctx.quote,
+    rate: env.rate,
+    volatility: env.volatility,
+    dividends: env.dividends,
+    ...(env.expiries ? { expiries: env.expiries } : {}),
+  });
+  memo.set(key, roll);
+  return roll;
+}
+
+/** Rolls remembered at most (one per flagged strategy and day); past it the memo starts again. */
+const ROLL_MEMO_MAX = 50_000;
+
+function decide(ctx: RuleContext, risk: StrategyRisk, env: RiskEnvironment, memo: Map<string, Roll | null>, want: (f: RiskFinding) => boolean, action: 'CLOSE' | 'ALERT_ONLY'): Decision | null {
   for (const leg of risk.legs) {
     for (const f of leg.findings) {
       if (f.status !== 'at-risk' || !want(f)) continue;
@@ -50,14 +78,16 @@ function decide(ctx: RuleContext, risk: StrategyRisk, want: (f: RiskFinding) => 
           : f.action === 'report'
             ? `not acted on: assignment is the plan of a ${risk.kind}`
             : `suggested: ${SUGGESTED[f.rule]}${f.policy === 'close' ? ' (past the act-by time: alert only)' : ''}`;
+      const roll = rollOf(ctx, risk, env, memo);
+      const keep = roll === null ? '' : roll.kind === 'roll' ? `; to keep the position instead (shown, not sent): ${roll.text}` : `; no roll to show: ${roll.reason}`;
       return {
         strategyId: ctx.strategy.id,
         action,
-        reason: `${leg.leg} (${leg.qty}) at risk of assignment: ${f.reason}; ${what}`,
+        reason: `${leg.leg} (${leg.qty}) at risk of assignment: ${f.reason}; ${what}${keep}`,
         rule: RISK_RULE_NAMES[f.rule],
         urgency: action === 'CLOSE' ? 'HIGH' : 'NORMAL',
         at: ctx.now,
-        metadata: metadata(leg, f),
+        metadata: metadata(leg, f, roll),
       };
     }
   }
@@ -71,6 +101,7 @@ function decide(ctx: RuleContext, risk: StrategyRisk, want: (f: RiskFinding) => 
  */
 export function earlyAssignmentRules(env: RiskEnvironment): readonly Rule[] {
   const seen = new WeakMap<RuleContext, StrategyRisk>();
+  const rolls = new Map<string, Roll | null>();
   const assess = (ctx: RuleContext): StrategyRisk => {
     let r = seen.get(ctx);
     if (!r) {
@@ -85,12 +116,12 @@ export function earlyAssignmentRules(env: RiskEnvironment): readonly Rule[] {
     {
       name: 'EarlyAssignmentClose',
       priority: EARLY_ASSIGNMENT_CLOSE_PRIORITY,
-      evaluate: (ctx) => decide(ctx, assess(ctx), (f) => f.action === 'close', 'CLOSE'),
+      evaluate: (ctx) => decide(ctx, assess(ctx), env, rolls, (f) => f.action === 'close', 'CLOSE'),
     },
     {
       name: 'EarlyAssignmentAlert',
       priority: EARLY_ASSIGNMENT_ALERT_PRIORITY,
-      evaluate: (ctx) => decide(ctx, assess(ctx), (f) => f.action === 'alert' || f.action === 'report', 'ALERT_ONLY'),
+      evaluate: (ctx) => decide(ctx, assess(ctx), env, rolls, (f) => f.action === 'alert' || f.action === 'report', 'ALERT_ONLY'),
     },
   ];
 }
