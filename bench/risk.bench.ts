@@ -9,6 +9,7 @@ import { StrategyId } from '../src/core/ids.js';
 import { EpochMs, Qty } from '../src/core/quantity.js';
 import { assessStrategy, strategyAtRisk, type RiskEnvironment } from '../src/core/rules/assignment-risk.js';
 import { DEFAULT_EARLY_ASSIGNMENT } from '../src/core/rules/early-assignment-settings.js';
+import { rollForRisk } from '../src/core/rules/roll.js';
 import { summarize, type BenchRow } from './bench-row.js';
 
 const N = 10_000;
@@ -50,7 +51,24 @@ export function run(): Promise<readonly BenchRow[]> {
     for (const s of all) if (strategyAtRisk(assessStrategy({ ...s, now: NOW, spot, quote: () => null }, env))) flagged++;
     samples.push(performance.now() - t0);
   }
+  // The roll shown with each flag, every price from the model (no quotes): what the engine pays once per flagged
+  // strategy and day (it remembers the roll), and `legguard risk` once per flagged strategy.
+  const risks = all.map((s) => ({ s, r: assessStrategy({ ...s, now: NOW, spot, quote: () => null }, env) })).filter((x) => strategyAtRisk(x.r));
+  const market = { now: NOW, spot, quote: () => null, rate: env.rate, volatility: env.volatility, dividends: env.dividends };
+  const rollSamples: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    const t0 = performance.now();
+    for (const x of risks) rollForRisk(x.r, x.s.holdings, market);
+    rollSamples.push(performance.now() - t0);
+  }
   return Promise.resolve([
+    {
+      area: 'risk',
+      name: `rolls shown for the ${risks.length} flagged iron condors (4 legs, 8 model prices each, 100-step trees)`,
+      unit: 'ms',
+      ...summarize(rollSamples),
+      note: 'paid once per flagged strategy and New York day in the engine (remembered), once per run in legguard risk',
+    },
     {
       area: 'risk',
       name: `full early-assignment risk pass, ${N} iron condors (American pricing, 1,000-step trees where the put screen passes)`,
