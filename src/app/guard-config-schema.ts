@@ -3,6 +3,7 @@ import { CHANGE_CAUSES } from '../core/detection.js';
 import { DEFAULT_GUARD_CONFIG, type GuardConfig } from '../engine/guard-config.js';
 import { parseHhMm, RISK_POLICIES } from '../core/rules/early-assignment-settings.js';
 import { zodToError } from '../lib/zod-errors.js';
+import { NEW_POSITIONS_MODES } from '../core/grouping/new-structures.js';
 
 const policy = z.enum(['close', 'hedge', 'alert']);
 const positiveMs = z.number().int().positive();
@@ -53,6 +54,8 @@ export const guardConfigSchema = z
       .object({ exDividend: riskPolicy.optional(), deepItmPut: riskPolicy.optional(), expiration: riskPolicy.optional(), actBy: actBy.optional() })
       .strict()
       .optional(),
+    /** A structure the account holder opens while the guard runs: `adopt` (default), `propose` or `ignore`. */
+    newPositions: z.enum(NEW_POSITIONS_MODES).optional(),
   })
   .strict();
 
@@ -94,5 +97,6 @@ export function parseGuardConfig(raw: unknown, file: string, prefix: readonly Pr
       expiration: g.earlyAssignment?.expiration ?? d.earlyAssignment.expiration,
       actByMinute: g.earlyAssignment?.actBy !== undefined ? parseHhMm(g.earlyAssignment.actBy)! : d.earlyAssignment.actByMinute,
     },
+    newPositions: g.newPositions ?? d.newPositions,
   };
 }

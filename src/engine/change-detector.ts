@@ -24,6 +24,8 @@ export class ChangeDetector {
   constructor(
     private readonly ctx: EngineContext,
     private readonly breaks: BreakHandler,
+    /** After a pass: what changed outside any strategy, with the executions not the guard's (guard.newPositions). */
+    private readonly onOutside: (outside: readonly Detection[], executions: readonly ExecutionReport[]) => Promise<void> = async () => {},
   ) {}
 
   stop(): void {
@@ -116,6 +118,7 @@ export class ChangeDetector {
       await this.ctx.commit({ journal: entries, outside: this.ctx.book.holdings(null) });
     }
     for (const [id, ds] of byStrategy) await this.ctx.isolated(id, 'detection', () => this.breaks.onStrategyChanged(id, ds, perf));
+    if (outside.length > 0) await this.onOutside(outside, foreign);
   }
 
   /**

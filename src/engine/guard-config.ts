@@ -1,6 +1,7 @@
 import type { BreakCause } from '../core/detection.js';
 import type { BreakPolicy } from '../core/strategy.js';
 import { DEFAULT_EARLY_ASSIGNMENT, type EarlyAssignmentSettings } from '../core/rules/early-assignment-settings.js';
+import type { NewPositionsMode } from '../core/grouping/new-structures.js';
 
 /**
  * How the guard behaves. The config file's `guard:` block and a scenario's `guard:` block use these keys; every key
@@ -47,6 +48,12 @@ export interface GuardConfig {
   readonly maxMessagesPerSecond: number;
   /** The look-ahead rules (ex-dividend call, deep ITM put, expiration day): policy per rule and the act-by time. */
   readonly earlyAssignment: EarlyAssignmentSettings;
+  /**
+   * A structure the account holder opens while the guard runs, on contracts no strategy holds: `adopt` (guarded at
+   * once, an info alert "now guarding ..."), `propose` (an alert with the proposal; guarded after
+   * `legguard strategies discover --apply`) or `ignore` (it stays outside any strategy).
+   */
+  readonly newPositions: NewPositionsMode;
 }
 
 export const DEFAULT_GUARD_CONFIG: GuardConfig = {
@@ -66,6 +73,7 @@ export const DEFAULT_GUARD_CONFIG: GuardConfig = {
   maxMessagesPerSecond: 40,
   brokerDownAlertMs: 120_000,
   earlyAssignment: DEFAULT_EARLY_ASSIGNMENT,
+  newPositions: 'adopt',
 };
 
 /** The policy for a break of `cause`: the per-cause override, else `onAssignment`. A strategy's own policy wins. */

@@ -23,6 +23,7 @@ import { SerialQueue } from './serial-queue.js';
 import { BreakHandler } from './break-handler.js';
 import { NormalExit } from './normal-exit.js';
 import { ChangeDetector } from './change-detector.js';
+import { NewPositions } from './new-positions.js';
 import { ReconciliationStep } from './reconciliation-step.js';
 import { MarketData } from './market-data.js';
 import { StrategyRegistry } from './strategy-registry.js';
@@ -71,6 +72,7 @@ export class GuardEngine {
   private readonly breaks: BreakHandler;
   private readonly exits: NormalExit;
   private readonly detector: ChangeDetector;
+  private readonly newPositions: NewPositions;
   private readonly reconciliation: ReconciliationStep;
   private readonly registry: StrategyRegistry;
   private readonly events: BrokerEvents;
@@ -115,8 +117,9 @@ export class GuardEngine {
     this.link = new LinkWatch(ctx);
     this.breaks = new BreakHandler(ctx, this.closer);
     this.exits = new NormalExit(ctx, this.closer, this.rules);
-    this.detector = new ChangeDetector(ctx, this.breaks);
     this.registry = new StrategyRegistry(ctx, deps.store);
+    this.newPositions = new NewPositions(ctx, { add: (def) => this.registry.add(def), adoptPending: () => this.adopter.adoptPending() });
+    this.detector = new ChangeDetector(ctx, this.breaks, (outside, executions) => this.newPositions.afterDetection(outside, executions));
     this.reconciliation = new ReconciliationStep(ctx, {
       broker: deps.broker,
       store: deps.store,
@@ -207,6 +210,7 @@ export class GuardEngine {
     for (const t of this.timers) t.cancel();
     this.timers.length = 0;
     this.detector.stop();
+    this.newPositions.stop();
     this.reconciliation.stop();
     this.closer.stop();
     this.link.stop();
