@@ -58,6 +58,18 @@ const httpSchema = z.strictObject({
   tokenEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name').default('LEGGUARD_HTTP_TOKEN'),
 });
 
+/**
+ * Leadership between guards of one account on one store (docs/standby.md): the leader renews its lease every
+ * `renewMs`; a standby takes it once it has not been renewed for `leaseMs` (store clock). The defaults take over
+ * within 10 s of a leader's death: at most `leaseMs` + `renewMs` + the start-up reconciliation.
+ */
+const leaderSchema = z
+  .strictObject({
+    leaseMs: z.number().int().min(1000).max(600_000).default(6000),
+    renewMs: z.number().int().min(100).max(300_000).default(1500),
+  })
+  .refine((l) => l.renewMs * 2 <= l.leaseMs, { message: 'leader.renewMs must be at most half of leader.leaseMs (a renewal may fail once without losing the lease)', path: ['renewMs'] });
+
 export const configSchema = z.strictObject({
   /** The IB account the guard acts for (DU... paper, U... live). */
   account: z.string().regex(/^[A-Za-z0-9]{1,32}$/, 'must be an IB account id like DU1234567'),
@@ -80,6 +92,7 @@ export const configSchema = z.strictObject({
   dividends: z.record(tickerSymbol, z.array(z.strictObject({ exDate: isoDate, amount: z.number().positive() }))).default({}),
   http: httpSchema.prefault({}),
   log: z.strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info'), format: z.enum(['text', 'json']).default('text') }).prefault({}),
+  leader: leaderSchema.prefault({}),
 });
 
 export type BrokerConfig = z.output<typeof brokerSchema>;
@@ -105,6 +118,8 @@ export interface LegguardConfig {
   readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly format: 'text' | 'json' };
   /** `http.listen` (null: no HTTP edge unless `--http`) and `http.tokenEnv` (default LEGGUARD_HTTP_TOKEN). */
   readonly http: { readonly listen: string | null; readonly tokenEnv: string };
+  /** `leader.leaseMs` (default 6 s) and `leader.renewMs` (1.5 s). */
+  readonly leader: { readonly leaseMs: number; readonly renewMs: number };
 }
 
 /**
@@ -191,6 +206,7 @@ export function checkConfig(text: string, file: string, env: NodeJS.ProcessEnv, 
       ),
       log: c.log,
       http: { listen: c.http.listen ?? null, tokenEnv: c.http.tokenEnv },
+      leader: { leaseMs: c.leader.leaseMs, renewMs: c.leader.renewMs },
     },
     problems: [],
     onlyChannels: false,

@@ -5,7 +5,8 @@ import { ScaledClock } from '../adapters/clock/scaled-clock.js';
 import { SystemClock } from '../adapters/clock/system-clock.js';
 import { IbBroker } from '../adapters/ib/ib-broker.js';
 import { openStore } from '../adapters/store/open-store.js';
-import { LegguardError } from '../core/errors.js';
+import { ErrorCodes, LegguardError } from '../core/errors.js';
+import type { Alert } from '../ports/alerts.js';
 import { EpochMs } from '../core/quantity.js';
 import type { Clock } from '../ports/clock.js';
 import type { StorePort } from '../ports/store.js';
@@ -13,7 +14,9 @@ import { GuardEngine, type CrashPoint, type LogLevel } from '../engine/guard-eng
 import type { TimelineEntry } from '../engine/timeline.js';
 import { storeOptions, type LegguardConfig } from './config.js';
 import { drillTiming } from './drill-timing.js';
-import { lockOwner, takeGuardLock } from './guard-lock.js';
+import { lockOwner, machineName, ownerIsDead, takeLockAsLeader } from './guard-lock.js';
+import { LeaderBroker } from './leader-broker.js';
+import { Leadership } from './leadership.js';
 import { LockstepDriver } from './lockstep-driver.js';
 import { IncidentCostTracker, incidentCostNote } from './incident-cost-tracker.js';
 import { recordClock } from './record-clock.js';
@@ -57,13 +60,19 @@ export interface DaemonOptions {
    * already refused a non-loopback address without a token. The token, when set, turns mutations on.
    */
   readonly http?: { readonly address: ListenAddress; readonly token: string | null; readonly tokenEnv: string };
+  /**
+   * `legguard run --standby`: when another guard leads the account (holds its lease), wait as its standby, connected
+   * to the broker (with this config's client id: give each guard of a pair its own) and sending nothing, and take
+   * over once its lease lapses. Without it, a live leader makes this guard exit 5.
+   */
+  readonly standby?: boolean;
 }
 
 export interface RunningDaemon {
   readonly engine: GuardEngine;
   /** Stops gracefully: the engine drains its queue, alerts flush, the lock is released. Resolves to the exit code. */
   stop(reason: string): Promise<number>;
-  /** Resolves with the exit code when the daemon stops by itself (a broken invariant, a lost lock). */
+  /** Resolves with the exit code when the daemon stops by itself (a broken invariant, a lost lease: 6). */
   readonly done: Promise<number>;
   /** The HTTP edge's URL (`http://127.0.0.1:8765`) when one was asked for. */
   readonly httpUrl: string | null;
@@ -89,7 +98,20 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const guardConfig = timing.config;
 
   const store: StorePort = await openStore({ ...storeOptions(config), warn: (text) => log('warn', text) });
-  const owner = lockOwner();
+  const owner = lockOwner(machineNameOf(opts.env));
+  // Set once the engine runs: before that, a lost lease fails the start-up instead.
+  let onLost: ((reason: string) => void) | null = null;
+  let lostEarly: string | null = null;
+  const leadership = new Leadership({
+    store,
+    account: config.account,
+    holder: owner,
+    leaseMs: config.leader.leaseMs,
+    renewMs: config.leader.renewMs,
+    perf: () => real.perf(),
+    log,
+    onLost: (reason) => (onLost ? onLost(reason) : (lostEarly = reason)),
+  });
   let alerts: AlertService | null = null;
   let broker: IbBroker | null = null;
   let lockTimer: NodeJS.Timeout | null = null;
@@ -111,28 +133,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     await broker?.disconnect().catch(() => undefined);
     await alerts?.close().catch(() => undefined);
     await store.releaseLock(config.account, owner).catch(() => undefined);
+    await leadership.release().catch(() => undefined);
     await store.close().catch(() => undefined);
   };
+  let tookOverFrom: string | null;
   try {
-    await takeGuardLock(store, config.account, owner, real.now(), LOCK_TTL_MS, (text) => log('warn', text));
-    const built = buildChannels(config.alerts, { env: opts.env });
-    alerts = new AlertService({
-      store,
-      clock,
-      deliveryClock: real,
-      built,
-      config: config.alerts,
-      log: (ev) => log('info', `alerts: ${JSON.stringify(ev)}`),
-    });
-    await alerts.start();
-
-    const known = new Set((await store.listStrategies(config.account)).map((r) => r.definition.id));
-    const missing = config.strategies.filter((s) => !known.has(s.id));
-    if (missing.length > 0) {
-      await guardStrategies(store, missing, real.now());
-      log('info', `added ${missing.length} strateg${missing.length === 1 ? 'y' : 'ies'} from ${config.file}: ${missing.map((s) => s.id).join(', ')}`);
-    }
-
     const b = config.broker;
     broker = new IbBroker({
       host: b.host,
@@ -155,16 +160,54 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         },
       });
     }
-    const onAbort = (): void => void ib.disconnect();
-    opts.abort?.addEventListener('abort', onAbort, { once: true });
-    try {
-      if (opts.abort?.aborted) throw stoppedDuringStart();
-      await broker.connect().catch((e: unknown) => {
-        throw opts.abort?.aborted ? stoppedDuringStart() : e;
-      });
-    } finally {
-      opts.abort?.removeEventListener('abort', onAbort);
+    const connect = async (): Promise<void> => {
+      const onAbort = (): void => void ib.disconnect();
+      opts.abort?.addEventListener('abort', onAbort, { once: true });
+      try {
+        if (opts.abort?.aborted) throw stoppedDuringStart();
+        await ib.connect().catch((e: unknown) => {
+          throw opts.abort?.aborted ? stoppedDuringStart() : e;
+        });
+      } finally {
+        opts.abort?.removeEventListener('abort', onAbort);
+      }
+    };
+    // A standby is connected before it leads, so that taking over costs no connect; it sends nothing (LeaderBroker).
+    if (opts.standby === true) await connect();
+    const got = await leadership.acquire({
+      wait: opts.standby === true,
+      ...(opts.abort ? { signal: opts.abort } : {}),
+      isDead: (h) => ownerIsDead(h, machineNameOf(opts.env)),
+      onStandby: (l) =>
+        log(
+          'info',
+          `standby for ${config.account}: ${l.holder} leads (lease epoch ${l.epoch}); connected to the broker as client id ${b.clientId}, sending nothing; ` +
+            `taking over once its lease lapses (${config.leader.leaseMs} ms without renewal)`,
+        ),
+    });
+    if (opts.abort?.aborted) throw stoppedDuringStart();
+    tookOverFrom = got.tookOverFrom?.holder ?? null;
+    leadership.start();
+    log('info', `leading ${config.account} as ${owner} at lease epoch ${got.lease.epoch}${tookOverFrom !== null ? ` (took over from ${tookOverFrom})` : ''}`);
+    await takeLockAsLeader(store, config.account, owner, real.now(), LOCK_TTL_MS, (text) => log('warn', text));
+    const built = buildChannels(config.alerts, { env: opts.env });
+    alerts = new AlertService({
+      store,
+      clock,
+      deliveryClock: real,
+      built,
+      config: config.alerts,
+      log: (ev) => log('info', `alerts: ${JSON.stringify(ev)}`),
+    });
+    await alerts.start();
+
+    const known = new Set((await store.listStrategies(config.account)).map((r) => r.definition.id));
+    const missing = config.strategies.filter((s) => !known.has(s.id));
+    if (missing.length > 0) {
+      await guardStrategies(store, missing, real.now());
+      log('info', `added ${missing.length} strateg${missing.length === 1 ? 'y' : 'ies'} from ${config.file}: ${missing.map((s) => s.id).join(', ')}`);
     }
+    if (!ib.isConnected()) await connect();
     if (clock instanceof ScaledClock) {
       clock.sync(await broker.currentTime());
       log('info', `clock follows the broker's: ${new Date(clock.now()).toISOString()} at x${clock.speed}`);
@@ -192,8 +235,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   let stopping: Promise<number> | null = null;
   const engine: GuardEngine = new GuardEngine({
     account: config.account,
-    broker,
+    // Every command to the broker first asks whether this guard still leads; every commit carries the epoch.
+    broker: new LeaderBroker(broker, () => leadership.isLeader()),
     store,
+    epoch: leadership.epoch!,
     alerts,
     clock,
     config: guardConfig,
@@ -206,6 +251,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     log,
     watchStore: true,
     onFatal: (e) => {
+      if (LegguardError.is(e, 'FENCED')) {
+        leadership.fenced(e);
+        return;
+      }
       log('error', `the guard stopped: ${e instanceof Error ? e.message : String(e)}; a restart reconciles and resumes`);
       void stop('fatal', 70);
     },
@@ -240,11 +289,18 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     return stopping;
   };
 
+  // Stepping down: another guard leads (FENCED), or this one could not renew its lease in time. Nothing more is sent
+  // (LeaderBroker asks the lease) or committed (the store fences the epoch); the process exits 6.
+  const stepDown = (reason: string): void => {
+    log('error', `stepping down: this guard no longer leads ${config.account} (${reason}); it sends and commits nothing more, exit 6`);
+    void stop('stepped down', ErrorCodes.FENCED.exit);
+  };
+  onLost = stepDown;
+  if (lostEarly !== null) stepDown(lostEarly);
   lockTimer = setInterval(() => {
     store.refreshLock(config.account, owner, real.now(), LOCK_TTL_MS).catch((e: unknown) => {
-      // Another guard took the lock (ours expired while we hung): two guards must never act; this one stops.
-      log('error', `lost the lock for ${config.account}: ${e instanceof Error ? e.message : String(e)}`);
-      void stop('lock lost', 5);
+      // Another guard took the lock: it leads now; two guards must never act, this one steps down.
+      stepDown(`lost the lock: ${e instanceof Error ? e.message : String(e)}`);
     });
   }, LOCK_REFRESH_MS);
 
@@ -286,6 +342,22 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     }
   }
   lockstep?.start();
+  if (tookOverFrom !== null && stopping === null) {
+    const at = clock.now();
+    const lease = leadership.current!;
+    const alert: Alert = {
+      key: `takeover:${config.account}:${lease.epoch}`,
+      severity: 'warning',
+      incidentId: null,
+      strategyId: null,
+      title: `TOOK OVER: ${config.account}`,
+      text: `${owner} took over guarding ${config.account} from ${tookOverFrom} (lease epoch ${lease.epoch}): it reconciled and resumed every close in flight. Check why ${tookOverFrom} stopped.`,
+      at: EpochMs.unsafe(at),
+      facts: { account: config.account, holder: owner, previous: tookOverFrom, epoch: lease.epoch },
+    };
+    log('warn', `took over ${config.account} from ${tookOverFrom} at lease epoch ${lease.epoch}`);
+    alerts?.raise(alert);
+  }
   const waiting = [...engine.strategies.values()].filter((s) => s.state === 'PENDING').length;
   log(
     'info',
@@ -294,6 +366,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   );
   if (opts.abort?.aborted) void stop(String(opts.abort.reason ?? 'stop requested during start-up'));
   return { engine, stop: (reason) => stop(reason, 0), done, httpUrl: edge?.url ?? null };
+}
+
+function machineNameOf(env: NodeJS.ProcessEnv): string {
+  return machineName(env);
 }
 
 function stoppedDuringStart(): LegguardError {

@@ -47,7 +47,8 @@ function parseClock(spec: string | undefined): { kind: 'system' } | { kind: 'bro
 
 /**
  * `legguard run`: the long-running guard. Stops gracefully on SIGINT/SIGTERM (exit 0); exits 70 when a broken
- * invariant stops it (a restart reconciles and resumes), 5 when another guard holds the account's lock.
+ * invariant stops it (a restart reconciles and resumes), 5 when another guard leads the account (without --standby),
+ * 6 when it stepped down: another guard took the lease over (FENCED) or this one could not renew it in time.
  */
 export function runCommand(deps: { readonly crashPoint?: (point: CrashPoint) => void } = {}): Command {
   return {
@@ -55,7 +56,7 @@ export function runCommand(deps: { readonly crashPoint?: (point: CrashPoint) => 
     summary: 'guard the strategies in the store against assignment, connected to TWS or IB Gateway',
     usage:
       'legguard run [--config legguard.yaml] [--ib host:port] [--client-id N] [--account ID] [--data-dir DIR] ' +
-      '[--clock system|lockstep|broker[:speed]] [--http HOST:PORT] [--json]   (Postgres: set DATABASE_URL)',
+      '[--clock system|lockstep|broker[:speed]] [--http HOST:PORT] [--standby] [--json]   (Postgres: set DATABASE_URL; a pair: docs/standby.md)',
     async run(args, io) {
       const { values } = parseCommandArgs('run', args, {
         config: { type: 'string' },
@@ -66,6 +67,7 @@ export function runCommand(deps: { readonly crashPoint?: (point: CrashPoint) => 
         clock: { type: 'string' },
         http: { type: 'string' },
         json: { type: 'boolean' },
+        standby: { type: 'boolean' },
       });
       const str = (k: string): string | undefined => (typeof values[k] === 'string' ? values[k] : undefined);
       const config = await resolveConfig(
@@ -96,6 +98,7 @@ export function runCommand(deps: { readonly crashPoint?: (point: CrashPoint) => 
             ...(deps.crashPoint ? { crashPoint: deps.crashPoint } : {}),
             abort: abort.signal,
             ...(http !== null ? { http } : {}),
+            standby: values.standby === true,
             out: ({ level, text, timeline }) => {
               if (json) {
                 io.stdout.write(`${JSON.stringify(timeline ? { level, ...timeline } : { level, text, at: new Date().toISOString() })}\n`);

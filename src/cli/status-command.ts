@@ -66,6 +66,13 @@ export function formatStatus(r: StatusReport): string[] {
         ? `guard: running as ${l.owner} (lock taken ${ny(l.acquiredAt)}, refreshed until ${ny(l.expiresAt)})`
         : `guard: not running (the lock of ${l.owner} expired ${ny(l.expiresAt)}: it stopped without releasing it, or hangs)`,
   );
+  if (r.leader !== null || r.standbys.length > 0) {
+    const ld = r.leader;
+    const sb = r.standbys.length === 0 ? 'no standby' : `standby: ${r.standbys.map((x) => `${x.holder} (seen ${ny(x.seenAt)})`).join(', ')}`;
+    out.push(
+      `${ld === null ? 'leader: none' : `leader: ${ld.holder} at lease epoch ${ld.epoch}, ${ld.live ? 'until' : 'lapsed'} ${ny(ld.leaseUntil)}`}; ${sb}`,
+    );
+  }
   out.push(
     `last reconciled with the broker: ${r.lastReconciledAt === null ? 'never' : `${ny(r.lastReconciledAt)} (${age(r.lastReconciledAt, r)})`}` +
       `; last execution seen: ${r.lastExecutionAt === null ? 'none' : ny(r.lastExecutionAt)}`,

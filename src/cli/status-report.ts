@@ -100,6 +100,13 @@ export interface StatusReport {
    */
   readonly clock: { readonly kind: 'wall' | 'scenario'; readonly source: string | null; readonly latestRecordAt: string | null };
   readonly lock: { readonly owner: string; readonly acquiredAt: string; readonly expiresAt: string; readonly live: boolean } | null;
+  /**
+   * The account's leader lease (docs/standby.md), times on the store's clock; `live` while the store's clock is before
+   * `leaseUntil`. Null when no guard ever led it.
+   */
+  readonly leader: { readonly holder: string; readonly epoch: number; readonly leaseUntil: string; readonly live: boolean } | null;
+  /** Guards waiting to take over (`legguard run --standby`), seen within two lease lengths, with when each last asked. */
+  readonly standbys: readonly { readonly holder: string; readonly seenAt: string }[];
   /** The account's trading state (`legguard halt` / `reduce-only` / `resume`); ACTIVE with nulls when never set. */
   readonly tradingState: { readonly state: TradingState; readonly reason: string | null; readonly by: string | null; readonly at: string | null };
   readonly lastReconciledAt: string | null;
@@ -161,6 +168,8 @@ export async function gatherStatus(store: StorePort, config: LegguardConfig, sto
   const account: AccountId = config.account;
   const loaded = await store.load(account);
   const lock = await store.lockHolder(account);
+  const leadership = await store.leadership(account, 2 * config.leader.leaseMs);
+  const lease = leadership.lease;
   const trading = await store.tradingState(account);
   const clock = (await clockOfRecord(store, account)) ?? { kind: 'wall' };
   const latest = await latestRecordAt(store, account, loaded.cursor);
@@ -241,6 +250,8 @@ export async function gatherStatus(store: StorePort, config: LegguardConfig, sto
     at: isoTime(now),
     clock: { kind: clock.kind, source: clock.kind === 'scenario' ? clock.source : null, latestRecordAt: iso(latest) },
     lock: lock === null ? null : { owner: lock.owner, acquiredAt: isoTime(lock.acquiredAt), expiresAt: isoTime(lock.expiresAt), live: now < lock.expiresAt },
+    leader: lease === null ? null : { holder: lease.holder, epoch: lease.epoch, leaseUntil: isoTime(lease.leaseUntil), live: lease.now < lease.leaseUntil },
+    standbys: leadership.standbys.map((x) => ({ holder: x.holder, seenAt: isoTime(x.seenAt) })),
     tradingState: { state: trading.state, reason: trading.reason, by: trading.by, at: iso(trading.at) },
     lastReconciledAt: iso(loaded.cursor.lastReconciledAt),
     lastExecutionAt: iso(loaded.cursor.lastExecutionAt),

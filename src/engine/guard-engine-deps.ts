@@ -28,6 +28,11 @@ export interface GuardEngineDeps {
    * (test/support/legguard-drill.mjs) sets it; production code never does.
    */
   readonly crashPoint?: (point: CrashPoint) => void;
+  /**
+   * The leader lease's epoch this engine runs under (`legguard run`): every commit carries it and the store refuses
+   * one from an older epoch (FENCED, which stops the engine). Absent: commits are not fenced (one guard, tests).
+   */
+  readonly epoch?: number;
   /** Pick up strategies added to (or removed from) the store by the CLI while running, at every reconciliation. */
   readonly watchStore?: boolean;
 }

@@ -311,7 +311,8 @@ export class GuardEngine {
   // ---------------------------------------------------------------- store and alerts
 
   private async commit(batch: Omit<StoreBatch, 'account'>): Promise<void> {
-    await this.deps.store.commit({ account: this.account, ...batch });
+    const epoch = this.deps.epoch;
+    await this.deps.store.commit({ account: this.account, ...batch, ...(epoch === undefined ? {} : { epoch }) });
   }
 
   /**

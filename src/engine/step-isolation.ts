@@ -39,6 +39,8 @@ export class StepIsolation {
     try {
       await step();
     } catch (err) {
+      // Not this strategy's failure: the store says another guard leads. The whole guard steps down.
+      if (LegguardError.is(err, 'FENCED')) throw err;
       const message = err instanceof Error ? err.message : String(err);
       const code = LegguardError.is(err) ? err.code : 'INTERNAL';
       this.h.log('error', `${id}: ${what} failed: ${message}`, { strategyId: id, step: what, code });
@@ -66,9 +68,9 @@ export class StepIsolation {
 
 /**
  * Whether a failure that reached the engine's queue (outside every strategy's isolated part) stops the guard:
- * a broken invariant, a refused transition or an error that is not the guard's own (a bug). Crash-only: the caller
+ * a commit the store fenced (another guard leads), a broken invariant, a refused transition or an error that is not the guard's own (a bug). Crash-only: the caller
  * exits and a restart reconciles from the store and the broker. A known error (a broker timeout ...) is logged only.
  */
 export function stopsTheGuard(e: unknown): boolean {
-  return LegguardError.is(e, 'INVARIANT_BROKEN') || LegguardError.is(e, 'INVALID_TRANSITION') || !LegguardError.is(e);
+  return LegguardError.is(e, 'FENCED') || LegguardError.is(e, 'INVARIANT_BROKEN') || LegguardError.is(e, 'INVALID_TRANSITION') || !LegguardError.is(e);
 }

@@ -175,6 +175,27 @@ describe('legguard status', () => {
     assert.equal(r.out.split('\n')[2], 'guard: not running (the lock of old-host/17 expired 2026-01-01 10:00:30 ET: it stopped without releasing it, or hangs)');
   });
 
+  test('the leader lease and the standbys: status --json has leader {holder, epoch, leaseUntil} and standbys; the text says so', async () => {
+    let leaseUntil = 0;
+    await withStore(async (s) => {
+      const got = await s.acquireLease(account, 'box-a/11', 60_000);
+      leaseUntil = got.lease.leaseUntil;
+      await s.acquireLease(account, 'box-b/22', 60_000);
+    });
+    const json = JSON.parse((await runLegguard(['status', '--json'], { cwd: dir, env })).out) as StatusReport;
+    assert.deepEqual(json.leader, { holder: 'box-a/11', epoch: 1, leaseUntil: new Date(leaseUntil).toISOString(), live: true });
+    assert.deepEqual(json.standbys.map((x) => x.holder), ['box-b/22']);
+    const text = (await runLegguard(['status'], { cwd: dir, env })).out.split('\n');
+    assert.ok(text.some((l) => /^leader: box-a\/11 at lease epoch 1, until .* ET; standby: box-b\/22 \(seen .* ET\)$/.test(l)), text.join('\n'));
+    await withStore(async (s) => {
+      await s.releaseLease(account, 'box-a/11', 1);
+      await s.releaseLease(account, 'box-b/22', null);
+    });
+    const after = JSON.parse((await runLegguard(['status', '--json'], { cwd: dir, env })).out) as StatusReport;
+    assert.equal(after.leader?.live, false);
+    assert.deepEqual(after.standbys, []);
+  });
+
   test("a live guard's record (the machine's clock): the age of its last reconciliation against now", async () => {
     const liveDir = join(root, 'live');
     mkdirSync(liveDir);
