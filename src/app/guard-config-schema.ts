@@ -1,3 +1,4 @@
+import { DEFAULT_LONG_LEG_COSTS } from '../core/long-leg.js';
 import { z } from 'zod';
 import { CHANGE_CAUSES } from '../core/detection.js';
 import { DEFAULT_GUARD_CONFIG, type GuardConfig } from '../engine/guard-config.js';
@@ -22,6 +23,9 @@ const actBy = z
  * The `guard:` block, shared by the config file and scenario files. Every key is optional; defaults are
  * `DEFAULT_GUARD_CONFIG`. Unknown keys are errors (a typo must not silently leave a default in place).
  */
+/** A cost per contract or share: a finite amount, 0 or more (at most 1,000). */
+const cost = z.number().min(0).max(1000);
+
 export const guardConfigSchema = z
   .object({
     onAssignment: policy.optional(),
@@ -56,6 +60,11 @@ export const guardConfigSchema = z
       .optional(),
     /** A structure the account holder opens while the guard runs: `adopt` (default), `propose` or `ignore`. */
     newPositions: z.enum(NEW_POSITIONS_MODES).optional(),
+    /** The costs the long leg's sell-or-exercise decision weighs, in the account's currency. */
+    exercise: z
+      .object({ optionCommission: cost.optional(), exerciseFee: cost.optional(), stockCommissionPerShare: cost.optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -98,5 +107,10 @@ export function parseGuardConfig(raw: unknown, file: string, prefix: readonly Pr
       actByMinute: g.earlyAssignment?.actBy !== undefined ? parseHhMm(g.earlyAssignment.actBy)! : d.earlyAssignment.actByMinute,
     },
     newPositions: g.newPositions ?? d.newPositions,
+    exercise: {
+      optionCommission: g.exercise?.optionCommission ?? DEFAULT_LONG_LEG_COSTS.optionCommission,
+      exerciseFee: g.exercise?.exerciseFee ?? DEFAULT_LONG_LEG_COSTS.exerciseFee,
+      stockCommissionPerShare: g.exercise?.stockCommissionPerShare ?? DEFAULT_LONG_LEG_COSTS.stockCommissionPerShare,
+    },
   };
 }

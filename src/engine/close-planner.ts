@@ -53,7 +53,13 @@ export class ClosePlanner {
     // the assignment brought is what it delivers out of (core/long-leg.ts); what it settles leaves the residual.
     const split =
       closing.purpose === 'emergency' && closing.mode === 'close'
-        ? splitExercises({ holdings, quote: (c) => quotes.get(contractKey(c)) ?? null, now, noExercise: this.exerciser.noExercise(rt.def.id) })
+        ? splitExercises({
+            holdings,
+            quote: (c) => quotes.get(contractKey(c)) ?? null,
+            now,
+            noExercise: this.exerciser.noExercise(rt.def.id),
+            ...(e.config.exercise ? { costs: e.config.exercise } : {}),
+          })
         : { exercises: [], rest: holdings, decisions: [] };
     const exercises: PlannedExerciseOrder[] = split.exercises.map((x) =>
       Exerciser.plan({

@@ -1,3 +1,4 @@
+import { DEFAULT_LONG_LEG_COSTS, type LongLegCosts } from '../core/long-leg.js';
 import type { BreakCause } from '../core/detection.js';
 import type { BreakPolicy } from '../core/strategy.js';
 import { DEFAULT_EARLY_ASSIGNMENT, type EarlyAssignmentSettings } from '../core/rules/early-assignment-settings.js';
@@ -54,6 +55,11 @@ export interface GuardConfig {
    * `legguard strategies discover --apply`) or `ignore` (it stays outside any strategy).
    */
   readonly newPositions: NewPositionsMode;
+  /**
+   * `guard.exercise`: the broker's costs the long leg's sell-or-exercise decision weighs (core/long-leg.ts);
+   * absent: `DEFAULT_LONG_LEG_COSTS` (IB's US options commission 0.65 a contract, no exercise fee, 0.005 a share).
+   */
+  readonly exercise?: LongLegCosts;
 }
 
 export const DEFAULT_GUARD_CONFIG: GuardConfig = {
@@ -74,6 +80,7 @@ export const DEFAULT_GUARD_CONFIG: GuardConfig = {
   brokerDownAlertMs: 120_000,
   earlyAssignment: DEFAULT_EARLY_ASSIGNMENT,
   newPositions: 'adopt',
+  exercise: DEFAULT_LONG_LEG_COSTS,
 };
 
 /** The policy for a break of `cause`: the per-cause override, else `onAssignment`. A strategy's own policy wins. */
