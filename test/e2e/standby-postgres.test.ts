@@ -70,4 +70,58 @@ describe('a standby takes over from a leader killed during an emergency close (P
     assert.equal(new Set(refs).size, refs.length, `no order ref sent twice:\n${refs.join('\n')}`);
     assert.ok(gw.placedRefs(17).length >= 1 && gw.placedRefs(18).length >= 1, `both sent part of the close: ${refs.join(', ')}`);
   });
+
+  test('a leader frozen (SIGSTOP) past its lease, then resumed: it sends and commits nothing, steps down (exit 6) and says so', async (t) => {
+    const yaml = condorAssignedInHours({});
+    const { file, dir } = writeScenario(yaml);
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const s = testSchema(pg.url!, 'frozen');
+    cleanups.push(s.drop);
+    const expected = await replayOutcome(parseScenario(yaml, file));
+    const gw = await GatewayProcess.start(file);
+    t.after(() => gw.stop());
+    const setup = guardSetup(file, gw.port, { databaseUrl: s.url });
+    cleanups.push(() => rmSync(setup.dir, { recursive: true, force: true }));
+
+    await gw.pause(true);
+    const leader = GuardProcess.start(setup, { env: { LEGGUARD_HOST_NAME: 'machine-a' }, args: ['--standby'] });
+    await leader.waitFor((e) => e.kind === 'reconciled' && e.reason === 'start', 'the leader reconciling at start', HANG_MS);
+    const standby = GuardProcess.start(setup, { env: { LEGGUARD_HOST_NAME: 'machine-b' }, args: ['--standby', '--client-id', '18'] });
+    await standby.proc.waitForLine((l) => l.includes('standby for DU0000001'), 'the standby waiting', HANG_MS);
+
+    process.kill(leader.proc.pid, 'SIGSTOP');
+    const frozenAt = performance.now();
+    let tookOverAt = 0;
+    await standby.proc.waitForLine(
+      (l, at) => {
+        if (!l.includes('took over DU0000001 from machine-a/')) return false;
+        tookOverAt = at;
+        return true;
+      },
+      'the standby taking over',
+      HANG_MS,
+    );
+    console.log(`standby drill: takeover ${Math.round(tookOverAt - frozenAt)} ms after the leader froze`);
+    const linesBefore = leader.proc.stdout.length;
+    process.kill(leader.proc.pid, 'SIGCONT');
+    const exit = await leader.proc.exitWithin(HANG_MS);
+    assert.deepEqual(exit, { code: 6, signal: null }, leader.proc.tail());
+    assert.ok(leader.logs(/^stepping down: this guard no longer leads DU0000001/).length >= 1, leader.proc.tail());
+    const after = leader.proc.stdout.slice(linesBefore).filter((l) => l.startsWith('{') && !('text' in (JSON.parse(l) as object)));
+    assert.deepEqual(after, [], 'after waking, the old leader acted on nothing (no timeline entry)');
+    assert.deepEqual(gw.placedRefs(17), [], 'the old leader sent nothing');
+
+    await gw.pause(false);
+    await standby.waitFor((e) => e.kind === 'state' && e.strategyId === 'ic' && e.to === 'CLOSED', 'the standby closing ic', HANG_MS);
+    const positions = await gw.positions(setup.account);
+    assert.deepEqual(await standby.proc.stop('SIGTERM'), { code: 0, signal: null }, standby.proc.tail());
+    const store = await openGuardStore(setup);
+    try {
+      assert.deepEqual({ strategies: await strategiesIn(store, setup.account), positions }, expected, standby.proc.tail(40));
+      assert.equal((await store.leadership(setup.account, 60_000)).lease?.epoch, 2);
+    } finally {
+      await store.close();
+    }
+    assert.deepEqual(gw.refsSentTwice(18), []);
+  });
 });
