@@ -1,7 +1,7 @@
 import type { Book, BookView } from '../core/book.js';
 import type { Contract } from '../core/contract.js';
 import type { TradingState } from '../core/gate.js';
-import type { AccountId, ContractKey, IncidentId, StrategyId } from '../core/ids.js';
+import type { AccountId, ContractKey, IncidentId, OrderRef, StrategyId } from '../core/ids.js';
 import type { EpochMs, Price, Qty } from '../core/quantity.js';
 import type { BrokenInfo, StrategyDefinition } from '../core/strategy.js';
 import { transition, type StrategyState, type StrategyTransition } from '../core/strategy-state.js';
@@ -66,7 +66,15 @@ export interface EngineHost {
   quotesFor(contracts: readonly Contract[]): Promise<Map<ContractKey, Quote | null>>;
   /** The one mutation of the book the closer makes: one of the guard's own executions. */
   applyOwnExecution(strategyId: StrategyId, contract: Contract, signedQty: number): void;
+  /**
+   * Adds `batch` to the engine's group commit (group-commit.ts): written with everything else decided in this burst,
+   * in one transaction, at the latest before anything next goes to the broker (`writeAhead`).
+   */
   commit(batch: Omit<StoreBatch, 'account'>): Promise<void>;
+  /** Writes what is held for the group commit; called before every order, cancel and exercise goes out. */
+  writeAhead(): Promise<void>;
+  /** True when the plan of `ref` could not be written: it is never sent. */
+  isUnwritten(ref: OrderRef): boolean;
   emit(entry: TimelineEntry): void;
   raise(alerts: readonly Alert[]): void;
   log(level: LogLevel, message: string, fields?: Record<string, unknown>): void;
@@ -77,6 +85,7 @@ export interface EngineHost {
    * goes on, the guard does not stop).
    */
   isolated(id: StrategyId, what: string, step: () => Promise<void>): Promise<void>;
+  /** A crash drill's point: reached once what was committed before it is durable. */
   crashPoint(point: CrashPoint): void;
 }
 

@@ -230,6 +230,8 @@ export class Exerciser {
       e.emit({ kind: 'note', at: now, strategyId: rt.def.id, text: `${x.ref} held: broker disconnected` });
       return;
     }
+    // Write-ahead, as for an order (order-sender.ts).
+    await e.writeAhead();
     x.status = 'sent';
     try {
       const ack = await e.broker.exerciseOptions({

@@ -12,7 +12,7 @@ import type { Alert } from '../ports/alerts.js';
 import { LinkWatch } from './link-watch.js';
 import { riskRules } from './risk-rules.js';
 import type { Clock, TimerHandle } from '../ports/clock.js';
-import type { StoreBatch, TradingStateRecord } from '../ports/store.js';
+import type { TradingStateRecord } from '../ports/store.js';
 import type { TradingState } from '../core/gate.js';
 import { tradingStateChange } from './trading-state-change.js';
 import { Closer } from './closer.js';
@@ -30,6 +30,7 @@ import { StrategyRegistry } from './strategy-registry.js';
 import { BrokerEvents } from './broker-events.js';
 import { armIntervals } from './engine-intervals.js';
 import { StepIsolation, stopsTheGuard } from './step-isolation.js';
+import { GroupCommit, type EngineBatch } from './group-commit.js';
 import type { GuardEngineDeps } from './guard-engine-deps.js';
 import {
   journalEntry,
@@ -67,6 +68,8 @@ export class GuardEngine {
   private readonly market: MarketData;
 
   private readonly queue: SerialQueue;
+  /** What the engine decides while draining its queue, written in one transaction (group-commit.ts). */
+  readonly group: GroupCommit;
   private readonly closer: Closer;
   private readonly adopter: PendingAdopter;
   private readonly breaks: BreakHandler;
@@ -87,7 +90,20 @@ export class GuardEngine {
   private trading: TradingState = 'ACTIVE';
 
   constructor(readonly deps: GuardEngineDeps) {
-    this.queue = new SerialQueue((e) => this.onStepError(e));
+    this.group = new GroupCommit(
+      (batch) => {
+        const epoch = this.deps.epoch;
+        return this.deps.store.commit({ account: this.account, ...batch, ...(epoch === undefined ? {} : { epoch }) });
+      },
+      (batch, e) =>
+        this.log('error', `a store batch was given up after failing on its own: ${e instanceof Error ? e.message : String(e)}; its orders are not sent`, {
+          orders: (batch.orders ?? []).map((o) => o.request.ref),
+        }),
+    );
+    this.queue = new SerialQueue(
+      (e) => this.onStepError(e),
+      () => this.group.flush(),
+    );
     this.market = new MarketData(deps.broker, (level, message) => this.log(level, message));
     this.rules = deps.rules ?? [...(deps.config.timeExitDte === null ? [] : [timeExitRule(deps.config.timeExitDte)]), ...riskRules(deps.config, deps.riskInputs)];
     this.isolation = new StepIsolation({
@@ -259,7 +275,11 @@ export class GuardEngine {
           everyMs: this.config.reconcileIntervalMs,
           phaseMs: 1_237,
           run: async () => {
-            if (this.deps.watchStore) await this.registry.sync();
+            if (this.deps.watchStore) {
+              // The registry compares the store with what the guard holds: what this guard decided must be in it.
+              await this.group.flush();
+              await this.registry.sync();
+            }
             await this.reconciliation.reconcileNow('interval');
           },
         },
@@ -310,9 +330,9 @@ export class GuardEngine {
 
   // ---------------------------------------------------------------- store and alerts
 
-  private async commit(batch: Omit<StoreBatch, 'account'>): Promise<void> {
-    const epoch = this.deps.epoch;
-    await this.deps.store.commit({ account: this.account, ...batch, ...(epoch === undefined ? {} : { epoch }) });
+  /** Group commit: held until the queue drains or something is about to go to the broker (group-commit.ts). */
+  private commit(batch: EngineBatch): Promise<void> {
+    return this.group.add(batch);
   }
 
   /**
@@ -335,21 +355,29 @@ export class GuardEngine {
       quotesFor: (cs) => this.market.quotesFor(cs),
       applyOwnExecution: (id, contract, qty) => this.book.apply(id, contract, qty),
       commit: (batch) => this.commit(batch),
+      writeAhead: () => this.group.flush(),
+      isUnwritten: (ref) => this.group.isUnwritten(ref),
       emit: (entry) => this.emit(entry),
       raise: (alerts) => this.raise(alerts),
       log: (level, message, fields) => this.log(level, message, fields),
       enqueue: (step) => this.enqueue(step),
       isolated: (id, what, step) => this.isolation.run(id, what, step),
-      crashPoint: (point: CrashPoint) => this.deps.crashPoint?.(point),
+      crashPoint: (point: CrashPoint) => {
+        const hook = this.deps.crashPoint;
+        if (hook) this.group.afterFlush(() => hook(point));
+      },
     };
   }
 
-  /** Hands committed alerts to the alerts port and the timeline. */
+  /** Hands committed alerts to the alerts port and the timeline, once the group commit holding them is written. */
   private raise(alerts: readonly Alert[]): void {
-    for (const a of alerts) {
-      this.emit({ kind: 'alert', at: a.at, alert: a });
-      this.deps.alerts.raise(a);
-    }
+    if (alerts.length === 0) return;
+    this.group.afterFlush(() => {
+      for (const a of alerts) {
+        this.emit({ kind: 'alert', at: a.at, alert: a });
+        this.deps.alerts.raise(a);
+      }
+    });
   }
 
   // ---------------------------------------------------------------- broker events

@@ -43,6 +43,7 @@ export class OrderReconciler {
         // Working at the broker under a legguard ref the guard does not know: cancel it, it was not planned here.
         if (d.orderId !== null && !d.key.endsWith(':executed')) {
           notes.push(`cancelling orphan order ${d.orderRef} (${d.orderId})`);
+          await e.writeAhead();
           await e.broker.cancelOrder(d.orderId).catch(() => undefined);
         }
         continue;

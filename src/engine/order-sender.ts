@@ -155,11 +155,20 @@ export class OrderSender {
       await this.hooks.giveUp(rt, `the pre-trade gate refused ${describeOrder(o.request)}: ${verdict.reason}`);
       return;
     }
+    if (e.isUnwritten(o.request.ref)) {
+      this.step(o, { kind: 'withdraw' });
+      o.reason = 'its plan could not be written to the store';
+      this.markDirty(o);
+      return;
+    }
     if (!e.isConnected()) {
       // Stays planned; the reconnect's reconciliation resumes it.
       e.emit({ kind: 'note', at: now, strategyId: rt.def.id, text: `${o.request.ref} held: broker disconnected` });
       return;
     }
+    // Write-ahead: the plan (and everything else decided so far) is durable before the order goes out. A store that
+    // fails here keeps the order planned (the step fails, isolated); nothing goes out unwritten.
+    await e.writeAhead();
     for (const leg of o.request.legs) o.positionBefore[contractKey(leg.contract)] = e.brokerQty(contractKey(leg.contract));
     this.step(o, { kind: 'send' });
     o.placedAt = now;
@@ -249,6 +258,7 @@ export class OrderSender {
 
   async requestCancel(o: TrackedOrder): Promise<void> {
     if (o.orderId === null || o.cancelRequested) return;
+    await this.host.writeAhead();
     if (applyOrderEvent(o, { kind: 'cancel-requested' }) !== null) return;
     try {
       await this.host.broker.cancelOrder(o.orderId);
