@@ -243,7 +243,29 @@ export interface Session {
 }
 
 /** The session of `kind` on `date`, or null on a weekend or holiday. */
+/**
+ * Sessions by date and kind, and expiry closes by expiry: pure answers that cost an Intl formatting each, asked for
+ * every contract of every position report (a thousand assignments in one posting ask a million times). Bounded: a
+ * long-running guard asks about a few hundred dates.
+ */
+const sessionCache = new Map<string, Session | null>();
+const expiryCloseCache = new Map<string, EpochMs>();
+const CALENDAR_CACHE_MAX = 20_000;
+
+function remember<V>(cache: Map<string, V>, key: string, make: () => V): V {
+  const hit = cache.get(key);
+  if (hit !== undefined || cache.has(key)) return hit as V;
+  if (cache.size >= CALENDAR_CACHE_MAX) cache.clear();
+  const v = make();
+  cache.set(key, v);
+  return v;
+}
+
 export function sessionOn(date: string, kind: SessionKind): Session | null {
+  return remember(sessionCache, `${kind}|${date}`, () => computeSession(date, kind));
+}
+
+function computeSession(date: string, kind: SessionKind): Session | null {
   if (!isTradingDay(date)) return null;
   const early = isEarlyClose(date);
   if (kind === 'stock-extended') {
@@ -275,8 +297,7 @@ export function nextOpen(t: number, kind: SessionKind): EpochMs {
  * date is a holiday (Good Friday expiries move to Thursday).
  */
 export function expiryClose(expiry: string): EpochMs {
-  const day = previousTradingDay(expiry);
-  return sessionOn(day, 'option')!.close;
+  return remember(expiryCloseCache, expiry, () => sessionOn(previousTradingDay(expiry), 'option')!.close);
 }
 
 /**
