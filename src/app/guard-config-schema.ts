@@ -51,6 +51,8 @@ export const guardConfigSchema = z
       .optional(),
     reconcileIntervalMs: positiveMs.optional(),
     ruleIntervalMs: positiveMs.optional(),
+    ruleTriggerMs: positiveMs.optional(),
+    underlyingRefreshMs: positiveMs.optional(),
     maxMessagesPerSecond: z.number().int().min(1).max(50).optional(),
     brokerDownAlertMs: positiveMs.optional(),
     /** The look-ahead rules for assignments that can be seen coming: each `close` (default), `alert` or `off`. */
@@ -98,6 +100,8 @@ export function parseGuardConfig(raw: unknown, file: string, prefix: readonly Pr
     },
     reconcileIntervalMs: g.reconcileIntervalMs ?? d.reconcileIntervalMs,
     ruleIntervalMs: g.ruleIntervalMs ?? d.ruleIntervalMs,
+    ruleTriggerMs: g.ruleTriggerMs ?? d.ruleTriggerMs,
+    underlyingRefreshMs: g.underlyingRefreshMs ?? d.underlyingRefreshMs,
     maxMessagesPerSecond: g.maxMessagesPerSecond ?? d.maxMessagesPerSecond,
     brokerDownAlertMs: g.brokerDownAlertMs ?? d.brokerDownAlertMs,
     earlyAssignment: {

@@ -43,6 +43,13 @@ export interface GuardConfig {
   readonly reconcileIntervalMs: number;
   /** How often rules (the time exit ...) are evaluated for open strategies. */
   readonly ruleIntervalMs: number;
+  /**
+   * Rules also run when a price, a quote or the dividends of a symbol change, for the strategies on it only, at most
+   * once per this many milliseconds (coalesced, not per tick).
+   */
+  readonly ruleTriggerMs: number;
+  /** How often the broker is asked for the price and dividends (IB generic tick 456) of every guarded underlying. */
+  readonly underlyingRefreshMs: number;
   /** A broker link down this long (IB 1100 never restored, a socket that does not come back) is told to a person. */
   readonly brokerDownAlertMs: number;
   /** Outgoing broker messages per second (IB allows about 50). */
@@ -76,6 +83,8 @@ export const DEFAULT_GUARD_CONFIG: GuardConfig = {
   limits: { maxContractsPerOrder: null, maxSharesPerOrder: null, maxNotionalPerOrder: null },
   reconcileIntervalMs: 60_000,
   ruleIntervalMs: 60_000,
+  ruleTriggerMs: 5_000,
+  underlyingRefreshMs: 3_600_000,
   maxMessagesPerSecond: 40,
   brokerDownAlertMs: 120_000,
   earlyAssignment: DEFAULT_EARLY_ASSIGNMENT,

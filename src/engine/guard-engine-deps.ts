@@ -21,6 +21,11 @@ export interface GuardEngineDeps {
   readonly rules?: readonly Rule[];
   /** Rate, volatilities and dividends for the early-assignment rules (config `market:`/`dividends:`, a scenario). */
   readonly riskInputs?: RiskInputs;
+  /**
+   * Strategies per slice of a rule pass (default 250): between slices a broker event goes first. `Infinity` runs a
+   * pass as one step, as before slicing (the bench's baseline).
+   */
+  readonly ruleSlice?: number;
   /** Called when a broken invariant stops the engine (crash-only: the caller exits; a restart reconciles). */
   readonly onFatal?: (e: unknown) => void;
   /**

@@ -10,7 +10,7 @@ import type { Rule } from '../core/rules/rule.js';
 import { timeExitRule } from '../core/rules/time-exit.js';
 import type { Alert } from '../ports/alerts.js';
 import { LinkWatch } from './link-watch.js';
-import { riskRules } from './risk-rules.js';
+import { NO_RISK_INPUTS, riskRules } from './risk-rules.js';
 import type { Clock, TimerHandle } from '../ports/clock.js';
 import type { TradingStateRecord } from '../ports/store.js';
 import type { TradingState } from '../core/gate.js';
@@ -20,6 +20,10 @@ import type { GuardConfig } from './guard-config.js';
 import { OrderTracker, isOpenStatus } from './order-tracker.js';
 import { PendingAdopter } from './pending-adopter.js';
 import { SerialQueue } from './serial-queue.js';
+import { RulePasses } from './rule-passes.js';
+import { RuleTriggers } from './rule-triggers.js';
+import { UnderlyingRefresh } from './underlying-refresh.js';
+import { mergeDividends } from '../core/dividends.js';
 import { BreakHandler } from './break-handler.js';
 import { NormalExit } from './normal-exit.js';
 import { ChangeDetector } from './change-detector.js';
@@ -84,6 +88,9 @@ export class GuardEngine {
   private readonly listeners: TimelineListener[] = [];
   private readonly timers: TimerHandle[] = [];
   private readonly rules: readonly Rule[];
+  private readonly passes: RulePasses;
+  private readonly triggers: RuleTriggers;
+  private readonly refresh: UnderlyingRefresh;
   private unsubscribe: (() => void) | null = null;
   private running = false;
   private fatal: unknown = null;
@@ -104,8 +111,26 @@ export class GuardEngine {
       (e) => this.onStepError(e),
       () => this.group.flush(),
     );
-    this.market = new MarketData(deps.broker, (level, message) => this.log(level, message));
-    this.rules = deps.rules ?? [...(deps.config.timeExitDte === null ? [] : [timeExitRule(deps.config.timeExitDte)]), ...riskRules(deps.config, deps.riskInputs)];
+    this.market = new MarketData(
+      deps.broker,
+      (level, message) => this.log(level, message),
+      (symbol) => this.triggers.changed(symbol),
+    );
+    // The early-assignment rules price with the dividends stated (config, scenario) and those the broker announced.
+    const inputs = deps.riskInputs ?? NO_RISK_INPUTS;
+    const withBroker = { ...inputs, dividends: (symbol: string) => mergeDividends(inputs.dividends(symbol), this.market.dividendsOf(symbol)) };
+    this.rules = deps.rules ?? [...(deps.config.timeExitDte === null ? [] : [timeExitRule(deps.config.timeExitDte)]), ...riskRules(deps.config, withBroker)];
+    this.triggers = new RuleTriggers({
+      clock: deps.clock,
+      gapMs: deps.config.ruleTriggerMs,
+      isRunning: () => this.running && this.rules.length > 0,
+      fire: (symbols) => void this.requestPass(this.strategiesOn(symbols)),
+    });
+    this.refresh = new UnderlyingRefresh({
+      symbols: () => (this.events.connected ? this.guardedSymbols() : []),
+      fetch: (symbol) => this.market.fetchUnderlying(symbol),
+      apply: (u) => this.queue.push(() => this.market.applyUnderlying(u)),
+    });
     this.isolation = new StepIsolation({
       log: (level, message, fields) => this.log(level, message, fields),
       makeAlert: (severity, key, title, text, strategyId, incidentId, facts) => makeAlert(this, severity, key, title, text, strategyId, incidentId, facts),
@@ -133,6 +158,15 @@ export class GuardEngine {
     this.link = new LinkWatch(ctx);
     this.breaks = new BreakHandler(ctx, this.closer);
     this.exits = new NormalExit(ctx, this.closer, this.rules);
+    this.passes = new RulePasses(
+      {
+        strategyIds: () => this.strategies.keys(),
+        // A slice still queued when the engine stops decides nothing.
+        evaluate: (ids) => (this.running ? this.exits.evaluateRules(ids) : Promise.resolve()),
+        enqueueRule: (step) => this.queue.push(step, 'rule'),
+      },
+      deps.ruleSlice,
+    );
     this.registry = new StrategyRegistry(ctx, deps.store);
     this.newPositions = new NewPositions(ctx, { add: (def) => this.registry.add(def), adoptPending: () => this.adopter.adoptPending() });
     this.detector = new ChangeDetector(ctx, this.breaks, (outside, executions) => this.newPositions.afterDetection(outside, executions));
@@ -218,7 +252,9 @@ export class GuardEngine {
     await this.queue.push(() => this.reconciliation.reconcileNow('start'));
     await this.queue.push(() => this.closer.resumeAll('start'));
     this.armIntervals();
-    await this.queue.push(() => this.exits.evaluateRules());
+    // Prices and broker dividends come in the background; a change among them asks for a pass on its symbol.
+    if (this.rules.length > 0) void this.refresh.start();
+    await this.evaluateRules();
   }
 
   async stop(): Promise<void> {
@@ -227,6 +263,7 @@ export class GuardEngine {
     this.timers.length = 0;
     this.detector.stop();
     this.newPositions.stop();
+    this.triggers.stop();
     this.reconciliation.stop();
     this.closer.stop();
     this.link.stop();
@@ -235,9 +272,15 @@ export class GuardEngine {
     await this.queue.idle();
   }
 
-  /** Resolves when every queued step (events, timers that fired, commits) is done. */
-  idle(): Promise<void> {
-    return this.queue.idle();
+  /** Resolves when every queued step (events, timers that fired, commits, rule slices) is done, and the refresh of
+   * underlyings under way has ended. */
+  async idle(): Promise<void> {
+    for (;;) {
+      await this.queue.idle();
+      const r = this.refresh.pending;
+      if (r) await r;
+      else if (this.queue.size === 0) return;
+    }
   }
 
   /** True while a step is queued or running. */
@@ -283,9 +326,55 @@ export class GuardEngine {
             await this.reconciliation.reconcileNow('interval');
           },
         },
-        ...(this.rules.length > 0 ? [{ everyMs: this.config.ruleIntervalMs, phaseMs: 0, run: () => this.exits.evaluateRules() }] : []),
+        // The pass itself runs in slices in the rule lane (rule-passes.ts): this step only asks for it.
+        ...(this.rules.length > 0 ? [{ everyMs: this.config.ruleIntervalMs, phaseMs: 0, run: () => this.requestPass('all') }] : []),
+        ...(this.rules.length > 0
+          ? [
+              {
+                everyMs: this.config.underlyingRefreshMs,
+                phaseMs: 2_311,
+                run: () => {
+                  void this.refresh.start();
+                  return Promise.resolve();
+                },
+              },
+            ]
+          : []),
       ],
     );
+  }
+
+  /**
+   * A rule pass over every strategy, in slices behind any broker event (rule-passes.ts); resolves when it has ended.
+   * The interval and start-up ask for one; so can a caller (the bench).
+   */
+  evaluateRules(): Promise<void> {
+    if (this.rules.length === 0) return Promise.resolve();
+    return this.passes.request('all');
+  }
+
+  private requestPass(scope: 'all' | readonly StrategyId[]): Promise<void> {
+    if (scope !== 'all' && scope.length === 0) return Promise.resolve();
+    void this.passes.request(scope);
+    return Promise.resolve();
+  }
+
+  /** OPEN strategies with a leg on one of `symbols`, in the engine's order. */
+  private strategiesOn(symbols: ReadonlySet<string>): StrategyId[] {
+    const out: StrategyId[] = [];
+    for (const rt of this.strategies.values()) {
+      if (rt.state === 'OPEN' && rt.def.legs.some((l) => symbols.has(l.contract.symbol))) out.push(rt.def.id);
+    }
+    return out;
+  }
+
+  /** The underlyings of every strategy the rules may look at (OPEN, or PENDING until its legs are found), sorted. */
+  private guardedSymbols(): string[] {
+    const out = new Set<string>();
+    for (const rt of this.strategies.values()) {
+      if (rt.state === 'OPEN' || rt.state === 'PENDING') for (const l of rt.def.legs) out.add(l.contract.symbol);
+    }
+    return [...out].sort();
   }
 
   // ---------------------------------------------------------------- trading state

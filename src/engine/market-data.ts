@@ -1,36 +1,71 @@
 import { contractKey, isOption, type Contract } from '../core/contract.js';
+import { sameDividends } from '../core/dividends.js';
 import type { QuoteReport } from '../core/events.js';
 import type { ContractKey } from '../core/ids.js';
 import type { Price } from '../core/quantity.js';
-import type { BrokerPort, Quote } from '../ports/broker.js';
+import type { Dividend } from '../core/quote-view.js';
+import type { BrokerPort, Quote, UnderlyingInfo } from '../ports/broker.js';
 import type { LogLevel } from './engine-host.js';
 
-/** The quotes and underlying prices the guard has seen, and the broker asked for more when a plan needs them. */
+/**
+ * The quotes, underlying prices and dividends the guard has seen, and the broker asked for more when a plan needs
+ * them. Every change of a symbol's price, of a quote on it or of its dividends is told to `changed` (the rule
+ * triggers, rule-triggers.ts); the same figure again is not a change.
+ */
 export class MarketData {
   readonly quotes = new Map<ContractKey, Quote>();
   readonly underlyingPrices = new Map<string, number>();
+  /** Dividends the broker announced per symbol (IB generic tick 456), from the last answer that named any. */
+  private readonly brokerDividends = new Map<string, readonly Dividend[]>();
 
   constructor(
     private readonly broker: Pick<BrokerPort, 'quote' | 'underlying'>,
     private readonly log: (level: LogLevel, message: string) => void,
+    private readonly changed: (symbol: string) => void = () => {},
   ) {}
 
   /** A streamed quote from the broker. */
   onQuote(e: QuoteReport): void {
-    this.quotes.set(contractKey(e.contract), { contract: e.contract, bid: e.bid, ask: e.ask, last: e.last, underlying: null, at: e.tsEvent });
+    this.setQuote({ contract: e.contract, bid: e.bid, ask: e.ask, last: e.last, underlying: null, at: e.tsEvent });
     if (!isOption(e.contract)) {
       const mid = e.bid !== null && e.ask !== null ? (e.bid + e.ask) / 2 : e.last;
-      if (mid !== null) this.underlyingPrices.set(e.contract.symbol, mid);
+      if (mid !== null) this.setPrice(e.contract.symbol, mid);
     }
   }
 
+  /** The broker's dividends for `symbol`; empty when it never named any. */
+  dividendsOf(symbol: string): readonly Dividend[] {
+    return this.brokerDividends.get(symbol.toUpperCase()) ?? [];
+  }
+
+  /** Asks the broker for `symbol`'s price and dividends now, and keeps them. */
   async refreshUnderlying(symbol: string): Promise<void> {
+    const u = await this.fetchUnderlying(symbol);
+    if (u) this.applyUnderlying(u);
+  }
+
+  /** The broker's answer for `symbol`, or null (logged) when it has none. Changes nothing here. */
+  async fetchUnderlying(symbol: string): Promise<UnderlyingInfo | null> {
     try {
-      const u = await this.broker.underlying(symbol);
-      if (u.price !== null) this.underlyingPrices.set(symbol, u.price);
+      return await this.broker.underlying(symbol);
     } catch (e) {
       this.log('warn', `no price for ${symbol}: ${e instanceof Error ? e.message : String(e)}`);
+      return null;
     }
+  }
+
+  /**
+   * Keeps an answer of `underlying()`. An answer without dividends keeps the ones known: IB's tick 456 names only the
+   * next dividend and may not come at all within the wait, and a declared dividend is seldom withdrawn.
+   */
+  applyUnderlying(u: UnderlyingInfo): void {
+    const symbol = u.symbol.toUpperCase();
+    if (u.price !== null) this.setPrice(symbol, u.price);
+    if (u.dividends.length === 0) return;
+    const now = u.dividends.map((d) => ({ exDate: d.exDate, amount: d.amount }));
+    if (sameDividends(now, this.dividendsOf(symbol))) return;
+    this.brokerDividends.set(symbol, now);
+    this.changed(symbol);
   }
 
   /** Quotes for `contracts`, from the broker, cached. */
@@ -46,11 +81,11 @@ export class MarketData {
           this.log('warn', `no quote for ${key}: ${e instanceof Error ? e.message : String(e)}`);
         }
         if (q) {
-          this.quotes.set(key, q);
-          if (q.underlying !== null) this.underlyingPrices.set(c.symbol, q.underlying);
+          this.setQuote(q);
+          if (q.underlying !== null) this.setPrice(c.symbol, q.underlying);
           if (!isOption(c)) {
             const mid = q.bid !== null && q.ask !== null ? (q.bid + q.ask) / 2 : q.last;
-            if (mid !== null) this.underlyingPrices.set(c.symbol, mid);
+            if (mid !== null) this.setPrice(c.symbol, mid);
           }
         }
         out.set(key, q ?? this.quotes.get(key) ?? null);
@@ -63,5 +98,19 @@ export class MarketData {
     const q = this.quotes.get(contractKey(c));
     if (!q) return null;
     return q.last ?? (q.bid !== null && q.ask !== null ? ((q.bid + q.ask) / 2) as Price : null);
+  }
+
+  private setQuote(q: Quote): void {
+    const key = contractKey(q.contract);
+    const before = this.quotes.get(key);
+    this.quotes.set(key, q);
+    // An option's quote moves its rules' numbers (the market put in the ex-dividend test); a stock's moves its price.
+    if (isOption(q.contract) && (!before || before.bid !== q.bid || before.ask !== q.ask || before.last !== q.last)) this.changed(q.contract.symbol);
+  }
+
+  private setPrice(symbol: string, price: number): void {
+    if (this.underlyingPrices.get(symbol) === price) return;
+    this.underlyingPrices.set(symbol, price);
+    this.changed(symbol);
   }
 }

@@ -28,10 +28,16 @@ export class NormalExit {
     private readonly rules: readonly Rule[],
   ) {}
 
-  async evaluateRules(): Promise<void> {
+  /** The rules for these strategies (one slice of a rule pass, rule-passes.ts); one gone meanwhile is skipped. */
+  async evaluateRules(ids: Iterable<StrategyId> = this.ctx.strategies.keys()): Promise<void> {
     if (this.rules.length === 0) return;
     const now = this.ctx.clock.now();
-    for (const rt of this.ctx.strategies.values()) {
+    for (const id of [...ids]) {
+      const rt = this.ctx.strategies.get(id);
+      if (!rt) {
+        this.alerting.delete(id);
+        continue;
+      }
       if (rt.state !== 'OPEN') {
         this.alerting.delete(rt.def.id);
         continue;

@@ -10,6 +10,7 @@ import type { GuardConfig } from '../../src/engine/guard-config.js';
 import type { TimelineEntry } from '../../src/engine/timeline.js';
 import type { StorePort } from '../../src/ports/store.js';
 import type { Rule } from '../../src/core/rules/rule.js';
+import type { RiskInputs } from '../../src/engine/risk-rules.js';
 import { JumbledBroker, type JumbleOptions } from './jumbled-broker.js';
 
 /** What a run ends with, in a form two runs can be compared by: states, holdings and the account. */
@@ -31,6 +32,10 @@ export interface HarnessOptions {
   readonly watchStore?: boolean;
   /** Rules for open strategies (the engine's default, the time exit, when not given). */
   readonly rules?: readonly Rule[];
+  /** Strategies per slice of a rule pass (the engine's default when not given). */
+  readonly ruleSlice?: number;
+  /** Rate, volatilities and dividends for the early-assignment rules (none when not given). */
+  readonly riskInputs?: RiskInputs;
 }
 
 /**
@@ -87,6 +92,8 @@ export class GuardHarness {
       config: this.config,
       ...(this.opts.watchStore ? { watchStore: true } : {}),
       ...(this.opts.rules ? { rules: this.opts.rules } : {}),
+      ...(this.opts.ruleSlice !== undefined ? { ruleSlice: this.opts.ruleSlice } : {}),
+      ...(this.opts.riskInputs ? { riskInputs: this.opts.riskInputs } : {}),
     });
     engine.onTimeline((e) => this.timeline.push(e));
     this.engine = engine;

@@ -126,6 +126,12 @@ export class JumbledBroker implements BrokerPort {
     return this.inner.underlying(symbol);
   }
 
+  /** Delivers `e` to the guard now, as if the broker had just sent it (no jumbling): a test's event at a chosen moment. */
+  inject(e: BrokerEvent): void {
+    this.delivered++;
+    for (const l of [...this.listeners]) l(e);
+  }
+
   /** Refs sent more than once, with their counts; empty when every order went out once. */
   sentTwice(): [string, number][] {
     const n = new Map<string, number>();
