@@ -164,6 +164,9 @@ until: "2026-02-23T10:30:00-05:00"
       [
         ['info', 'CALLED AWAY EARLY: cc'],
         ['warning', 'TimeExit: cc'],
+        // Expiration day: the call in the money, its assignment the plan: reported, not acted on (the spot is known
+        // from the broker's answer at start).
+        ['info', 'cc: ExpirationRisk assignment risk'],
         ['info', 'CALLED AWAY AS PLANNED: cc'],
       ],
     );
