@@ -45,6 +45,13 @@ test('halt while running: the assignment is detected, alerted and planned, nothi
     await gw.pause(false);
 
     await guard.waitFor((e) => e.kind === 'note' && /held: trading is HALTED/.test(text(e)), 'holding the close', HANG_MS);
+    // The alert goes to the alerts port once its batch is committed (group commit: when the queue drains), which may be
+    // after the held note; wait for it rather than assume an order between the two.
+    await guard.waitFor(
+      (e) => e.kind === 'alert' && (e.alert as { severity?: string; title?: string }).severity === 'critical' && /ASSIGNMENT/.test(String((e.alert as { title?: string }).title)),
+      'alerting the assignment',
+      HANG_MS,
+    );
     // Time holds again while the checks run (after the scenario's end the gateway would no longer fill).
     await gw.pause(true);
     assert.deepEqual(gw.placedRefs(), [], `nothing reached the gateway while halted\n${guard.proc.tail(30)}`);
