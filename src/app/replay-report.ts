@@ -2,7 +2,7 @@ import { contractKey, describeContract, type Contract } from '../core/contract.j
 import type { PositionReport } from '../core/events.js';
 import type { Scenario } from '../adapters/sim/load-scenario.js';
 import type { Alert } from '../ports/alerts.js';
-import { contractFields } from '../cli/timeline-format.js';
+import { contractFields } from './record-views.js';
 import type { GuardEngine } from '../engine/guard-engine.js';
 import type { TimelineEntry } from '../engine/timeline.js';
 import type { IncidentCost } from '../core/incident-cost.js';

@@ -7,7 +7,7 @@ import { LegguardError } from '../core/errors.js';
 import type { Command } from './command.js';
 import { defaultStoreDeps, describeStore, openCommandStore, STORE_FLAGS, STORE_FLAGS_USAGE, storeCommandConfig, storeOptions, type StoreDeps } from './command-store.js';
 import { parseCommandArgs } from './parse-args.js';
-import { gatherStatus, type StatusReport } from './status-report.js';
+import { gatherStatus, type StatusReport } from '../app/status-report.js';
 import { columns } from './strategy-format.js';
 import { TRADING_STATE_MEANING } from '../engine/trading-state-change.js';
 

@@ -2,7 +2,8 @@ import { LegguardError } from '../core/errors.js';
 import type { CommandIo } from './command.js';
 import { describeStore, openCommandStore, STORE_FLAGS, storeCommandConfig, storeOptions, type StoreDeps } from './command-store.js';
 import { parseCommandArgs } from './parse-args.js';
-import { columns, formatBroken, formatHoldings, formatLegs, strategyJson } from './strategy-format.js';
+import { strategyJson } from '../app/record-views.js';
+import { columns, formatBroken, formatHoldings, formatLegs } from './strategy-format.js';
 
 export const LIST_USAGE = 'legguard strategies list [--json]';
 

@@ -6,7 +6,8 @@ import type { CommandIo } from './command.js';
 import { describeStore, openCommandStore, STORE_FLAGS, storeCommandConfig, storeOptions, type StoreDeps } from './command-store.js';
 import { parseCommandArgs } from './parse-args.js';
 import { CLOSING_STATES } from './strategies-writes.js';
-import { formatHoldings, holdingJson } from './strategy-format.js';
+import { holdingJson } from '../app/record-views.js';
+import { formatHoldings } from './strategy-format.js';
 
 export const REMOVE_USAGE = 'legguard strategies remove <id> [<id> ...] [--force]';
 

@@ -1,5 +1,5 @@
 import { styleText } from 'node:util';
-import { describeContract, formatStrike, isOption, type Contract } from '../core/contract.js';
+import { describeContract } from '../core/contract.js';
 import type { BrokerEvent } from '../core/events.js';
 import { formatNyTime } from '../core/calendar.js';
 import { describeOrder } from '../engine/closer.js';
@@ -78,10 +78,4 @@ export function describeEvent(ev: BrokerEvent): string | null {
     case 'notice':
       return `notice ${ev.code}: ${ev.message}`;
   }
-}
-
-/** Contract fields as the replay JSON writes them. */
-export function contractFields(c: Contract): Record<string, string | number> {
-  if (!isOption(c)) return { symbol: c.symbol, secType: 'STK' };
-  return { symbol: c.symbol, secType: 'OPT', right: c.right, strike: Number(formatStrike(c.strike)), expiry: c.expiry };
 }

@@ -1,6 +1,6 @@
 import { acknowledgeIncident, setTradingState } from '../app/operator-actions.js';
 import type { LegguardConfig } from '../app/config.js';
-import { gatherStatus } from '../cli/status-report.js';
+import { gatherStatus } from '../app/status-report.js';
 import type { GuardEngine } from '../engine/guard-engine.js';
 import type { Clock } from '../ports/clock.js';
 import type { StorePort } from '../ports/store.js';

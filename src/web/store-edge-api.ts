@@ -1,5 +1,5 @@
 import type { LegguardConfig } from '../app/config.js';
-import { gatherStatus } from '../cli/status-report.js';
+import { gatherStatus } from '../app/status-report.js';
 import { LegguardError } from '../core/errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { StorePort } from '../ports/store.js';

@@ -14,7 +14,7 @@ import { recordClock } from '../../src/app/record-clock.js';
 import { CollectingAlerts, replay } from '../../src/app/replay.js';
 import type { AccountId, IncidentId } from '../../src/core/ids.js';
 import { EpochMs } from '../../src/core/quantity.js';
-import type { StatusReport } from '../../src/cli/status-report.js';
+import type { StatusReport } from '../../src/app/status-report.js';
 import type { StorePort } from '../../src/ports/store.js';
 import { order, request } from '../store/store-fixtures.js';
 import { runLegguard } from './cli-run.js';

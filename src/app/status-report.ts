@@ -2,10 +2,10 @@ import type { TradingState } from '../core/gate.js';
 import type { IncidentCost } from '../core/incident-cost.js';
 import { describeContract } from '../core/contract.js';
 import type { AccountId, IncidentId } from '../core/ids.js';
-import type { LegguardConfig } from '../app/config.js';
-import { clockOfRecord, latestRecordAt } from '../app/record-clock.js';
+import type { LegguardConfig } from './config.js';
+import { clockOfRecord, latestRecordAt } from './record-clock.js';
 import { SKIPPED_DELIVERY_PREFIX, type DeliveryRecord, type OrderRecord, type StorePort, type StrategyRecord } from '../ports/store.js';
-import { holdingJson, iso, isoTime, strategyJson, type HoldingView, type StrategyView } from './strategy-format.js';
+import { holdingJson, iso, isoTime, strategyJson, type HoldingView, type StrategyView } from './record-views.js';
 
 /** How many incidents and undelivered deliveries status shows: the newest ones. */
 export const STATUS_INCIDENTS = 10;
