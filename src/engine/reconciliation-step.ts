@@ -73,6 +73,8 @@ export class ReconciliationStep {
    * never sent again), and every position compared with the book through the same detector path as a live update.
    */
   async reconcileNow(reason: string): Promise<void> {
+    // Real time from asking the broker to the pass applied (the snapshot's round trip included), for the metrics.
+    const started = this.ctx.clock.perf();
     let snap: BrokerSnapshot;
     try {
       snap = await this.d.broker.snapshot({ executionsSince: this.cursor.lastExecutionAt });
@@ -162,7 +164,7 @@ export class ReconciliationStep {
         outside: this.ctx.book.holdings(null),
       });
     }
-    this.ctx.emit({ kind: 'reconciled', at, reason, discrepancies: notes });
+    this.ctx.emit({ kind: 'reconciled', at, reason, discrepancies: notes, durationMs: this.ctx.clock.perf() - started });
   }
 
   /**

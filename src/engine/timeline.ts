@@ -35,7 +35,14 @@ export type TimelineEntry =
     }
   | { readonly kind: 'gate-refused'; readonly at: EpochMs; readonly ref: OrderRef; readonly strategyId: StrategyId; readonly reason: string }
   | { readonly kind: 'alert'; readonly at: EpochMs; readonly alert: Alert }
-  | { readonly kind: 'reconciled'; readonly at: EpochMs; readonly reason: string; readonly discrepancies: readonly string[] }
+  | {
+      readonly kind: 'reconciled';
+      readonly at: EpochMs;
+      readonly reason: string;
+      readonly discrepancies: readonly string[];
+      /** Real milliseconds from asking the broker for its snapshot to the pass applied. */
+      readonly durationMs: number;
+    }
   | {
       readonly kind: 'latency';
       readonly at: EpochMs;

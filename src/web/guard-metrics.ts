@@ -19,6 +19,18 @@ const TRADING_STATES: readonly TradingState[] = ['ACTIVE', 'REDUCING', 'HALTED']
 /** Seconds, from a millisecond to a minute: a close goes out within milliseconds; a paced burst takes longer. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
+/** Seconds, from 5 ms to two minutes: a snapshot of a small account is quick; a large one over a slow link is not. */
+const RECONCILE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+/**
+ * A reconciliation's reason as a label with few values: `retry after timeout (interval)` is `retry`, and a reason
+ * the engine may add later is `other` (labels stay bounded).
+ */
+function reasonLabel(reason: string): string {
+  if (reason.startsWith('retry')) return 'retry';
+  return /^[a-z-]{1,24}$/.test(reason) ? reason : 'other';
+}
+
 /**
  * The guard's Prometheus metrics (prom-client), on their own registry: counts and the detection-to-order latency from
  * the timeline as it happens, states read at scrape time, and the process's default metrics. Every name starts
@@ -32,6 +44,7 @@ export class GuardMetrics {
   private readonly rejects: Counter<'purpose'>;
   private readonly gateRefusals: Counter;
   private readonly reconciliations: Counter;
+  private readonly reconcileDuration: Histogram<'reason'>;
   private readonly discrepancies: Counter;
   private readonly alerts: Counter<'severity'>;
   private readonly riskFlags: Counter<'rule' | 'action'>;
@@ -55,6 +68,13 @@ export class GuardMetrics {
     this.rejects = new Counter({ name: 'legguard_order_rejects_total', help: 'Orders the broker rejected', labelNames: ['purpose'], registers });
     this.gateRefusals = new Counter({ name: 'legguard_gate_refusals_total', help: 'Orders the pre-trade gate refused', registers });
     this.reconciliations = new Counter({ name: 'legguard_reconciliations_total', help: 'Reconciliation passes with the broker', registers });
+    this.reconcileDuration = new Histogram({
+      name: 'legguard_reconciliation_duration_seconds',
+      help: "Real time a reconciliation pass took, from asking the broker for its snapshot to the pass applied, by reason (start, reconnect, interval ...)",
+      labelNames: ['reason'],
+      buckets: RECONCILE_BUCKETS,
+      registers,
+    });
     this.discrepancies = new Counter({ name: 'legguard_reconciliation_discrepancies_total', help: 'Discrepancies reconciliation found', registers });
     this.alerts = new Counter({ name: 'legguard_alerts_total', help: 'Alerts raised, by severity', labelNames: ['severity'], registers });
     this.riskFlags = new Counter({
@@ -140,6 +160,7 @@ export class GuardMetrics {
         return;
       case 'reconciled':
         this.reconciliations.inc();
+        this.reconcileDuration.observe({ reason: reasonLabel(e.reason) }, e.durationMs / 1000);
         this.discrepancies.inc(e.discrepancies.length);
         return;
       case 'alert':

@@ -29,6 +29,8 @@ test('the latency histogram counts the detections; strategies, orders and tradin
   let detections = 0;
   let sent = 0;
   let flags = 0;
+  let reconciliations = 0;
+  let discrepancies = 0;
   for (const file of [...SCENARIOS, FLAGGED]) {
     const store = new MemoryStore();
     await store.init();
@@ -41,6 +43,11 @@ test('the latency histogram counts the detections; strategies, orders and tradin
       detections += r.report.detections.filter((d) => d.latencyMs !== null).length;
       flags += r.report.risks.length;
       sent += timeline.filter((e) => e.kind === 'order-sent').length;
+      for (const e of timeline) {
+        if (e.kind !== 'reconciled') continue;
+        reconciliations++;
+        discrepancies += e.discrepancies.length;
+      }
       for (const [id, s] of r.engine.strategies) states.set(`${file}:${id}`, s.state);
     } finally {
       await store.close();
@@ -78,6 +85,13 @@ test('the latency histogram counts the detections; strategies, orders and tradin
     assert.equal(sampleValue(m.get('legguard_alert_delivery_failures')), 1);
     assert.ok(sampleValue(m.get('legguard_alerts_total'), { severity: 'critical' }) >= SCENARIOS.length);
     assert.ok(m.has('legguard_process_cpu_seconds_total'), 'default process metrics');
+    assert.ok(reconciliations >= SCENARIOS.length, `each replay reconciles at start (${reconciliations})`);
+    assert.equal(histogramCount(m.get('legguard_reconciliation_duration_seconds')), reconciliations, 'one duration per reconciliation pass');
+    const startPasses = m.get('legguard_reconciliation_duration_seconds')!.samples.filter((s) => s.name.endsWith('_count') && s.labels.reason === 'start');
+    assert.equal(startPasses.length, 1);
+    assert.ok(startPasses[0]!.value >= SCENARIOS.length + 1, 'each replay\'s start-up pass, labelled start');
+    assert.equal(sampleValue(m.get('legguard_reconciliations_total')), reconciliations);
+    assert.equal(sampleValue(m.get('legguard_reconciliation_discrepancies_total')), discrepancies, 'discrepancies counted as the passes reported them');
     assert.ok(flags > 0);
     assert.equal(sumOf(m.get('legguard_risk_flags_total')), flags, 'every risk flag counted');
   } finally {
