@@ -15,10 +15,24 @@ export interface HistoryEntry {
   readonly data: unknown;
 }
 
-/** `/api/history`: the record's newest entries, oldest first, so that the timeline has a past before the live stream. */
+/**
+ * `/api/history`: the record's newest entries, oldest first, so that the timeline has a past before the live stream.
+ * The strategies' state changes (kept apart from the journal, in the store's state history) are merged in as `state`
+ * entries `{ from, to, reason }`: OPEN -> BROKEN -> EMERGENCY_CLOSING -> CLOSED reads in the timeline of a stored
+ * record as it did live. At equal times a state change goes after the journal entries (the detection that broke a
+ * strategy reads before the BROKEN it caused).
+ */
 export async function journalHistory(store: StorePort, account: AccountId): Promise<{ entries: readonly HistoryEntry[] }> {
-  const entries = await store.journal({ account, types: SHOWN, limit: HISTORY_ENTRIES });
-  return {
-    entries: entries.map((j) => ({ at: new Date(j.at).toISOString(), type: j.type, strategyId: j.strategyId, incidentId: j.incidentId, data: j.data })),
-  };
+  const journal = await store.journal({ account, types: SHOWN, limit: HISTORY_ENTRIES });
+  const states = await store.stateHistory({ account, limit: HISTORY_ENTRIES });
+  const merged: { at: number; order: number; entry: HistoryEntry }[] = [
+    ...journal.map((j, i) => ({ at: j.at, order: i, entry: { at: new Date(j.at).toISOString(), type: j.type, strategyId: j.strategyId, incidentId: j.incidentId, data: j.data } })),
+    ...states.map((s, i) => ({
+      at: s.at,
+      order: journal.length + i,
+      entry: { at: new Date(s.at).toISOString(), type: 'state' as const, strategyId: s.strategyId, incidentId: s.incidentId, data: { from: s.from, to: s.to, reason: s.reason } },
+    })),
+  ];
+  merged.sort((a, b) => a.at - b.at || a.order - b.order);
+  return { entries: merged.slice(-HISTORY_ENTRIES).map((m) => m.entry) };
 }

@@ -1,12 +1,16 @@
 // `legguard dashboard --data-dir DIR`: the page and the API read-only over the record a replay leaves, as a real
-// process on 127.0.0.1 port 0; mutations refused (403) with or without a token.
+// process on 127.0.0.1 port 0; mutations refused (403) with or without a token. The timeline, in Debian's Chromium
+// when there is one, reads the condor's state changes (BROKEN, EMERGENCY_CLOSING, CLOSED) from the record.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { killAll, LegguardProcess } from '../support/legguard-process.js';
+import { chromium } from 'playwright-core';
 import { runLegguard } from '../cli/cli-run.js';
+
+const CHROMIUM = '/usr/bin/chromium';
 
 const dirs: string[] = [];
 after(async () => {
@@ -33,8 +37,13 @@ test('dashboard over a replay record: status, payoff, history and metrics read; 
     assert.equal(ic.expiry, '2026-01-30');
     assert.ok(ic.held.every((v) => v === 0), 'flat after its close');
     assert.equal(Math.min(...ic.defined), -1000, 'the condor as defined loses at most a wing, 5 x 2 x 100');
-    const history = (await (await fetch(`${url}/api/history`)).json()) as { entries: { type: string }[] };
-    for (const t of ['detection', 'decision', 'order', 'fill']) assert.ok(history.entries.some((e) => e.type === t), `history has a ${t}`);
+    const history = (await (await fetch(`${url}/api/history`)).json()) as { entries: { type: string; at: string; strategyId: string | null; data: { to?: string } }[] };
+    for (const t of ['detection', 'decision', 'order', 'fill', 'state']) assert.ok(history.entries.some((e) => e.type === t), `history has a ${t}`);
+    const states = history.entries.filter((e) => e.type === 'state' && e.strategyId === 'ic-spy').map((e) => e.data.to);
+    assert.deepEqual(states.slice(-3), ['BROKEN', 'EMERGENCY_CLOSING', 'CLOSED'], `the state changes, in order (${states.join(' ')})`);
+    assert.deepEqual([...history.entries.map((e) => e.at)].sort(), history.entries.map((e) => e.at), 'oldest first, state changes merged in by time');
+    const detection = history.entries.findIndex((e) => e.type === 'detection');
+    assert.ok(detection < history.entries.findIndex((e) => e.type === 'state' && e.data.to === 'BROKEN'), 'the detection reads before the BROKEN it caused');
     const health = await fetch(`${url}/healthz`);
     assert.equal(health.status, 200);
     assert.equal(((await health.json()) as { mode: string }).mode, 'read-only');
@@ -45,6 +54,27 @@ test('dashboard over a replay record: status, payoff, history and metrics read; 
     }
     const page = await (await fetch(`${url}/`)).text();
     assert.match(page, /<title>legguard<\/title>/);
+    if (!existsSync(CHROMIUM)) {
+      assert.ok(process.env.LEGGUARD_REQUIRE_BROWSER !== '1', `LEGGUARD_REQUIRE_BROWSER=1 but there is no ${CHROMIUM}`);
+      return;
+    }
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      const tab = await browser.newPage();
+      const errors: string[] = [];
+      tab.on('pageerror', (e) => errors.push(e.message));
+      await tab.goto(`${url}/`);
+      const closed = tab.locator('#timeline li[data-kind="record-state"]', { hasText: '→ CLOSED' });
+      await closed.first().waitFor({ timeout: 60_000 });
+      // Newest first on the page.
+      const shown = (await tab.locator('#timeline li[data-kind="record-state"]').allTextContents()).reverse();
+      const to = shown.map((t) => /→ ([A-Z_]+)/.exec(t)?.[1]);
+      assert.deepEqual(to.slice(-3), ['BROKEN', 'EMERGENCY_CLOSING', 'CLOSED'], shown.join('\n'));
+      assert.match(shown.at(-3)!, /ic-spy: OPEN → BROKEN \(/);
+      assert.deepEqual(errors, [], 'no script errors on the page');
+    } finally {
+      await browser.close();
+    }
   } finally {
     await proc.stop('SIGTERM');
   }
