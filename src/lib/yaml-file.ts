@@ -2,8 +2,11 @@ import { open } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { LegguardError, type ErrorCode } from '../core/errors.js';
 
-/** The largest config, scenario or strategies file legguard reads: a file a person wrote is far smaller. */
-export const MAX_USER_FILE_BYTES = 1024 * 1024;
+/**
+ * The largest config, scenario or strategies file legguard reads: 10,000 iron condors written out in block YAML
+ * take about 5 MiB, so a book of that size fits with room; far below what would strain the memory.
+ */
+export const MAX_USER_FILE_BYTES = 16 * 1024 * 1024;
 
 /**
  * How many alias expansions (`*name`, weighted by the size of what they repeat) one file may use: enough for the
@@ -30,15 +33,18 @@ export async function readUserFile(file: string, code: ErrorCode, what: string):
     const st = await handle.stat();
     if (st.isDirectory()) throw fail('it is a directory');
     if (st.size > MAX_USER_FILE_BYTES) throw tooBig();
-    const buf = Buffer.alloc(MAX_USER_FILE_BYTES + 1);
+    // Read in chunks up to the limit, never trusting the size stated: a file may grow meanwhile, a device has none.
+    const chunks: Buffer[] = [];
     let used = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buf, used, buf.length - used, null);
+      const chunk = Buffer.allocUnsafe(Math.min(MAX_USER_FILE_BYTES + 1 - used, Math.max(st.size + 1 - used, 64 * 1024)));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
       if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
       used += bytesRead;
       if (used > MAX_USER_FILE_BYTES) throw tooBig();
     }
-    return buf.subarray(0, used).toString('utf8');
+    return Buffer.concat(chunks, used).toString('utf8');
   } catch (e) {
     if (LegguardError.is(e)) throw e;
     throw fail(errnoWhy(e), e);

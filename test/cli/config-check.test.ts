@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configCheckCommand } from '../../src/cli/config-check-command.js';
+import { MAX_USER_FILE_BYTES } from '../../src/lib/yaml-file.js';
 import { runLegguard, runLegguardProcess } from './cli-run.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/legguard.yaml', import.meta.url));
@@ -231,14 +232,14 @@ describe('legguard config check', () => {
     for (const [prev, name] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f'], ['f', 'g'], ['g', 'h'], ['h', 'i']] as const) {
       levels.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`);
     }
-    const dir = dirWith({ 'bomb.yaml': `${levels.join('\n')}\naccount: DU1\n`, 'big.yaml': `account: DU1\n# ${'x'.repeat(1024 * 1024)}\n` });
+    const dir = dirWith({ 'bomb.yaml': `${levels.join('\n')}\naccount: DU1\n`, 'big.yaml': `account: DU1\n# ${'x'.repeat(MAX_USER_FILE_BYTES)}\n` });
     const bomb = await runLegguardProcess(['config', 'check', '--config', 'bomb.yaml'], { cwd: dir });
     assert.equal(bomb.code, 2, bomb.err);
     assert.equal(bomb.out, '');
     assert.equal(bomb.err, `legguard config: ${dir}/bomb.yaml: too many YAML aliases (more than 100 expansions; an alias bomb?): write the values out instead\n`);
     const big = await runLegguardProcess(['config', 'check', '--config', 'big.yaml'], { cwd: dir });
     assert.equal(big.code, 2, big.err);
-    assert.equal(big.err, `legguard config: ${dir}/big.yaml: cannot read the config file: larger than 1 MiB (the limit for a file legguard reads)\n`);
+    assert.equal(big.err, `legguard config: ${dir}/big.yaml: cannot read the config file: larger than 16 MiB (the limit for a file legguard reads)\n`);
   });
 
   test('no file: the default legguard.yaml is missing, or the named one; bad usage', async () => {
