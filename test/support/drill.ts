@@ -15,7 +15,7 @@ import { AccountId } from '../../src/core/ids.js';
 import type { TimelineEntry } from '../../src/engine/timeline.js';
 import type { StorePort } from '../../src/ports/store.js';
 import type { FinalState } from './guard-harness.js';
-import { LegguardProcess } from './legguard-process.js';
+import { HANG_BOUND_MS, LegguardProcess } from './legguard-process.js';
 
 export type { FinalState };
 
@@ -197,7 +197,7 @@ export class GuardProcess {
   }
 
   /** Waits for a timeline entry (a JSON line) passing `test`, read after real time `after` (performance.now). */
-  waitFor(test: (e: Record<string, unknown>) => boolean, what: string, ms = 20_000, after = 0): Promise<Record<string, unknown>> {
+  waitFor(test: (e: Record<string, unknown>) => boolean, what: string, ms = HANG_BOUND_MS, after = 0): Promise<Record<string, unknown>> {
     return this.proc
       .waitForLine(
         (l, at) => at > after && l.startsWith('{') && test(JSON.parse(l) as Record<string, unknown>),

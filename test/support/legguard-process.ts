@@ -3,6 +3,12 @@
 // test leaves nothing running); waits are bounded and fail with what the process printed.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+
+/**
+ * How long a drill waits for a process's line or exit before calling it hung. Only a bound on a wedged drill, not a
+ * timing assertion: a loaded 2-core machine starting several tsx processes at once took over 20 s to print a port.
+ */
+export const HANG_BOUND_MS = 120_000;
 import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../../bin/legguard.mjs', import.meta.url));
@@ -105,7 +111,7 @@ export class LegguardProcess {
   }
 
   /** The first stdout line that passes `test` (given the real time it was read), waiting up to `ms`. */
-  waitForLine(test: (line: string, at: number) => boolean, what: string, ms = 20_000): Promise<string> {
+  waitForLine(test: (line: string, at: number) => boolean, what: string, ms = HANG_BOUND_MS): Promise<string> {
     const i = this.stdout.findIndex((l, j) => test(l, this.stdoutAt[j]!));
     if (i >= 0) return Promise.resolve(this.stdout[i]!);
     return new Promise((resolve, reject) => {
@@ -142,7 +148,7 @@ export class LegguardProcess {
   }
 
   /** Sends `signal` and waits (up to `ms`) for the process to end. */
-  async stop(signal: NodeJS.Signals = 'SIGTERM', ms = 10_000): Promise<Exit> {
+  async stop(signal: NodeJS.Signals = 'SIGTERM', ms = HANG_BOUND_MS): Promise<Exit> {
     if (this.exit) return this.exit;
     this.child.kill(signal);
     let timer: NodeJS.Timeout | undefined;
