@@ -87,7 +87,7 @@ async function lockstepRun(yaml: string, delayMs: number): Promise<Run> {
     config: parseGuardConfig(scenario.guard, scenario.file),
   });
   const timeline: string[] = [];
-  const realFigures = new Set(['latencyMs', 'placedPerf']);
+  const realFigures = new Set(['latencyMs', 'placedPerf', 'durationMs']);
   engine.onTimeline((e) => timeline.push(`${new Date(e.at).toISOString()} ${JSON.stringify(e, (k, v: unknown) => (realFigures.has(k) ? undefined : v))}`));
   const driver = new LockstepDriver(clock, ib, engine);
   try {
