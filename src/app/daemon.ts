@@ -76,6 +76,11 @@ export interface RunningDaemon {
   readonly done: Promise<number>;
   /** The HTTP edge's URL (`http://127.0.0.1:8765`) when one was asked for. */
   readonly httpUrl: string | null;
+  /**
+   * True once a guard stepping down gave up its graceful stop because the store (or the broker) did not answer within
+   * one lease (a partition): `done` has resolved (6) while connections may still hang, so the caller ends the process.
+   */
+  readonly stopAbandoned: () => boolean;
 }
 
 /**
@@ -193,6 +198,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     const built = buildChannels(config.alerts, { env: opts.env });
     alerts = new AlertService({
       store,
+      account: config.account,
       clock,
       deliveryClock: real,
       built,
@@ -291,9 +297,23 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
 
   // Stepping down: another guard leads (FENCED), or this one could not renew its lease in time. Nothing more is sent
   // (LeaderBroker asks the lease) or committed (the store fences the epoch); the process exits 6.
+  // Said and done once. The graceful stop is bounded by one lease: cut off the store (a partition), its queries and
+  // the lock's release would wait on connections that never answer; nothing more can be sent or committed anyway.
+  let steppedDown = false;
+  let abandoned = false;
   const stepDown = (reason: string): void => {
+    if (steppedDown) return;
+    steppedDown = true;
+    if (lockTimer) clearInterval(lockTimer);
+    lockTimer = null;
     log('error', `stepping down: this guard no longer leads ${config.account} (${reason}); it sends and commits nothing more, exit 6`);
-    void stop('stepped down', ErrorCodes.FENCED.exit);
+    const code = ErrorCodes.FENCED.exit;
+    const limit = setTimeout(() => {
+      abandoned = true;
+      log('error', `stepping down: the graceful stop did not end within ${config.leader.leaseMs} ms (the store or the broker does not answer); leaving without it`);
+      resolveDone(code);
+    }, config.leader.leaseMs);
+    void stop('stepped down', code).finally(() => clearTimeout(limit));
   };
   onLost = stepDown;
   if (lostEarly !== null) stepDown(lostEarly);
@@ -365,7 +385,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       `${waiting > 0 ? `; ${waiting} PENDING, not guarded until the broker shows every leg (see the notes above, or legguard status)` : ''}`,
   );
   if (opts.abort?.aborted) void stop(String(opts.abort.reason ?? 'stop requested during start-up'));
-  return { engine, stop: (reason) => stop(reason, 0), done, httpUrl: edge?.url ?? null };
+  return { engine, stop: (reason) => stop(reason, 0), done, httpUrl: edge?.url ?? null, stopAbandoned: () => abandoned };
 }
 
 function machineNameOf(env: NodeJS.ProcessEnv): string {

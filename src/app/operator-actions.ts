@@ -42,15 +42,15 @@ export interface AckResult {
 /**
  * Marks an incident acknowledged. An incident no alert names is NOT_FOUND, with the incidents still waiting listed.
  */
-export async function acknowledgeIncident(store: StorePort, id: IncidentId, now: number, by: string): Promise<AckResult> {
-  const waiting = await store.unackedCritical();
+export async function acknowledgeIncident(store: StorePort, account: AccountId, id: IncidentId, now: number, by: string): Promise<AckResult> {
+  const waiting = await store.unackedCritical(account);
   const wasWaiting = waiting.some((w) => w.incidentId === id);
-  const known = await store.ackIncident(id, EpochMs.unsafe(now), by);
+  const known = await store.ackIncident(account, id, EpochMs.unsafe(now), by);
   if (!known) {
     const list = waiting.map((w) => `  ${w.incidentId}  ${w.first.title}`).join('\n');
     throw new LegguardError(
       'NOT_FOUND',
-      `no alert names incident "${id}". ${waiting.length === 0 ? 'No critical incident is waiting for acknowledgement.' : `Waiting for acknowledgement:\n${list}`}`,
+      `no alert of ${account} names incident "${id}". ${waiting.length === 0 ? 'No critical incident is waiting for acknowledgement.' : `Waiting for acknowledgement:\n${list}`}`,
       { incidentId: id },
     );
   }

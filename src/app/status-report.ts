@@ -174,12 +174,8 @@ export async function gatherStatus(store: StorePort, config: LegguardConfig, sto
   const clock = (await clockOfRecord(store, account)) ?? { kind: 'wall' };
   const latest = await latestRecordAt(store, account, loaded.cursor);
   const history = await store.stateHistory({ account, limit: LOOKBACK });
-  const ours = new Set<string>(loaded.strategies.map((s) => s.definition.id));
-  const historyIncidents = new Set(history.flatMap((h) => (h.incidentId !== null ? [h.incidentId] : [])));
-  // The outbox is shared by every account in the store: keep the alerts about this account's strategies and incidents.
-  const critical = (await store.recentAlerts({ severities: ['critical'], limit: LOOKBACK })).filter(
-    (a) => a.incidentId !== null && ((a.strategyId !== null && ours.has(a.strategyId)) || historyIncidents.has(a.incidentId)),
-  );
+  // Every account has its own outbox: its critical alerts about incidents.
+  const critical = (await store.recentAlerts({ account, severities: ['critical'], limit: LOOKBACK })).filter((a) => a.incidentId !== null);
 
   interface Acc { id: string; strategyId: string | null; first: number; last: number; transitions: string[]; critical: number; title: string | null }
   const by = new Map<string, Acc>();
@@ -205,7 +201,7 @@ export async function gatherStatus(store: StorePort, config: LegguardConfig, sto
     const d = n.data as { kind?: unknown; cost?: unknown } | null;
     if (d?.kind === 'incident-cost' && n.incidentId !== null && typeof d.cost === 'object' && d.cost !== null) costs.set(n.incidentId, d.cost as IncidentCost);
   }
-  const acks = new Map((await store.acknowledgements(recent.map((r) => r.id as IncidentId))).map((k) => [k.incidentId as string, k]));
+  const acks = new Map((await store.acknowledgements(account, recent.map((r) => r.id as IncidentId))).map((k) => [k.incidentId as string, k]));
   const incidents: IncidentStatus[] = recent.map((r) => {
     const k = acks.get(r.id);
     return {
@@ -221,7 +217,7 @@ export async function gatherStatus(store: StorePort, config: LegguardConfig, sto
     };
   });
 
-  const summary = await store.outboxSummary();
+  const summary = await store.outboxSummary(account);
   const configured = new Map(config.alerts.channels.map((c) => [c.name, c.type as string]));
   const counted = new Map(summary.channels.map((c) => [c.channel, c]));
   const names = [...configured.keys(), ...summary.channels.map((c) => c.channel).filter((n) => !configured.has(n))];
@@ -238,11 +234,11 @@ export async function gatherStatus(store: StorePort, config: LegguardConfig, sto
     };
   });
   // Skips are decisions, not failures: the list shows what could not be delivered.
-  const undelivered = (await store.deliveries({ statuses: ['pending', 'dead'], limit: LOOKBACK }))
+  const undelivered = (await store.deliveries({ account, statuses: ['pending', 'dead'], limit: LOOKBACK }))
     .filter((d) => !(d.lastError ?? '').startsWith(SKIPPED_DELIVERY_PREFIX))
     .slice(0, STATUS_UNDELIVERED)
     .map(deliveryJson);
-  const unacknowledged = (await store.unackedCritical()).map((u) => ({ incidentId: u.incidentId, title: u.first.title, firstAt: isoTime(u.first.at), lastAt: isoTime(u.lastAt) }));
+  const unacknowledged = (await store.unackedCritical(account)).map((u) => ({ incidentId: u.incidentId, title: u.first.title, firstAt: isoTime(u.first.at), lastAt: isoTime(u.lastAt) }));
 
   return {
     account,

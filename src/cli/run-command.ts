@@ -113,7 +113,11 @@ export function runCommand(deps: { readonly crashPoint?: (point: CrashPoint) => 
           io.stderr.write(`legguard run: stopped (${String(abort.signal.reason)}) while starting\n`);
           return 0;
         }
-        return await daemon.done;
+        const code = await daemon.done;
+        // A guard that stepped down cut off its store may hold connections that never answer (and never close): they
+        // would keep the process alive. It has said why it leaves; it ends once its output is written.
+        if (daemon.stopAbandoned()) setTimeout(() => process.exit(code), 1000).unref();
+        return code;
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);

@@ -128,6 +128,7 @@ export interface UnackedIncident {
 
 /** One alert's delivery on one channel, as the outbox holds it. */
 export interface OutboxDelivery {
+  readonly account: AccountId;
   readonly alert: Alert;
   readonly channel: string;
   readonly attempts: number;
@@ -135,6 +136,8 @@ export interface OutboxDelivery {
 }
 
 export interface DeliveryResult {
+  /** The account whose outbox holds the alert. */
+  readonly account: AccountId;
   readonly alertKey: string;
   readonly channel: string;
   readonly at: EpochMs;
@@ -152,6 +155,7 @@ export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
 
 /** One alert's delivery on one channel once an attempt (or a skip) was recorded, for `legguard status`. */
 export interface DeliveryRecord {
+  readonly account: AccountId;
   readonly alert: Alert;
   readonly channel: string;
   /** `pending`: waits for a retry at `nextAttemptAt`; `dead`: given up (or skipped; see SKIPPED_DELIVERY_PREFIX). */
@@ -162,7 +166,7 @@ export interface DeliveryRecord {
   readonly updatedAt: EpochMs;
 }
 
-/** Counts over the whole outbox (every account: alerts are not kept per account). */
+/** Counts over one account's outbox, or every account's. */
 export interface OutboxSummary {
   /** Alerts in the outbox, delivered or not. */
   readonly alerts: number;
@@ -238,23 +242,24 @@ export interface StorePort {
   /** Releases `owner`'s lock; a lock held by someone else is left alone. */
   releaseLock(account: AccountId, owner: string): Promise<void>;
   /**
-   * Outbox: alerts committed through `commit({ alerts })` (or `enqueueAlerts`), paired with each named channel, that
-   * are not yet delivered and due at `now`, oldest first (alert `at`, then commit order, then the order of
-   * `channels`). A pair with no delivery row yet is due at once; a dead pair never again.
+   * Outbox: the account's alerts committed through `commit({ alerts })` (or `enqueueAlerts`), paired with each named
+   * channel, that are not yet delivered and due at `now`, oldest first (alert `at`, then commit order, then the order
+   * of `channels`). A pair with no delivery row yet is due at once; a dead pair never again. Every account has an
+   * outbox of its own (alert keys, deliveries and acknowledgements are per account): a guard delivers only its own.
    */
-  dueDeliveries(channels: readonly string[], now: EpochMs, limit: number): Promise<readonly OutboxDelivery[]>;
-  /** Counts one attempt of the pair; NOT_FOUND when no alert has that key. A delivered pair stays delivered. */
+  dueDeliveries(account: AccountId, channels: readonly string[], now: EpochMs, limit: number): Promise<readonly OutboxDelivery[]>;
+  /** Counts one attempt of the pair; NOT_FOUND when the account has no alert with that key. A delivered pair stays delivered. */
   recordDelivery(result: DeliveryResult): Promise<void>;
   /** Inserts alerts outside an engine step (escalation repeats, heartbeats, `alert test`); existing keys are kept. */
-  enqueueAlerts(alerts: readonly Alert[]): Promise<void>;
-  /** Marks an incident acknowledged; false when no alert names that incident. */
-  ackIncident(incidentId: IncidentId, at: EpochMs, by: string): Promise<boolean>;
+  enqueueAlerts(account: AccountId, alerts: readonly Alert[]): Promise<void>;
+  /** Marks an incident of the account acknowledged; false when none of its alerts names that incident. */
+  ackIncident(account: AccountId, incidentId: IncidentId, at: EpochMs, by: string): Promise<boolean>;
   /**
    * Critical incidents not acknowledged, oldest first: every incident named by at least one critical alert and not
    * acknowledged, with its first critical alert (earliest `at`, then first committed), the `at` of its latest
    * critical alert (escalation repeats included) and the keys of all its critical alerts.
    */
-  unackedCritical(): Promise<readonly UnackedIncident[]>;
+  unackedCritical(account: AccountId): Promise<readonly UnackedIncident[]>;
   listStrategies(account: AccountId | null): Promise<readonly StrategyRecord[]>;
   /**
    * Every order of the account (or of one strategy), whatever its status, in the order each ref was first committed:
@@ -283,16 +288,21 @@ export interface StorePort {
     limit?: number;
   }): Promise<readonly JournalEntry[]>;
   /**
-   * Read-only views for `legguard status`. The newest `limit` alerts (of the given severities, all when omitted),
-   * oldest first (alert `at`, then commit order).
+   * Read-only views for `legguard status`. The newest `limit` alerts of the account (of the given severities, all
+   * when omitted), oldest first (alert `at`, then commit order).
    */
-  recentAlerts(filter: { severities?: readonly Severity[]; limit: number }): Promise<readonly Alert[]>;
-  /** The acknowledgements recorded for these incidents (those never acknowledged are left out), in the order given. */
-  acknowledgements(incidentIds: readonly IncidentId[]): Promise<readonly Acknowledgement[]>;
-  /** Counts of the outbox's alerts and of recorded deliveries per channel, channels by name. */
-  outboxSummary(): Promise<OutboxSummary>;
-  /** Recorded deliveries in the given statuses, the most recently updated first (ties: alert `at`, key, channel). */
-  deliveries(filter: { statuses: readonly DeliveryStatus[]; limit: number }): Promise<readonly DeliveryRecord[]>;
+  recentAlerts(filter: { account: AccountId; severities?: readonly Severity[]; limit: number }): Promise<readonly Alert[]>;
+  /** The account's acknowledgements of these incidents (those never acknowledged are left out), in the order given. */
+  acknowledgements(account: AccountId, incidentIds: readonly IncidentId[]): Promise<readonly Acknowledgement[]>;
+  /** Counts of the account's (null: every account's) alerts and of recorded deliveries per channel, channels by name. */
+  outboxSummary(account: AccountId | null): Promise<OutboxSummary>;
+  /**
+   * Recorded deliveries of the account (null: of every account) in the given statuses, the most recently updated
+   * first (ties: alert `at`, account, key, channel).
+   */
+  deliveries(filter: { account: AccountId | null; statuses: readonly DeliveryStatus[]; limit: number }): Promise<readonly DeliveryRecord[]>;
+  /** Every account the store has a strategy, lease, lock, trading state or alert for, sorted. */
+  accounts(): Promise<readonly AccountId[]>;
   /** The account's trading state: the last one committed, or ACTIVE (`DEFAULT_TRADING_STATE`) when never set. */
   tradingState(account: AccountId): Promise<TradingStateRecord>;
   /** The account's lock as stored, live or expired; null when no guard holds or held it. */

@@ -55,7 +55,7 @@ export function guardEdgeApi(d: GuardEdgeDeps): EdgeApi {
     },
     metrics: async () => ({ contentType: d.metrics.contentType, body: await d.metrics.text() }),
     subscribe: (fn) => d.engine.onTimeline((e) => fn(e)),
-    ack: (id, by) => acknowledgeIncident(d.store, id, d.real.now(), by),
+    ack: (id, by) => acknowledgeIncident(d.store, account, id, d.real.now(), by),
     async setTradingState(state, reason, by) {
       const r = await setTradingState(d.store, account, { state, reason, by, now: d.real.now(), origin: 'http', source: 'http POST /api/trading-state' });
       d.tradingStateWritten();

@@ -22,7 +22,7 @@ export function guardMetrics(engine: GuardEngine, store: StorePort): GuardMetric
     tradingState: () => engine.tradingState,
     openOrders: () => engine.openOrderCount(),
     outbox: async () => {
-      const o = await store.outboxSummary();
+      const o = await store.outboxSummary(engine.account);
       return { backlog: o.channels.reduce((n, c) => n + c.pending, 0), failed: o.channels.reduce((n, c) => n + c.dead - c.skipped, 0) };
     },
   });

@@ -23,7 +23,7 @@ export function storeEdgeApi(store: StorePort, config: LegguardConfig, storeName
     tradingState: () => trading,
     openOrders: () => 0,
     outbox: async () => {
-      const o = await store.outboxSummary();
+      const o = await store.outboxSummary(account);
       return { backlog: o.channels.reduce((n, c) => n + c.pending, 0), failed: o.channels.reduce((n, c) => n + c.dead - c.skipped, 0) };
     },
   });

@@ -17,6 +17,8 @@ import type { Alert } from '../../src/ports/alerts.js';
 import type { StorePort } from '../../src/ports/store.js';
 import { openStore } from '../../src/adapters/store/open-store.js';
 import { deadPort, RecordingServer, type RecordedRequest } from './recording-server.js';
+
+const ACCOUNT = AccountId.unsafe('DU1234567');
 import { sampleAlert, T0 } from './sample-alert.js';
 
 const TOKEN = '7001234567:AAE_abcdefghijklmnopqrstuvwxyz012345';
@@ -94,7 +96,7 @@ describe('alert service: delivery from the durable outbox (SQLite store, loopbac
     });
     const built = buildChannels(cfg, { env: { ...env, HOOK_URL: `${hook.url}/hooks/secret-path` }, stderr: new PassThrough() });
     const events: DispatchEvent[] = [];
-    const service = new AlertService({ store, clock, built, config: cfg, log: (e) => events.push(e) });
+    const service = new AlertService({ store, account: ACCOUNT, clock, built, config: cfg, log: (e) => events.push(e) });
     let stopped = false;
     const r: Rig = {
       clock,
@@ -155,7 +157,7 @@ describe('alert service: delivery from the durable outbox (SQLite store, loopbac
     const retries = r.events.filter((e) => e.kind === 'retry' && e.channel === 'phone');
     assert.deepEqual(retries.map((e) => (e.kind === 'retry' ? e.nextAttemptAt - T0 : 0)), [5 * SEC, 15 * SEC, 35 * SEC]);
     for (const e of r.events) assert.ok(!JSON.stringify(e).includes(TOKEN), 'no event shows the bot token');
-    assert.deepEqual(await r.store.dueDeliveries(['hook', 'ntfy', 'phone'], EpochMs.unsafe(r.clock.now() + 365 * 24 * 60 * MIN), 10), []);
+    assert.deepEqual(await r.store.dueDeliveries(ACCOUNT, ['hook', 'ntfy', 'phone'], EpochMs.unsafe(r.clock.now() + 365 * 24 * 60 * MIN), 10), []);
   });
 
   test('the outbox holds the redacted error and the attempt count between attempts', async () => {
@@ -164,7 +166,7 @@ describe('alert service: delivery from the durable outbox (SQLite store, loopbac
     const r = await rig({ channels: channels().slice(2) });
     r.service.raise(alert('assign-2'));
     await r.settle();
-    const due = await r.store.dueDeliveries(['phone'], EpochMs.unsafe(r.clock.now() + 5 * SEC), 10);
+    const due = await r.store.dueDeliveries(ACCOUNT, ['phone'], EpochMs.unsafe(r.clock.now() + 5 * SEC), 10);
     assert.equal(due.length, 1);
     assert.equal(due[0]!.attempts, 1);
     assert.match(due[0]!.lastError ?? '', /channel "phone": .* answered HTTP 500: oops \/bot\[redacted\]\//);
@@ -180,7 +182,7 @@ describe('alert service: delivery from the durable outbox (SQLite store, loopbac
   test('deduplicated per key: raised twice and committed by the engine too, delivered once', async () => {
     const r = await rig({ channels: channels().slice(0, 1) });
     const a = alert('assign-3');
-    await r.store.commit({ account: AccountId.unsafe('DU1234567'), alerts: [a] });
+    await r.store.commit({ account: ACCOUNT, alerts: [a] });
     r.service.raise(a);
     r.service.raise(a);
     await r.settle();
@@ -282,7 +284,7 @@ describe('alert service: delivery from the durable outbox (SQLite store, loopbac
 
   test('an alert the engine committed just before a crash (never raised) is delivered by the next start, once', async () => {
     const store = await openStore({ dataDir: dir });
-    await store.commit({ account: AccountId.unsafe('DU1234567'), alerts: [alert('committed-1')] });
+    await store.commit({ account: ACCOUNT, alerts: [alert('committed-1')] });
     await store.close();
     const r = await rig({ channels: channels() });
     await r.advance(1 * SEC);
@@ -358,7 +360,7 @@ describe('alert service: delivery from the durable outbox (SQLite store, loopbac
     await r.advance(15 * MIN);
     assert.deepEqual(repeats(), ['legguard:repeat:1:assign-9', 'legguard:repeat:2:assign-9']);
 
-    assert.equal(await r.store.ackIncident(IncidentId.unsafe('ic-spy:assign:9'), r.clock.now(), 'tester'), true);
+    assert.equal(await r.store.ackIncident(ACCOUNT, IncidentId.unsafe('ic-spy:assign:9'), r.clock.now(), 'tester'), true);
     await r.advance(2 * 60 * MIN);
     assert.equal(repeats().length, 2, 'no repeat after the acknowledgement');
   });
@@ -385,8 +387,8 @@ describe('alert service: delivery from the durable outbox (SQLite store, loopbac
     const r = await rig({ channels: channels().slice(0, 1), escalation: { enabled: true, repeatEveryMinutes: 15 }, delivery: { failureThreshold: 100 } });
     r.service.raise(alert('assign-10', { incidentId: IncidentId.unsafe('inc-10') }));
     await r.advance(16 * MIN);
-    assert.ok((await r.store.dueDeliveries(['hook'], EpochMs.unsafe(r.clock.now() + 60 * MIN), 10)).some((d) => d.alert.key === 'legguard:repeat:1:assign-10'));
-    await r.store.ackIncident(IncidentId.unsafe('inc-10'), r.clock.now(), 'tester');
+    assert.ok((await r.store.dueDeliveries(ACCOUNT, ['hook'], EpochMs.unsafe(r.clock.now() + 60 * MIN), 10)).some((d) => d.alert.key === 'legguard:repeat:1:assign-10'));
+    await r.store.ackIncident(ACCOUNT, IncidentId.unsafe('inc-10'), r.clock.now(), 'tester');
     hook.down = false;
     await r.advance(20 * MIN);
     assert.deepEqual(hook.accepted.map(keyOf), ['assign-10']);
@@ -460,8 +462,8 @@ describe('alert service: delivery from the durable outbox (SQLite store, loopbac
     const r = await rig({ channels: channels().slice(0, 1) });
     const real = r.store.enqueueAlerts.bind(r.store);
     let refuse = true;
-    (r.store as { enqueueAlerts: StorePort['enqueueAlerts'] }).enqueueAlerts = (alerts) =>
-      refuse ? Promise.reject(new LegguardError('STORE_UNWRITABLE', 'disk full')) : real(alerts);
+    (r.store as { enqueueAlerts: StorePort['enqueueAlerts'] }).enqueueAlerts = (account, alerts) =>
+      refuse ? Promise.reject(new LegguardError('STORE_UNWRITABLE', 'disk full')) : real(account, alerts);
     r.service.raise(alert('held-1'));
     await r.settle();
     assert.equal(r.service.status().unwritten, 1);

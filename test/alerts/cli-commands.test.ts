@@ -168,7 +168,7 @@ describe('legguard ack', () => {
     assert.equal(r.code, 0);
     assert.match(r.out, /^acknowledged ic-spy:assign:1 \(by alice, \d{4}-\d\d-\d\d \d\d:\d\d:\d\d ET\): its alerts stop repeating\n$/);
     const store = await openStore({ dataDir: join(dir, 'data') });
-    assert.deepEqual((await store.unackedCritical()).map((u) => u.incidentId), ['cc-aapl:assign:2']);
+    assert.deepEqual((await store.unackedCritical(AccountId.unsafe('DU1234567'))).map((u) => u.incidentId), ['cc-aapl:assign:2']);
     await store.close();
     const again = await run(['ack', 'ic-spy:assign:1'], { USER: 'bob' }, dir);
     assert.equal(again.code, 0);
@@ -183,7 +183,7 @@ describe('legguard ack', () => {
     assert.equal(r.err, '');
     assert.equal(r.code, 0);
     const store = await openStore({ dataDir: join(dir, 'state') });
-    assert.deepEqual((await store.unackedCritical()).map((u) => u.incidentId), ['cc-aapl:assign:2']);
+    assert.deepEqual((await store.unackedCritical(AccountId.unsafe('DU1234567'))).map((u) => u.incidentId), ['cc-aapl:assign:2']);
     await store.close();
     const other = await run(['ack', 'cc-aapl:assign:2', '--data-dir', 'nowhere'], {}, dir);
     assert.equal(other.code, 3);
@@ -204,7 +204,7 @@ describe('legguard ack', () => {
     assert.equal(r.code, 3);
     assert.equal(
       r.err,
-      'legguard ack: no alert names incident "nope:1". Waiting for acknowledgement:\n' +
+      'legguard ack: no alert of DU1234567 names incident "nope:1". Waiting for acknowledgement:\n' +
         '  ic-spy:assign:1  ASSIGNMENT: SPY 2026-01-30 440 P x2 on ic-spy\n' +
         '  cc-aapl:assign:2  ASSIGNMENT: AAPL 200 C on cc-aapl\n',
     );

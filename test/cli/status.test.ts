@@ -70,19 +70,19 @@ describe('legguard status', () => {
     const now = Date.now();
     const working = request('ic-spy', 't2.SPY.C460.260130_C465.260130', { account, limit: 0.35 });
     await withStore(async (s) => {
-      const alerts = await s.recentAlerts({ limit: 10 });
+      const alerts = await s.recentAlerts({ account, limit: 10 });
       const critical = alerts.find((a) => a.severity === 'critical' && a.incidentId !== null);
       assert.ok(critical, 'the replay raised a critical alert for its incident');
       incident = critical.incidentId!;
       const info = alerts.find((a) => a.severity !== 'critical');
       assert.ok(info, 'and a lesser one');
       const t = (ms: number): EpochMs => EpochMs.unsafe(now - 60_000 + ms);
-      await s.recordDelivery({ alertKey: critical.key, channel: 'console', at: t(1), delivered: true, error: null, nextAttemptAt: null });
-      await s.recordDelivery({ alertKey: critical.key, channel: 'hook', at: t(2), delivered: false, error: `POST https://hooks.example.com/services/${HOOK_SECRET} answered 410`, nextAttemptAt: null });
-      await s.recordDelivery({ alertKey: info.key, channel: 'hook', at: t(3), delivered: false, error: 'HTTP 503', nextAttemptAt: t(600_000) });
-      await s.recordDelivery({ alertKey: info.key, channel: 'phone', at: t(4), delivered: false, error: `skipped: ${info.severity} is below this channel's minimum (critical)`, nextAttemptAt: null });
+      await s.recordDelivery({ account, alertKey: critical.key, channel: 'console', at: t(1), delivered: true, error: null, nextAttemptAt: null });
+      await s.recordDelivery({ account, alertKey: critical.key, channel: 'hook', at: t(2), delivered: false, error: `POST https://hooks.example.com/services/${HOOK_SECRET} answered 410`, nextAttemptAt: null });
+      await s.recordDelivery({ account, alertKey: info.key, channel: 'hook', at: t(3), delivered: false, error: 'HTTP 503', nextAttemptAt: t(600_000) });
+      await s.recordDelivery({ account, alertKey: info.key, channel: 'phone', at: t(4), delivered: false, error: `skipped: ${info.severity} is below this channel's minimum (critical)`, nextAttemptAt: null });
       // A delivery on a channel the config no longer has.
-      await s.recordDelivery({ alertKey: info.key, channel: 'old-mail', at: t(5), delivered: true, error: null, nextAttemptAt: null });
+      await s.recordDelivery({ account, alertKey: info.key, channel: 'old-mail', at: t(5), delivered: true, error: null, nextAttemptAt: null });
       await s.acquireLock(account, 'guard-host/4242', EpochMs.unsafe(now - 1000), 60_000);
       await s.commit({ account, orders: [order(working, 'working', { filled: 1 })] });
     });

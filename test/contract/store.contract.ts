@@ -75,7 +75,7 @@ export function runStoreContract(name: string, make: MakeStore, opts: { skip?: s
       assert.deepEqual(await store.listStrategies(null), []);
       assert.deepEqual(await store.orders({ account: ACCT }), []);
       assert.equal((await store.recentExecIds(ACCT, at(0))).size, 0);
-      assert.deepEqual(await store.unackedCritical(), []);
+      assert.deepEqual(await store.unackedCritical(ACCT), []);
     });
 
     test('a closed store refuses work with a clear error', async () => {
@@ -149,7 +149,7 @@ export function runStoreContract(name: string, make: MakeStore, opts: { skip?: s
       assert.deepEqual(await store.load(ACCT), snapshot);
       assert.deepEqual((await store.journal({ account: ACCT })).map((e) => e.key), ['j1']);
       assert.deepEqual(await store.stateHistory({ account: ACCT }), []);
-      assert.deepEqual(await store.dueDeliveries(['console'], at(100), 10), []);
+      assert.deepEqual(await store.dueDeliveries(ACCT, ['console'], at(100), 10), []);
       assert.equal((await store.orders({ account: ACCT })).length, 1);
     });
 
@@ -338,38 +338,75 @@ export function runStoreContract(name: string, make: MakeStore, opts: { skip?: s
       const a1 = alert('a1', 'critical', 10, 'inc-1');
       const a2 = alert('a2', 'info', 20);
       await store.commit({ account: ACCT, alerts: [a1] });
-      await store.enqueueAlerts([a2, { ...a1, title: 'a different title' }]);
+      await store.enqueueAlerts(ACCT, [a2, { ...a1, title: 'a different title' }]);
       const pairs = async (ms: number, limit = 10, channels = ['console', 'webhook']): Promise<string[]> =>
-        (await store.dueDeliveries(channels, at(ms), limit)).map((d) => `${d.alert.key}/${d.channel}/${d.attempts}/${d.lastError ?? '-'}`);
+        (await store.dueDeliveries(ACCT, channels, at(ms), limit)).map((d) => `${d.alert.key}/${d.channel}/${d.attempts}/${d.lastError ?? '-'}`);
       assert.deepEqual(await pairs(0), ['a1/console/0/-', 'a1/webhook/0/-', 'a2/console/0/-', 'a2/webhook/0/-']);
-      assert.deepEqual((await store.dueDeliveries(['console'], at(0), 1))[0], { alert: a1, channel: 'console', attempts: 0, lastError: null });
+      assert.deepEqual((await store.dueDeliveries(ACCT, ['console'], at(0), 1))[0], { account: ACCT, alert: a1, channel: 'console', attempts: 0, lastError: null });
       assert.deepEqual(await pairs(0, 3), ['a1/console/0/-', 'a1/webhook/0/-', 'a2/console/0/-']);
       assert.deepEqual(await pairs(0, 0), []);
       assert.deepEqual(await pairs(0, 10, []), []);
 
-      await store.recordDelivery({ alertKey: 'a1', channel: 'console', at: at(30), delivered: true, error: null, nextAttemptAt: null });
-      await store.recordDelivery({ alertKey: 'a1', channel: 'webhook', at: at(30), delivered: false, error: 'HTTP 503', nextAttemptAt: at(1000) });
-      await store.recordDelivery({ alertKey: 'a2', channel: 'webhook', at: at(30), delivered: false, error: 'HTTP 400', nextAttemptAt: null });
+      await store.recordDelivery({ account: ACCT, alertKey: 'a1', channel: 'console', at: at(30), delivered: true, error: null, nextAttemptAt: null });
+      await store.recordDelivery({ account: ACCT, alertKey: 'a1', channel: 'webhook', at: at(30), delivered: false, error: 'HTTP 503', nextAttemptAt: at(1000) });
+      await store.recordDelivery({ account: ACCT, alertKey: 'a2', channel: 'webhook', at: at(30), delivered: false, error: 'HTTP 400', nextAttemptAt: null });
       assert.deepEqual(await pairs(999), ['a2/console/0/-']);
       assert.deepEqual(await pairs(1000), ['a1/webhook/1/HTTP 503', 'a2/console/0/-']);
-      await store.recordDelivery({ alertKey: 'a1', channel: 'webhook', at: at(1000), delivered: false, error: 'timeout', nextAttemptAt: at(2000) });
+      await store.recordDelivery({ account: ACCT, alertKey: 'a1', channel: 'webhook', at: at(1000), delivered: false, error: 'timeout', nextAttemptAt: at(2000) });
       assert.deepEqual(await pairs(5000), ['a1/webhook/2/timeout', 'a2/console/0/-']);
       // A late failure report about a delivered pair does not make it due again.
-      await store.recordDelivery({ alertKey: 'a1', channel: 'console', at: at(40), delivered: false, error: 'late', nextAttemptAt: at(50) });
+      await store.recordDelivery({ account: ACCT, alertKey: 'a1', channel: 'console', at: at(40), delivered: false, error: 'late', nextAttemptAt: at(50) });
       assert.deepEqual(await pairs(5000, 10, ['console']), ['a2/console/0/-']);
       // The first alert with a key is kept.
-      assert.equal((await store.dueDeliveries(['webhook'], at(5000), 1))[0]!.alert.title, 'alert a1');
+      assert.equal((await store.dueDeliveries(ACCT, ['webhook'], at(5000), 1))[0]!.alert.title, 'alert a1');
       // A new channel sees everything not delivered to it.
       assert.deepEqual(await pairs(5000, 10, ['email']), ['a1/email/0/-', 'a2/email/0/-']);
       await assert.rejects(
-        store.recordDelivery({ alertKey: 'nope', channel: 'console', at: at(1), delivered: true, error: null, nextAttemptAt: null }),
+        store.recordDelivery({ account: ACCT, alertKey: 'nope', channel: 'console', at: at(1), delivered: true, error: null, nextAttemptAt: null }),
         isCode('NOT_FOUND', /no alert with key "nope"/),
       );
     });
 
+    test('many accounts, one store: each account has its own outbox, deliveries and acknowledgements', async () => {
+      const { store } = await fresh();
+      // The same alert key and incident id in two accounts are two alerts and two incidents.
+      await store.commit({ account: ACCT, alerts: [alert('k', 'critical', 10, 'inc-1')] });
+      await store.commit({ account: ACCT2, alerts: [{ ...alert('k', 'critical', 20, 'inc-1'), title: 'of the second account' }] });
+      await store.enqueueAlerts(ACCT2, [alert('only-2', 'info', 30)]);
+      const due = async (account: typeof ACCT): Promise<string[]> =>
+        (await store.dueDeliveries(account, ['phone'], at(100), 10)).map((d) => `${d.account}:${d.alert.key}:${d.alert.title}`);
+      assert.deepEqual(await due(ACCT), [`${ACCT}:k:alert k`]);
+      assert.deepEqual(await due(ACCT2), [`${ACCT2}:k:of the second account`, `${ACCT2}:only-2:alert only-2`]);
+      await store.recordDelivery({ account: ACCT, alertKey: 'k', channel: 'phone', at: at(40), delivered: true, error: null, nextAttemptAt: null });
+      assert.deepEqual(await due(ACCT), [], 'delivered in the first account');
+      assert.deepEqual(await due(ACCT2), [`${ACCT2}:k:of the second account`, `${ACCT2}:only-2:alert only-2`], 'still due in the second');
+      await assert.rejects(
+        store.recordDelivery({ account: ACCT, alertKey: 'only-2', channel: 'phone', at: at(1), delivered: true, error: null, nextAttemptAt: null }),
+        isCode('NOT_FOUND', /no alert with key "only-2"/),
+      );
+      assert.equal(await store.ackIncident(ACCT, IncidentId.unsafe('inc-1'), at(50), 'cli:alice'), true);
+      assert.deepEqual((await store.unackedCritical(ACCT)).map((u) => u.incidentId), []);
+      assert.deepEqual((await store.unackedCritical(ACCT2)).map((u) => `${u.incidentId}:${u.first.title}`), ['inc-1:of the second account']);
+      assert.deepEqual(await store.acknowledgements(ACCT2, [IncidentId.unsafe('inc-1')]), []);
+      assert.equal(await store.ackIncident(ACCT2, IncidentId.unsafe('only-in-1'), at(50), 'cli:alice'), false);
+      assert.deepEqual(
+        (await store.recentAlerts({ account: ACCT2, limit: 10 })).map((a) => a.key),
+        ['k', 'only-2'],
+      );
+      assert.deepEqual(await store.outboxSummary(ACCT), { alerts: 1, channels: [{ channel: 'phone', delivered: 1, pending: 0, dead: 0, skipped: 0 }] });
+      assert.deepEqual(await store.outboxSummary(ACCT2), { alerts: 2, channels: [] });
+      assert.deepEqual((await store.outboxSummary(null)).alerts, 3);
+      assert.deepEqual(
+        (await store.deliveries({ account: null, statuses: ['delivered'], limit: 10 })).map((d) => `${d.account}:${d.alert.key}`),
+        [`${ACCT}:k`],
+      );
+      assert.deepEqual(await store.deliveries({ account: ACCT2, statuses: ['delivered'], limit: 10 }), []);
+      assert.deepEqual(await store.accounts(), [ACCT, ACCT2].sort());
+    });
+
     test('unacked critical incidents: first critical alert, latest critical time; ack removes them', async () => {
       const { store } = await fresh();
-      await store.enqueueAlerts([
+      await store.enqueueAlerts(ACCT, [
         alert('w1', 'warning', 5, 'inc-1'),
         alert('c1', 'critical', 10, 'inc-1'),
         alert('c3', 'critical', 15, 'inc-3'),
@@ -378,7 +415,7 @@ export function runStoreContract(name: string, make: MakeStore, opts: { skip?: s
         alert('i1', 'info', 950, 'inc-1'),
         alert('sys', 'critical', 30),
       ]);
-      const got = await store.unackedCritical();
+      const got = await store.unackedCritical(ACCT);
       assert.deepEqual(
         got.map((u) => [u.incidentId, u.first.key, u.lastAt]),
         [
@@ -389,56 +426,56 @@ export function runStoreContract(name: string, make: MakeStore, opts: { skip?: s
       assert.deepEqual(got[0]!.first, alert('c1', 'critical', 10, 'inc-1'));
       // Every critical alert's key, in time order: escalation numbers its next repeat from them.
       assert.deepEqual(got.map((u) => u.keys), [['c1', 'c1-repeat'], ['c3']]);
-      assert.equal(await store.ackIncident(IncidentId.unsafe('inc-1'), at(1000), 'cli:alice'), true);
-      assert.equal(await store.ackIncident(IncidentId.unsafe('inc-1'), at(1001), 'cli:bob'), true);
-      assert.equal(await store.ackIncident(IncidentId.unsafe('inc-unknown'), at(1000), 'cli:alice'), false);
-      assert.equal(await store.ackIncident(IncidentId.unsafe('inc-2'), at(1000), 'cli:alice'), true);
-      assert.deepEqual((await store.unackedCritical()).map((u) => u.incidentId), ['inc-3']);
+      assert.equal(await store.ackIncident(ACCT, IncidentId.unsafe('inc-1'), at(1000), 'cli:alice'), true);
+      assert.equal(await store.ackIncident(ACCT, IncidentId.unsafe('inc-1'), at(1001), 'cli:bob'), true);
+      assert.equal(await store.ackIncident(ACCT, IncidentId.unsafe('inc-unknown'), at(1000), 'cli:alice'), false);
+      assert.equal(await store.ackIncident(ACCT, IncidentId.unsafe('inc-2'), at(1000), 'cli:alice'), true);
+      assert.deepEqual((await store.unackedCritical(ACCT)).map((u) => u.incidentId), ['inc-3']);
       // A new critical alert for an acknowledged incident does not bring it back.
-      await store.enqueueAlerts([alert('c1-again', 'critical', 2000, 'inc-1')]);
-      assert.deepEqual((await store.unackedCritical()).map((u) => u.incidentId), ['inc-3']);
+      await store.enqueueAlerts(ACCT, [alert('c1-again', 'critical', 2000, 'inc-1')]);
+      assert.deepEqual((await store.unackedCritical(ACCT)).map((u) => u.incidentId), ['inc-3']);
     });
 
     test('status views: recent alerts, acknowledgements, outbox counts, undelivered deliveries, the lock holder', async () => {
       const { store } = await fresh();
-      assert.deepEqual(await store.outboxSummary(), { alerts: 0, channels: [] });
-      assert.deepEqual(await store.recentAlerts({ limit: 5 }), []);
+      assert.deepEqual(await store.outboxSummary(ACCT), { alerts: 0, channels: [] });
+      assert.deepEqual(await store.recentAlerts({ account: ACCT, limit: 5 }), []);
       assert.equal(await store.lockHolder(ACCT), null);
-      await store.enqueueAlerts([
+      await store.enqueueAlerts(ACCT, [
         alert('c2', 'critical', 40, 'inc-2'),
         alert('i1', 'info', 10),
         alert('c1', 'critical', 20, 'inc-1'),
         alert('w1', 'warning', 30, 'inc-1'),
       ]);
       const keys = (xs: readonly { key: string }[]): string[] => xs.map((x) => x.key);
-      assert.deepEqual(keys(await store.recentAlerts({ limit: 10 })), ['i1', 'c1', 'w1', 'c2']);
-      assert.deepEqual(keys(await store.recentAlerts({ limit: 2 })), ['w1', 'c2']);
-      assert.deepEqual(keys(await store.recentAlerts({ severities: ['critical'], limit: 1 })), ['c2']);
-      assert.deepEqual(keys(await store.recentAlerts({ severities: ['critical', 'info'], limit: 10 })), ['i1', 'c1', 'c2']);
-      assert.deepEqual(await store.recentAlerts({ severities: [], limit: 10 }), []);
-      assert.deepEqual((await store.recentAlerts({ limit: 1 }))[0], alert('c2', 'critical', 40, 'inc-2'));
+      assert.deepEqual(keys(await store.recentAlerts({ account: ACCT, limit: 10 })), ['i1', 'c1', 'w1', 'c2']);
+      assert.deepEqual(keys(await store.recentAlerts({ account: ACCT, limit: 2 })), ['w1', 'c2']);
+      assert.deepEqual(keys(await store.recentAlerts({ account: ACCT, severities: ['critical'], limit: 1 })), ['c2']);
+      assert.deepEqual(keys(await store.recentAlerts({ account: ACCT, severities: ['critical', 'info'], limit: 10 })), ['i1', 'c1', 'c2']);
+      assert.deepEqual(await store.recentAlerts({ account: ACCT, severities: [], limit: 10 }), []);
+      assert.deepEqual((await store.recentAlerts({ account: ACCT, limit: 1 }))[0], alert('c2', 'critical', 40, 'inc-2'));
 
-      await store.ackIncident(IncidentId.unsafe('inc-2'), at(500), 'cli:alice');
-      assert.deepEqual(await store.acknowledgements([IncidentId.unsafe('inc-1'), IncidentId.unsafe('inc-2'), IncidentId.unsafe('inc-2')]), [
+      await store.ackIncident(ACCT, IncidentId.unsafe('inc-2'), at(500), 'cli:alice');
+      assert.deepEqual(await store.acknowledgements(ACCT, [IncidentId.unsafe('inc-1'), IncidentId.unsafe('inc-2'), IncidentId.unsafe('inc-2')]), [
         { incidentId: 'inc-2', at: at(500), by: 'cli:alice' },
       ]);
-      assert.deepEqual(await store.acknowledgements([]), []);
+      assert.deepEqual(await store.acknowledgements(ACCT, []), []);
 
       const rec = (key: string, channel: string, ms: number, delivered: boolean, error: string | null, next: number | null): Promise<void> =>
-        store.recordDelivery({ alertKey: key, channel, at: at(ms), delivered, error, nextAttemptAt: next === null ? null : at(next) });
+        store.recordDelivery({ account: ACCT, alertKey: key, channel, at: at(ms), delivered, error, nextAttemptAt: next === null ? null : at(next) });
       await rec('c1', 'phone', 100, true, null, null);
       await rec('c1', 'hook', 100, false, 'HTTP 503', 1000);
       await rec('i1', 'phone', 110, false, 'skipped: info is below this channel\'s minimum (critical)', null);
       await rec('c2', 'hook', 120, false, 'HTTP 410 gone', null);
       await rec('w1', 'hook', 120, false, 'HTTP 400', null);
-      assert.deepEqual(await store.outboxSummary(), {
+      assert.deepEqual(await store.outboxSummary(ACCT), {
         alerts: 4,
         channels: [
           { channel: 'hook', delivered: 0, pending: 1, dead: 2, skipped: 0 },
           { channel: 'phone', delivered: 1, pending: 0, dead: 1, skipped: 1 },
         ],
       });
-      const list = await store.deliveries({ statuses: ['pending', 'dead'], limit: 10 });
+      const list = await store.deliveries({ account: ACCT, statuses: ['pending', 'dead'], limit: 10 });
       assert.deepEqual(
         list.map((d) => `${d.alert.key}/${d.channel}/${d.status}/${d.attempts}/${d.lastError ?? '-'}`),
         [
@@ -450,6 +487,7 @@ export function runStoreContract(name: string, make: MakeStore, opts: { skip?: s
         'the most recently updated first; ties by alert time',
       );
       assert.deepEqual(list[3], {
+        account: ACCT,
         alert: alert('c1', 'critical', 20, 'inc-1'),
         channel: 'hook',
         status: 'pending',
@@ -459,12 +497,12 @@ export function runStoreContract(name: string, make: MakeStore, opts: { skip?: s
         updatedAt: at(100),
       });
       assert.deepEqual(
-        (await store.deliveries({ statuses: ['dead'], limit: 1 })).map((d) => d.alert.key),
+        (await store.deliveries({ account: ACCT, statuses: ['dead'], limit: 1 })).map((d) => d.alert.key),
         ['w1'],
         'ties on the update time go by alert time: w1 (30) before c2 (40)',
       );
-      assert.deepEqual((await store.deliveries({ statuses: ['delivered'], limit: 10 })).map((d) => `${d.alert.key}/${d.channel}`), ['c1/phone']);
-      assert.deepEqual(await store.deliveries({ statuses: [], limit: 10 }), []);
+      assert.deepEqual((await store.deliveries({ account: ACCT, statuses: ['delivered'], limit: 10 })).map((d) => `${d.alert.key}/${d.channel}`), ['c1/phone']);
+      assert.deepEqual(await store.deliveries({ account: ACCT, statuses: [], limit: 10 }), []);
 
       await store.acquireLock(ACCT, 'host-a:100', at(0), 30_000);
       assert.deepEqual(await store.lockHolder(ACCT), { owner: 'host-a:100', acquiredAt: at(0), expiresAt: at(30_000) });

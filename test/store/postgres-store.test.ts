@@ -5,7 +5,8 @@ import type { KyselyStore } from '../../src/adapters/store/kysely-store.js';
 import { SCHEMA_VERSION } from '../../src/adapters/store/migrations.js';
 import { runStoreContract, isCode } from '../contract/store.contract.js';
 import { postgresForTests, runInSchema, testSchema } from '../support/postgres.js';
-import { ACCT, condor } from './store-fixtures.js';
+import { ACCT, ACCT2, alert, at, condor } from './store-fixtures.js';
+import { IncidentId } from '../../src/core/ids.js';
 
 const pg = await postgresForTests();
 const drops: (() => Promise<void>)[] = [];
@@ -83,6 +84,43 @@ describe('postgres store', { skip: pg.skip ?? false }, () => {
       if (select value from legguard_meta where key = 'schema_version') <> '42' then raise exception 'version changed'; end if;
       if (select count(*) from legguard_strategies) <> 1 then raise exception 'rows changed'; end if;
     end $$`);
+  });
+
+  test('schema 4 to 5: the outbox is given the store\'s one account; deliveries, acks and the alert order are kept', async () => {
+    const { schema, url } = schemaUrl('m5');
+    const first = await openStore({ dataDir: '', databaseUrl: url });
+    await first.commit({ account: ACCT, strategies: [condor('ic-spy')], alerts: [alert('a1', 'critical', 10, 'inc-1'), alert('a2', 'info', 20)] });
+    await first.recordDelivery({ account: ACCT, alertKey: 'a1', channel: 'phone', at: at(30), delivered: true, error: null, nextAttemptAt: null });
+    await first.ackIncident(ACCT, IncidentId.unsafe('inc-1'), at(40), 'cli:alice');
+    await first.close();
+    // Back to schema 4's shape: no account column, keys unique on their own.
+    await runInSchema(
+      pg.url!,
+      schema,
+      `create table old_alerts (seq bigserial primary key, key text not null unique, severity text not null, incident_id text, strategy_id text, at bigint not null, alert text not null);
+       insert into old_alerts select seq, key, severity, incident_id, strategy_id, at, alert from legguard_alerts;
+       select setval(pg_get_serial_sequence('old_alerts', 'seq'), 3, false);
+       drop table legguard_alerts; alter table old_alerts rename to legguard_alerts;
+       create table old_deliveries (alert_key text not null, channel text not null, status text not null, attempts integer not null, next_attempt_at bigint, last_error text, updated_at bigint not null, primary key (alert_key, channel));
+       insert into old_deliveries select alert_key, channel, status, attempts, next_attempt_at, last_error, updated_at from legguard_deliveries;
+       drop table legguard_deliveries; alter table old_deliveries rename to legguard_deliveries;
+       create table old_acks (incident_id text primary key, at bigint not null, acked_by text not null);
+       insert into old_acks select incident_id, at, acked_by from legguard_acks;
+       drop table legguard_acks; alter table old_acks rename to legguard_acks;
+       update legguard_meta set value = '4' where key = 'schema_version';`,
+    );
+    const store = await openStore({ dataDir: '', databaseUrl: url });
+    try {
+      assert.deepEqual((await store.dueDeliveries(ACCT, ['phone'], at(100), 10)).map((d) => d.alert.key), ['a2'], 'a1 stays delivered');
+      assert.deepEqual(await store.acknowledgements(ACCT, [IncidentId.unsafe('inc-1')]), [{ incidentId: 'inc-1', at: at(40), by: 'cli:alice' }]);
+      // The new table's sequence goes on after the copied rows: a new alert at the same time comes after them.
+      await store.enqueueAlerts(ACCT, [alert('a0', 'info', 20)]);
+      assert.deepEqual((await store.recentAlerts({ account: ACCT, limit: 10 })).map((a) => a.key), ['a1', 'a2', 'a0']);
+      await store.enqueueAlerts(ACCT2, [alert('a1', 'critical', 50, 'inc-1')]);
+      assert.deepEqual((await store.unackedCritical(ACCT2)).map((u) => u.incidentId), ['inc-1'], 'the same key and incident in another account');
+    } finally {
+      await store.close();
+    }
   });
 
   test('a database that does not exist: STORE_UNREACHABLE naming it', async () => {

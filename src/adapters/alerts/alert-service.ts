@@ -1,5 +1,6 @@
 import { nyDate } from '../../core/calendar.js';
 import { LegguardError } from '../../core/errors.js';
+import type { AccountId } from '../../core/ids.js';
 import { EpochMs } from '../../core/quantity.js';
 import type { Alert, AlertsPort } from '../../ports/alerts.js';
 import type { Clock, TimerHandle } from '../../ports/clock.js';
@@ -11,6 +12,8 @@ import { heartbeatAlert, nextHeartbeatAt, repeatAlert } from './system-alerts.js
 
 export interface AlertServiceOptions {
   readonly store: StorePort;
+  /** The account whose outbox this service writes and delivers (each account has its own, and its own channels). */
+  readonly account: AccountId;
   /** The guard's clock: escalation repeats and the daily heartbeat go by it. */
   readonly clock: Clock;
   /**
@@ -60,6 +63,7 @@ export class AlertService implements AlertsPort {
     const d = opts.config.delivery;
     this.dispatcher = new OutboxDispatcher({
       store: opts.store,
+      account: opts.account,
       clock: opts.deliveryClock ?? opts.clock,
       channels: opts.built.channels,
       redactor: opts.built.redactor,
@@ -122,7 +126,7 @@ export class AlertService implements AlertsPort {
     try {
       while (this.pending.length > 0) {
         const batch = this.pending.slice();
-        await this.opts.store.enqueueAlerts(batch);
+        await this.opts.store.enqueueAlerts(this.opts.account, batch);
         this.pending = this.pending.slice(batch.length);
       }
     } catch (e) {
@@ -153,13 +157,13 @@ export class AlertService implements AlertsPort {
   async escalate(): Promise<void> {
     const e = this.opts.config.escalation;
     const now = this.opts.clock.now();
-    const unacked = await this.opts.store.unackedCritical();
+    const unacked = await this.opts.store.unackedCritical(this.opts.account);
     const repeats = unacked.flatMap((inc) => {
       const r = repeatAlert(inc, now, e.repeatEveryMinutes * 60_000, e.maxRepeats);
       return r ? [r] : [];
     });
     if (repeats.length > 0) {
-      await this.opts.store.enqueueAlerts(repeats);
+      await this.opts.store.enqueueAlerts(this.opts.account, repeats);
       this.dispatcher.wake();
     }
   }
@@ -176,9 +180,9 @@ export class AlertService implements AlertsPort {
   /** Queues today's heartbeat (once per New York date, whatever the restarts). */
   async heartbeat(): Promise<void> {
     const now = this.opts.clock.now();
-    const unacked = await this.opts.store.unackedCritical();
+    const unacked = await this.opts.store.unackedCritical(this.opts.account);
     const states = this.dispatcher.channels();
-    await this.opts.store.enqueueAlerts([
+    await this.opts.store.enqueueAlerts(this.opts.account, [
       heartbeatAlert(now, {
         channels: states.filter((s) => !s.failing).map((s) => s.name),
         failing: states.filter((s) => s.failing).map((s) => s.name),

@@ -1,5 +1,5 @@
 import { LegguardError } from '../../core/errors.js';
-import type { IncidentId } from '../../core/ids.js';
+import type { AccountId, IncidentId } from '../../core/ids.js';
 import { EpochMs } from '../../core/quantity.js';
 import type { Clock, TimerHandle } from '../../ports/clock.js';
 import { SKIPPED_DELIVERY_PREFIX, type DeliveryResult, type OutboxDelivery, type StorePort } from '../../ports/store.js';
@@ -33,6 +33,8 @@ export interface DeliveryPolicy {
 
 export interface OutboxDispatcherOptions {
   readonly store: StorePort;
+  /** The account whose outbox it delivers: alerts of other accounts in the same store are never touched. */
+  readonly account: AccountId;
   readonly clock: Clock;
   readonly channels: readonly ConfiguredChannel[];
   readonly redactor: Redactor;
@@ -152,7 +154,7 @@ export class OutboxDispatcher {
     const now = this.opts.clock.now();
     this.log({ kind: 'channel-failing', channel, error });
     try {
-      await this.opts.store.enqueueAlerts([channelFailingAlert(channel, c.cfg.channel.target, trigger, Math.max(1, c.consecutiveFailures), error, now)]);
+      await this.opts.store.enqueueAlerts(this.opts.account, [channelFailingAlert(channel, c.cfg.channel.target, trigger, Math.max(1, c.consecutiveFailures), error, now)]);
       this.wake();
     } catch (e) {
       // Try again on the next failure of this streak.
@@ -196,7 +198,7 @@ export class OutboxDispatcher {
 
   private async pass(): Promise<void> {
     const now = this.opts.clock.now();
-    const unacked = new LazyUnacked(this.opts.store);
+    const unacked = new LazyUnacked(this.opts.store, this.opts.account);
     await Promise.all(this.live.map((c) => this.drain(c, now, unacked)));
   }
 
@@ -207,7 +209,7 @@ export class OutboxDispatcher {
     for (let round = 0; round < 1000 && !this.closed; round++) {
       let rows: readonly OutboxDelivery[];
       try {
-        rows = await this.opts.store.dueDeliveries([c.name], now, BATCH);
+        rows = await this.opts.store.dueDeliveries(this.opts.account, [c.name], now, BATCH);
       } catch (e) {
         this.log({ kind: 'error', error: `cannot read the alert outbox for channel "${c.name}": ${this.opts.redactor.describe(e)}` });
         return;
@@ -221,7 +223,7 @@ export class OutboxDispatcher {
         if (this.closed) return;
         const skip = await this.skipReason(c, row, now, unacked);
         if (skip !== null) {
-          if (!(await this.record(c, { alertKey: row.alert.key, channel: c.name, at: this.opts.clock.now(), delivered: false, error: `${SKIPPED_DELIVERY_PREFIX}${skip}`, nextAttemptAt: null }))) return;
+          if (!(await this.record(c, { account: this.opts.account, alertKey: row.alert.key, channel: c.name, at: this.opts.clock.now(), delivered: false, error: `${SKIPPED_DELIVERY_PREFIX}${skip}`, nextAttemptAt: null }))) return;
           this.log({ kind: 'skipped', channel: c.name, key: row.alert.key, reason: skip });
           progressed = true;
           continue;
@@ -277,7 +279,7 @@ export class OutboxDispatcher {
       const next = giveUp ? null : EpochMs.unsafe(now + Math.max(retryDelayMs(attempts, p), retryAfter));
       c.consecutiveFailures++;
       c.lastError = error;
-      const ok = await this.record(c, { alertKey: row.alert.key, channel: c.name, at: now, delivered: false, error, nextAttemptAt: next });
+      const ok = await this.record(c, { account: this.opts.account, alertKey: row.alert.key, channel: c.name, at: now, delivered: false, error, nextAttemptAt: next });
       if (next === null) this.log({ kind: 'gave-up', channel: c.name, key: row.alert.key, attempts, error });
       else {
         this.earliestRetry = this.earliestRetry === null ? next : Math.min(this.earliestRetry, next);
@@ -289,7 +291,7 @@ export class OutboxDispatcher {
       return ok;
     }
     const now = this.opts.clock.now();
-    const ok = await this.record(c, { alertKey: row.alert.key, channel: c.name, at: now, delivered: true, error: null, nextAttemptAt: null });
+    const ok = await this.record(c, { account: this.opts.account, alertKey: row.alert.key, channel: c.name, at: now, delivered: true, error: null, nextAttemptAt: null });
     c.consecutiveFailures = 0;
     c.lastDeliveredAt = now;
     this.log({ kind: 'delivered', channel: c.name, key: row.alert.key, attempts });
@@ -298,7 +300,7 @@ export class OutboxDispatcher {
       c.reported = null;
       this.log({ kind: 'channel-recovered', channel: c.name });
       try {
-        await this.opts.store.enqueueAlerts([channelRecoveredAlert(c.name, trigger, now)]);
+        await this.opts.store.enqueueAlerts(this.opts.account, [channelRecoveredAlert(c.name, trigger, now)]);
         this.again = true;
       } catch (e) {
         this.log({ kind: 'error', error: `cannot queue the recovery notice for channel "${c.name}": ${this.opts.redactor.describe(e)}` });
@@ -322,10 +324,13 @@ export class OutboxDispatcher {
 class LazyUnacked {
   private set: Promise<ReadonlySet<string>> | null = null;
 
-  constructor(private readonly store: StorePort) {}
+  constructor(
+    private readonly store: StorePort,
+    private readonly account: AccountId,
+  ) {}
 
   async has(id: IncidentId): Promise<boolean> {
-    this.set ??= this.store.unackedCritical().then((xs) => new Set(xs.map((x) => x.incidentId)));
+    this.set ??= this.store.unackedCritical(this.account).then((xs) => new Set(xs.map((x) => x.incidentId)));
     try {
       return (await this.set).has(id);
     } catch {

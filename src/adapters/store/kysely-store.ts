@@ -39,6 +39,7 @@ import {
   alertFromRow,
   alertRow,
   checkDeliveryResult,
+  cmpText,
   checkLimit,
   checkLockArgs,
   checkStatuses,
@@ -421,8 +422,9 @@ export class KyselyStore implements StorePort {
 
   // ---------------------------------------------------------------- outbox
 
-  async dueDeliveries(channels: readonly string[], now: EpochMs, limit: number): Promise<readonly OutboxDelivery[]> {
+  async dueDeliveries(account: AccountId, channels: readonly string[], now: EpochMs, limit: number): Promise<readonly OutboxDelivery[]> {
     const db = this.live();
+    const acct = AccountId.parse(account);
     channels.forEach((c, i) => checkText(c, `channel ${i}`, { nonEmpty: true }));
     checkInt(now, 'now');
     checkLimit(limit, 'outbox limit');
@@ -433,8 +435,11 @@ export class KyselyStore implements StorePort {
       for (const [ch, channel] of wanted.entries()) {
         const rows = await t
           .selectFrom('legguard_alerts as a')
-          .leftJoin('legguard_deliveries as d', (j) => j.onRef('d.alert_key', '=', 'a.key').on('d.channel', '=', channel))
+          .leftJoin('legguard_deliveries as d', (j) =>
+            j.onRef('d.account', '=', 'a.account').onRef('d.alert_key', '=', 'a.key').on('d.channel', '=', channel),
+          )
           .select(['a.seq', 'a.key', 'a.at', 'a.alert', 'd.attempts', 'd.last_error', 'd.status'])
+          .where('a.account', '=', acct)
           .where((eb) => eb.or([eb('d.alert_key', 'is', null), eb.and([eb('d.status', '=', 'pending'), eb('d.next_attempt_at', '<=', now)])]))
           .orderBy('a.at')
           .orderBy('a.seq')
@@ -444,7 +449,7 @@ export class KyselyStore implements StorePort {
           const alert = alertFromRow(r, this.where);
           const delivery = r.status === null ? null : { attempts: r.attempts ?? 0, last_error: r.last_error };
           if (r.status !== null) storedOneOf(r.status, DELIVERY_STATUSES, `${this.where}: legguard_deliveries ${r.key}/${channel} status`);
-          found.push({ seq: r.seq, at: r.at, ch, d: outboxDelivery(alert, channel, delivery) });
+          found.push({ seq: r.seq, at: r.at, ch, d: outboxDelivery(acct, alert, channel, delivery) });
         }
       }
       found.sort((a, b) => a.at - b.at || a.seq - b.seq || a.ch - b.ch);
@@ -456,15 +461,22 @@ export class KyselyStore implements StorePort {
     const db = this.live();
     checkDeliveryResult(result);
     await this.tx(db, 'write', 'record delivery', async (t) => {
-      const alert = await t.selectFrom('legguard_alerts').select('key').where('key', '=', result.alertKey).executeTakeFirst();
+      const alert = await t
+        .selectFrom('legguard_alerts')
+        .select('key')
+        .where('account', '=', result.account)
+        .where('key', '=', result.alertKey)
+        .executeTakeFirst();
       if (!alert) {
-        throw new LegguardError('NOT_FOUND', `${this.where}: no alert with key ${JSON.stringify(result.alertKey)} in the outbox`, {
+        throw new LegguardError('NOT_FOUND', `${this.where}: no alert with key ${JSON.stringify(result.alertKey)} in the outbox of ${result.account}`, {
+          account: result.account,
           alertKey: result.alertKey,
         });
       }
       const existing = await t
         .selectFrom('legguard_deliveries')
         .selectAll()
+        .where('account', '=', result.account)
         .where('alert_key', '=', result.alertKey)
         .where('channel', '=', result.channel)
         .executeTakeFirst();
@@ -473,7 +485,7 @@ export class KyselyStore implements StorePort {
         .insertInto('legguard_deliveries')
         .values(next)
         .onConflict((oc) =>
-          oc.columns(['alert_key', 'channel']).doUpdateSet({
+          oc.columns(['account', 'alert_key', 'channel']).doUpdateSet({
             status: next.status,
             attempts: next.attempts,
             next_attempt_at: next.next_attempt_at,
@@ -485,38 +497,52 @@ export class KyselyStore implements StorePort {
     });
   }
 
-  async enqueueAlerts(alerts: readonly Alert[]): Promise<void> {
+  async enqueueAlerts(account: AccountId, alerts: readonly Alert[]): Promise<void> {
     const db = this.live();
+    const acct = AccountId.parse(account);
     if (alerts.length === 0) return;
-    await this.tx(db, 'write', 'enqueue alerts', (t) => insertAlerts(t, alerts));
+    await this.tx(db, 'write', 'enqueue alerts', (t) => insertAlerts(t, acct, alerts));
   }
 
-  async ackIncident(incidentId: IncidentId, at: EpochMs, by: string): Promise<boolean> {
+  async ackIncident(account: AccountId, incidentId: IncidentId, at: EpochMs, by: string): Promise<boolean> {
     const db = this.live();
+    const acct = AccountId.parse(account);
     checkText(incidentId, 'incident id', { nonEmpty: true });
     checkInt(at, 'acknowledgement time');
     checkText(by, 'acknowledged by');
     return this.tx(db, 'write', 'acknowledge incident', async (t) => {
-      const named = await t.selectFrom('legguard_alerts').select('key').where('incident_id', '=', incidentId).limit(1).executeTakeFirst();
+      const named = await t
+        .selectFrom('legguard_alerts')
+        .select('key')
+        .where('account', '=', acct)
+        .where('incident_id', '=', incidentId)
+        .limit(1)
+        .executeTakeFirst();
       if (!named) return false;
       await t
         .insertInto('legguard_acks')
-        .values({ incident_id: incidentId, at, acked_by: by })
-        .onConflict((oc) => oc.column('incident_id').doNothing())
+        .values({ account: acct, incident_id: incidentId, at, acked_by: by })
+        .onConflict((oc) => oc.columns(['account', 'incident_id']).doNothing())
         .execute();
       return true;
     });
   }
 
-  async unackedCritical(): Promise<readonly UnackedIncident[]> {
+  async unackedCritical(account: AccountId): Promise<readonly UnackedIncident[]> {
     const db = this.live();
+    const acct = AccountId.parse(account);
     return this.run('read unacknowledged incidents', async () => {
       const rows = await db
         .selectFrom('legguard_alerts as a')
         .select(['a.key', 'a.alert', 'a.incident_id', 'a.at'])
+        .where('a.account', '=', acct)
         .where('a.severity', '=', 'critical')
         .where('a.incident_id', 'is not', null)
-        .where((eb) => eb.not(eb.exists(eb.selectFrom('legguard_acks as k').select('k.incident_id').whereRef('k.incident_id', '=', 'a.incident_id'))))
+        .where((eb) =>
+          eb.not(
+            eb.exists(eb.selectFrom('legguard_acks as k').select('k.incident_id').whereRef('k.account', '=', 'a.account').whereRef('k.incident_id', '=', 'a.incident_id')),
+          ),
+        )
         .orderBy('a.at')
         .orderBy('a.seq')
         .execute();
@@ -535,27 +561,29 @@ export class KyselyStore implements StorePort {
 
   // ---------------------------------------------------------------- views for status
 
-  async recentAlerts(filter: { severities?: readonly Severity[]; limit: number }): Promise<readonly Alert[]> {
+  async recentAlerts(filter: { account: AccountId; severities?: readonly Severity[]; limit: number }): Promise<readonly Alert[]> {
     const db = this.live();
+    const acct = AccountId.parse(filter.account);
     const limit = checkLimit(filter.limit, 'alerts limit') ?? 0;
     const severities = filter.severities?.map((s) => checkOneOf(s, SEVERITIES, 'alert severity'));
     if (limit === 0 || severities?.length === 0) return [];
     return this.run('read alerts', async () => {
-      let q = db.selectFrom('legguard_alerts').select(['key', 'alert']);
+      let q = db.selectFrom('legguard_alerts').select(['key', 'alert']).where('account', '=', acct);
       if (severities !== undefined) q = q.where('severity', 'in', severities);
       const rows = await q.orderBy('at', 'desc').orderBy('seq', 'desc').limit(limit).execute();
       return rows.reverse().map((r) => alertFromRow(r, this.where));
     });
   }
 
-  async acknowledgements(incidentIds: readonly IncidentId[]): Promise<readonly Acknowledgement[]> {
+  async acknowledgements(account: AccountId, incidentIds: readonly IncidentId[]): Promise<readonly Acknowledgement[]> {
     const db = this.live();
+    const acct = AccountId.parse(account);
     const ids = [...new Set(incidentIds.map((id, i) => checkText(id, `incident id ${i}`, { nonEmpty: true })))];
     if (ids.length === 0) return [];
     return this.run('read acknowledgements', async () => {
       const found = new Map<string, Acknowledgement>();
       for (const group of chunks(ids)) {
-        for (const r of await db.selectFrom('legguard_acks').selectAll().where('incident_id', 'in', group).execute()) {
+        for (const r of await db.selectFrom('legguard_acks').selectAll().where('account', '=', acct).where('incident_id', 'in', group).execute()) {
           found.set(r.incident_id, ackFromRow(r, this.where));
         }
       }
@@ -563,12 +591,16 @@ export class KyselyStore implements StorePort {
     });
   }
 
-  async outboxSummary(): Promise<OutboxSummary> {
+  async outboxSummary(account: AccountId | null): Promise<OutboxSummary> {
     const db = this.live();
+    const acct = account === null ? null : AccountId.parse(account);
     return this.tx(db, 'read', 'read outbox summary', async (t) => {
-      const total = await t.selectFrom('legguard_alerts').select((eb) => eb.fn.countAll<number | string | bigint>().as('n')).executeTakeFirst();
-      const rows = await t
-        .selectFrom('legguard_deliveries')
+      let count = t.selectFrom('legguard_alerts').select((eb) => eb.fn.countAll<number | string | bigint>().as('n'));
+      if (acct !== null) count = count.where('account', '=', acct);
+      const total = await count.executeTakeFirst();
+      let deliveries = t.selectFrom('legguard_deliveries');
+      if (acct !== null) deliveries = deliveries.where('account', '=', acct);
+      const rows = await deliveries
         .select((eb) => [
           'channel',
           'status',
@@ -588,26 +620,43 @@ export class KyselyStore implements StorePort {
     });
   }
 
-  async deliveries(filter: { statuses: readonly DeliveryStatus[]; limit: number }): Promise<readonly DeliveryRecord[]> {
+  async deliveries(filter: { account: AccountId | null; statuses: readonly DeliveryStatus[]; limit: number }): Promise<readonly DeliveryRecord[]> {
     const db = this.live();
+    const acct = filter.account === null ? null : AccountId.parse(filter.account);
     const statuses = checkStatuses(filter.statuses);
     const limit = checkLimit(filter.limit, 'deliveries limit') ?? 0;
     if (statuses.length === 0 || limit === 0) return [];
     return this.tx(db, 'read', 'read deliveries', async (t) => {
-      const base = t
+      let base = t
         .selectFrom('legguard_deliveries as d')
-        .innerJoin('legguard_alerts as a', 'a.key', 'd.alert_key')
+        .innerJoin('legguard_alerts as a', (j) => j.onRef('a.account', '=', 'd.account').onRef('a.key', '=', 'd.alert_key'))
         .where('d.status', 'in', statuses);
+      if (acct !== null) base = base.where('d.account', '=', acct);
       // Ties are broken in code, not SQL (Postgres sorts text by the database's collation): every row updated at or
       // after the limit-th newest update time is read, then sorted and cut.
       const cutoff = await base.select('d.updated_at').orderBy('d.updated_at', 'desc').offset(limit - 1).limit(1).executeTakeFirst();
-      let q = base.select(['d.alert_key', 'd.channel', 'd.status', 'd.attempts', 'd.next_attempt_at', 'd.last_error', 'd.updated_at', 'a.key', 'a.alert']);
+      let q = base.select(['d.account', 'd.alert_key', 'd.channel', 'd.status', 'd.attempts', 'd.next_attempt_at', 'd.last_error', 'd.updated_at', 'a.key', 'a.alert']);
       if (cutoff !== undefined) q = q.where('d.updated_at', '>=', cutoff.updated_at);
       const rows = await q.execute();
       return rows
         .map((r) => deliveryFromRow(alertFromRow(r, this.where), r, this.where))
         .sort(compareDeliveries)
         .slice(0, limit);
+    });
+  }
+
+  async accounts(): Promise<readonly AccountId[]> {
+    const db = this.live();
+    return this.run('read accounts', async () => {
+      const rows = await sql<{ account: string }>`
+        select account from legguard_strategies union select account from legguard_leases
+        union select account from legguard_locks union select account from legguard_trading_state
+        union select account from legguard_alerts`.execute(db);
+      return rows.rows
+        .map((r) => r.account)
+        .filter((a) => a !== '')
+        .sort(cmpText)
+        .map((a) => a as AccountId);
     });
   }
 
@@ -755,7 +804,7 @@ async function writeBatch(t: Db, p: PreparedBatch): Promise<void> {
       )
       .execute();
   }
-  await insertAlerts(t, p.alerts);
+  await insertAlerts(t, p.account, p.alerts);
   if (p.outside !== null) {
     const rows = outsideRows(account, p.outside);
     await t.deleteFrom('legguard_outside').where('account', '=', account).execute();
@@ -783,14 +832,14 @@ async function writeTradingState(t: Db, account: AccountId, r: TradingStateRecor
     .execute();
 }
 
-async function insertAlerts(t: Db, alerts: readonly Alert[]): Promise<void> {
+async function insertAlerts(t: Db, account: AccountId, alerts: readonly Alert[]): Promise<void> {
   const seen = new Set<string>();
-  const rows = alerts.map(alertRow).filter((r) => !seen.has(r.key) && seen.add(r.key));
+  const rows = alerts.map((a) => alertRow(account, a)).filter((r) => !seen.has(r.key) && seen.add(r.key));
   for (const group of chunks(rows)) {
     await t
       .insertInto('legguard_alerts')
       .values(group)
-      .onConflict((oc) => oc.column('key').doNothing())
+      .onConflict((oc) => oc.columns(['account', 'key']).doNothing())
       .execute();
   }
 }

@@ -137,7 +137,7 @@ export class MemoryStore implements StorePort {
       const history = p.stateChanges.map((c) => historyRow(a, c));
       const journal = p.journal.map((e) => journalRow(a, e));
       const orders = p.orders.map((o) => orderRow(a, o));
-      const alerts = p.alerts.map(alertRow);
+      const alerts = p.alerts.map((x) => alertRow(a, x));
       const outside = p.outside === null ? null : outsideRows(a, p.outside);
       const cursor = p.cursor === null ? null : cursorPatch(p.cursor);
       const trading = p.tradingState === null ? null : tradingStateRow(a, p.tradingState);
@@ -317,19 +317,20 @@ export class MemoryStore implements StorePort {
     });
   }
 
-  dueDeliveries(channels: readonly string[], now: EpochMs, limit: number): Promise<readonly OutboxDelivery[]> {
+  dueDeliveries(account: AccountId, channels: readonly string[], now: EpochMs, limit: number): Promise<readonly OutboxDelivery[]> {
     return this.op(() => {
+      const acct = AccountId.parse(account);
       channels.forEach((c, i) => checkText(c, `channel ${i}`, { nonEmpty: true }));
       checkInt(now, 'now');
       checkLimit(limit, 'outbox limit');
       const wanted = [...new Set(channels)];
       const out: OutboxDelivery[] = [];
       if (wanted.length === 0 || limit === 0) return out;
-      for (const a of this.alertsInOrder()) {
+      for (const a of this.alertsInOrder(acct)) {
         for (const channel of wanted) {
-          const d = this.deliveryRows.get(deliveryKey(a.key, channel));
+          const d = this.deliveryRows.get(deliveryKey(acct, a.key, channel));
           if (d && !(d.status === 'pending' && d.next_attempt_at !== null && d.next_attempt_at <= now)) continue;
-          out.push(outboxDelivery(alertFromRow(a, this.where), channel, d ?? null));
+          out.push(outboxDelivery(acct, alertFromRow(a, this.where), channel, d ?? null));
           if (out.length >= limit) return out;
         }
       }
@@ -340,45 +341,50 @@ export class MemoryStore implements StorePort {
   recordDelivery(result: DeliveryResult): Promise<void> {
     return this.op(() => {
       checkDeliveryResult(result);
-      if (!this.alerts.has(result.alertKey)) {
-        throw new LegguardError('NOT_FOUND', `${this.where}: no alert with key ${JSON.stringify(result.alertKey)} in the outbox`, {
+      if (!this.alerts.has(alertKey(result.account, result.alertKey))) {
+        throw new LegguardError('NOT_FOUND', `${this.where}: no alert with key ${JSON.stringify(result.alertKey)} in the outbox of ${result.account}`, {
+          account: result.account,
           alertKey: result.alertKey,
         });
       }
-      const k = deliveryKey(result.alertKey, result.channel);
+      const k = deliveryKey(result.account, result.alertKey, result.channel);
       this.deliveryRows.set(k, nextDelivery(this.deliveryRows.get(k), result));
     });
   }
 
-  enqueueAlerts(alerts: readonly Alert[]): Promise<void> {
+  enqueueAlerts(account: AccountId, alerts: readonly Alert[]): Promise<void> {
     return this.op(() => {
-      this.insertAlerts(alerts.map(alertRow));
+      const acct = AccountId.parse(account);
+      this.insertAlerts(alerts.map((a) => alertRow(acct, a)));
     });
   }
 
-  ackIncident(incidentId: IncidentId, at: EpochMs, by: string): Promise<boolean> {
+  ackIncident(account: AccountId, incidentId: IncidentId, at: EpochMs, by: string): Promise<boolean> {
     return this.op(() => {
+      const acct = AccountId.parse(account);
       checkText(incidentId, 'incident id', { nonEmpty: true });
       checkInt(at, 'acknowledgement time');
       checkText(by, 'acknowledged by');
       let named = false;
       for (const a of this.alerts.values()) {
-        if (a.incident_id === incidentId) {
+        if (a.account === acct && a.incident_id === incidentId) {
           named = true;
           break;
         }
       }
       if (!named) return false;
-      if (!this.acks.has(incidentId)) this.acks.set(incidentId, { incident_id: incidentId, at, acked_by: by });
+      const k = ackKey(acct, incidentId);
+      if (!this.acks.has(k)) this.acks.set(k, { account: acct, incident_id: incidentId, at, acked_by: by });
       return true;
     });
   }
 
-  unackedCritical(): Promise<readonly UnackedIncident[]> {
+  unackedCritical(account: AccountId): Promise<readonly UnackedIncident[]> {
     return this.op(() => {
+      const acct = AccountId.parse(account);
       const by = new Map<string, { incidentId: IncidentId; first: Alert; lastAt: EpochMs; keys: string[] }>();
-      for (const a of this.alertsInOrder()) {
-        if (a.severity !== 'critical' || a.incident_id === null || this.acks.has(a.incident_id)) continue;
+      for (const a of this.alertsInOrder(acct)) {
+        if (a.severity !== 'critical' || a.incident_id === null || this.acks.has(ackKey(acct, a.incident_id))) continue;
         const got = by.get(a.incident_id);
         if (got) {
           got.lastAt = EpochMs.unsafe(Math.max(got.lastAt, a.at));
@@ -391,51 +397,71 @@ export class MemoryStore implements StorePort {
 
   // ---------------------------------------------------------------- views for status
 
-  recentAlerts(filter: { severities?: readonly Severity[]; limit: number }): Promise<readonly Alert[]> {
+  recentAlerts(filter: { account: AccountId; severities?: readonly Severity[]; limit: number }): Promise<readonly Alert[]> {
     return this.op(() => {
+      const acct = AccountId.parse(filter.account);
       const limit = checkLimit(filter.limit, 'alerts limit') ?? 0;
       const severities = filter.severities?.map((s) => checkOneOf(s, SEVERITIES, 'alert severity'));
       if (limit === 0) return [];
-      const rows = this.alertsInOrder().filter((a) => severities === undefined || (severities as readonly string[]).includes(a.severity));
+      const rows = this.alertsInOrder(acct).filter((a) => severities === undefined || (severities as readonly string[]).includes(a.severity));
       return newest(rows, limit).map((a) => alertFromRow(a, this.where));
     });
   }
 
-  acknowledgements(incidentIds: readonly IncidentId[]): Promise<readonly Acknowledgement[]> {
+  acknowledgements(account: AccountId, incidentIds: readonly IncidentId[]): Promise<readonly Acknowledgement[]> {
     return this.op(() => {
+      const acct = AccountId.parse(account);
       const ids = [...new Set(incidentIds.map((id, i) => checkText(id, `incident id ${i}`, { nonEmpty: true })))];
       return ids.flatMap((id) => {
-        const r = this.acks.get(id);
+        const r = this.acks.get(ackKey(acct, id));
         return r ? [ackFromRow(r, this.where)] : [];
       });
     });
   }
 
-  outboxSummary(): Promise<OutboxSummary> {
+  outboxSummary(account: AccountId | null): Promise<OutboxSummary> {
     return this.op(() => {
+      const acct = account === null ? null : AccountId.parse(account);
       const groups = new Map<string, { channel: string; status: DeliveryTable['status']; n: number; skipped: number }>();
       for (const d of this.deliveryRows.values()) {
+        if (acct !== null && d.account !== acct) continue;
         const k = `${d.channel}\u0000${d.status}`;
         let g = groups.get(k);
         if (!g) groups.set(k, (g = { channel: d.channel, status: d.status, n: 0, skipped: 0 }));
         g.n++;
         if (d.last_error?.startsWith(SKIPPED_DELIVERY_PREFIX)) g.skipped++;
       }
-      return summarise(this.alerts.size, [...groups.values()]);
+      const alerts = acct === null ? this.alerts.size : [...this.alerts.values()].filter((a) => a.account === acct).length;
+      return summarise(alerts, [...groups.values()]);
     });
   }
 
-  deliveries(filter: { statuses: readonly DeliveryStatus[]; limit: number }): Promise<readonly DeliveryRecord[]> {
+  deliveries(filter: { account: AccountId | null; statuses: readonly DeliveryStatus[]; limit: number }): Promise<readonly DeliveryRecord[]> {
     return this.op(() => {
+      const acct = filter.account === null ? null : AccountId.parse(filter.account);
       const statuses: readonly string[] = checkStatuses(filter.statuses);
       const limit = checkLimit(filter.limit, 'deliveries limit') ?? 0;
       const out: DeliveryRecord[] = [];
       for (const d of this.deliveryRows.values()) {
-        if (!statuses.includes(d.status)) continue;
-        const a = this.alerts.get(d.alert_key);
+        if (!statuses.includes(d.status) || (acct !== null && d.account !== acct)) continue;
+        const a = this.alerts.get(alertKey(d.account, d.alert_key));
         if (a) out.push(deliveryFromRow(alertFromRow(a, this.where), d, this.where));
       }
       return out.sort(compareDeliveries).slice(0, limit);
+    });
+  }
+
+  accounts(): Promise<readonly AccountId[]> {
+    return this.op(() => {
+      const all = new Set<string>([
+        ...[...this.strategies.values()].map((s) => s.row.account),
+        ...this.leases.keys(),
+        ...this.locks.keys(),
+        ...this.tradingStates.keys(),
+        ...[...this.alerts.values()].map((a) => a.account),
+      ]);
+      all.delete('');
+      return [...all].sort(cmp).map((a) => a as AccountId);
     });
   }
 
@@ -483,12 +509,15 @@ export class MemoryStore implements StorePort {
       .sort((x, y) => x.seq - y.seq);
   }
 
-  private alertsInOrder(): Seq<AlertTable>[] {
-    return [...this.alerts.values()].sort((x, y) => x.at - y.at || x.seq - y.seq);
+  private alertsInOrder(account: string): Seq<AlertTable>[] {
+    return [...this.alerts.values()].filter((a) => a.account === account).sort((x, y) => x.at - y.at || x.seq - y.seq);
   }
 
   private insertAlerts(rows: readonly NoSeq<AlertTable>[]): void {
-    for (const r of rows) if (!this.alerts.has(r.key)) this.alerts.set(r.key, { ...r, seq: ++this.seq });
+    for (const r of rows) {
+      const k = alertKey(r.account, r.key);
+      if (!this.alerts.has(k)) this.alerts.set(k, { ...r, seq: ++this.seq });
+    }
   }
 }
 
@@ -496,8 +525,16 @@ function strategyKey(account: string, id: string): string {
   return `${account}\u0000${id}`;
 }
 
-function deliveryKey(alertKey: string, channel: string): string {
-  return `${alertKey}\u0000${channel}`;
+function alertKey(account: string, key: string): string {
+  return `${account}\u0000${key}`;
+}
+
+function deliveryKey(account: string, key: string, channel: string): string {
+  return `${account}\u0000${key}\u0000${channel}`;
+}
+
+function ackKey(account: string, incidentId: string): string {
+  return `${account}\u0000${incidentId}`;
 }
 
 function newest<T>(rows: T[], limit: number | null): T[] {

@@ -1,4 +1,4 @@
-import type { ColumnDefinitionBuilder, Kysely } from 'kysely';
+import { sql, type ColumnDefinitionBuilder, type Kysely } from 'kysely';
 import { LegguardError } from '../../core/errors.js';
 import type { SqlDialect } from './sql-dialect.js';
 import { APPLICATION, META_TABLE, TABLE_PREFIX, type StoreTables } from './store-tables.js';
@@ -188,6 +188,71 @@ const MIGRATIONS: readonly Migration[] = [
         .addColumn('seen_at', 'bigint', (c) => c.notNull())
         .addPrimaryKeyConstraint('legguard_standbys_pk', ['account', 'holder'])
         .execute();
+    },
+  },
+  {
+    version: 5,
+    description: 'the alerts outbox, its deliveries and the acknowledgements keyed by account (one store, many accounts)',
+    async up(db, d) {
+      // Rebuilt, not altered: SQLite cannot drop the old unique key. Each table is built anew under a new name, filled,
+      // the old one dropped and the new one renamed (index names are new, so none clashes with the old table's).
+      // Rows from before: the store's one account when it has exactly one, else '' (kept, shown by `status`, delivered
+      // by no guard: a shared outbox delivered them already).
+      const known = await sql<{ account: string }>`
+        select account from legguard_strategies union select account from legguard_locks
+        union select account from legguard_leases union select account from legguard_cursors
+        union select account from legguard_trading_state`.execute(db);
+      const owner = known.rows.length === 1 ? known.rows[0]!.account : '';
+      const s = db.schema;
+      const serial = (c: ColumnDefinitionBuilder): ColumnDefinitionBuilder =>
+        d.serial.autoIncrement ? c.primaryKey().autoIncrement() : c.primaryKey();
+      await s
+        .createTable('legguard_alerts_v5')
+        .addColumn('seq', d.serial.type, serial)
+        .addColumn('account', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('severity', 'text', (c) => c.notNull())
+        .addColumn('incident_id', 'text')
+        .addColumn('strategy_id', 'text')
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('alert', 'text', (c) => c.notNull())
+        .addUniqueConstraint('legguard_alerts_account_key', ['account', 'key'])
+        .execute();
+      await sql`insert into legguard_alerts_v5 (seq, account, key, severity, incident_id, strategy_id, at, alert)
+        select seq, ${owner}, key, severity, incident_id, strategy_id, at, alert from legguard_alerts`.execute(db);
+      await s
+        .createTable('legguard_deliveries_v5')
+        .addColumn('account', 'text', (c) => c.notNull())
+        .addColumn('alert_key', 'text', (c) => c.notNull())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('next_attempt_at', 'bigint')
+        .addColumn('last_error', 'text')
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('legguard_deliveries_account_pk', ['account', 'alert_key', 'channel'])
+        .execute();
+      await sql`insert into legguard_deliveries_v5 (account, alert_key, channel, status, attempts, next_attempt_at, last_error, updated_at)
+        select ${owner}, alert_key, channel, status, attempts, next_attempt_at, last_error, updated_at from legguard_deliveries`.execute(db);
+      await s
+        .createTable('legguard_acks_v5')
+        .addColumn('account', 'text', (c) => c.notNull())
+        .addColumn('incident_id', 'text', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('acked_by', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('legguard_acks_account_pk', ['account', 'incident_id'])
+        .execute();
+      await sql`insert into legguard_acks_v5 (account, incident_id, at, acked_by) select ${owner}, incident_id, at, acked_by from legguard_acks`.execute(db);
+      for (const t of ['legguard_alerts', 'legguard_deliveries', 'legguard_acks'] as const) {
+        await s.dropTable(t).execute();
+        await s.alterTable(`${t}_v5`).renameTo(t).execute();
+      }
+      await s.createIndex('legguard_alerts_account_at').on('legguard_alerts').columns(['account', 'at', 'seq']).execute();
+      await s.createIndex('legguard_alerts_account_incident').on('legguard_alerts').columns(['account', 'incident_id', 'severity']).execute();
+      // Postgres: the copied sequence numbers were given explicitly, so the new table's sequence starts after them.
+      if (d.name === 'postgres') {
+        await sql`select setval(pg_get_serial_sequence('legguard_alerts', 'seq'), coalesce((select max(seq) from legguard_alerts), 0) + 1, false)`.execute(db);
+      }
     },
   },
 ];

@@ -327,10 +327,11 @@ export function orderFromRow(row: NoSeq<OrderTable>, where: string): OrderRecord
 
 // ------------------------------------------------------------------ alerts outbox
 
-export function alertRow(a: Alert): NoSeq<AlertTable> {
+export function alertRow(account: string, a: Alert): NoSeq<AlertTable> {
   const key = checkText(a?.key, 'alert key', { nonEmpty: true });
   const what = `alert ${JSON.stringify(key)}`;
   return {
+    account,
     key,
     severity: checkOneOf(a.severity, SEVERITIES, `${what} severity`),
     incident_id: checkNullableText(a.incidentId, `${what} incident id`),
@@ -349,6 +350,7 @@ export function alertFromRow(row: Pick<AlertTable, 'key' | 'alert'>, where: stri
 }
 
 export function checkDeliveryResult(r: DeliveryResult): void {
+  AccountId.parse(r.account);
   checkText(r.alertKey, 'delivery alert key', { nonEmpty: true });
   checkText(r.channel, 'delivery channel', { nonEmpty: true });
   checkInt(r.at, 'delivery time');
@@ -364,6 +366,7 @@ export function checkDeliveryResult(r: DeliveryResult): void {
 export function nextDelivery(existing: DeliveryTable | undefined, r: DeliveryResult): DeliveryTable {
   const status = existing?.status === 'delivered' || r.delivered ? 'delivered' : r.nextAttemptAt === null ? 'dead' : 'pending';
   return {
+    account: r.account,
     alert_key: r.alertKey,
     channel: r.channel,
     status,
@@ -374,14 +377,15 @@ export function nextDelivery(existing: DeliveryTable | undefined, r: DeliveryRes
   };
 }
 
-export function outboxDelivery(alert: Alert, channel: string, d: Pick<DeliveryTable, 'attempts' | 'last_error'> | null): OutboxDelivery {
-  return { alert, channel, attempts: d?.attempts ?? 0, lastError: d?.last_error ?? null };
+export function outboxDelivery(account: AccountId, alert: Alert, channel: string, d: Pick<DeliveryTable, 'attempts' | 'last_error'> | null): OutboxDelivery {
+  return { account, alert, channel, attempts: d?.attempts ?? 0, lastError: d?.last_error ?? null };
 }
 
 /** A delivery row with its alert, as `deliveries()` returns it. */
 export function deliveryFromRow(alert: Alert, d: DeliveryTable, where: string): DeliveryRecord {
-  const at = `${where}: legguard_deliveries ${d.alert_key}/${d.channel}`;
+  const at = `${where}: legguard_deliveries ${d.account}/${d.alert_key}/${d.channel}`;
   return {
+    account: d.account as AccountId,
     alert,
     channel: d.channel,
     status: storedOneOf(d.status, DELIVERY_STATUSES, `${at} status`),
@@ -394,7 +398,13 @@ export function deliveryFromRow(alert: Alert, d: DeliveryTable, where: string): 
 
 /** Most recently updated first; ties by alert time, key and channel, so every store lists the same order. */
 export function compareDeliveries(x: DeliveryRecord, y: DeliveryRecord): number {
-  return y.updatedAt - x.updatedAt || x.alert.at - y.alert.at || cmpText(x.alert.key, y.alert.key) || cmpText(x.channel, y.channel);
+  return (
+    y.updatedAt - x.updatedAt ||
+    x.alert.at - y.alert.at ||
+    cmpText(x.account, y.account) ||
+    cmpText(x.alert.key, y.alert.key) ||
+    cmpText(x.channel, y.channel)
+  );
 }
 
 export function checkStatuses(statuses: readonly DeliveryStatus[]): DeliveryStatus[] {
@@ -430,7 +440,7 @@ export function lockFromRow(r: LockTable, where: string): LockInfo {
   };
 }
 
-function cmpText(a: string, b: string): number {
+export function cmpText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 

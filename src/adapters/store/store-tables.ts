@@ -81,9 +81,11 @@ export interface OrderTable {
   updated_at: number;
 }
 
-/** The alerts outbox: one row per alert key, whatever the channels. */
+/** The alerts outbox: one row per account and alert key, whatever the channels. */
 export interface AlertTable {
   seq: Generated<number>;
+  /** The account whose guard delivers it; '' for an alert kept from before the outbox was per account (schema 5). */
+  account: string;
   key: string;
   severity: string;
   incident_id: string | null;
@@ -98,6 +100,7 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 /** One alert on one channel, once an attempt was recorded. No row yet means due at once. */
 export interface DeliveryTable {
+  account: string;
   alert_key: string;
   channel: string;
   status: DeliveryStatus;
@@ -108,6 +111,7 @@ export interface DeliveryTable {
 }
 
 export interface AckTable {
+  account: string;
   incident_id: string;
   at: number;
   acked_by: string;
