@@ -211,7 +211,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     const missing = config.strategies.filter((s) => !known.has(s.id));
     if (missing.length > 0) {
       await guardStrategies(store, missing, real.now());
-      log('info', `added ${missing.length} strateg${missing.length === 1 ? 'y' : 'ies'} from ${config.file}: ${missing.map((s) => s.id).join(', ')}`);
+      log('info', `added ${missing.length} strateg${missing.length === 1 ? 'y' : 'ies'} from ${config.file}: ${missing.slice(0, 20).map((s) => s.id).join(', ')}${missing.length > 20 ? ` and ${missing.length - 20} more` : ''}`);
     }
     if (!ib.isConnected()) await connect();
     if (clock instanceof ScaledClock) {

@@ -109,28 +109,42 @@ export function checkPending(input: AdoptionInput): AdoptionResult {
   const free = (key: ContractKey): number => brokerQty(key) - (book.net(key) - book.holding(null, key));
 
   const waiting = new Set<Claim>(claims.filter((c) => [...c.legs.values()].some((l) => unsettled.has(l.contract.symbol))));
-  let set = claims.filter((c) => !waiting.has(c));
-  const total = (members: readonly Claim[], key: ContractKey): number => members.reduce((s, c) => s + (c.legs.get(key)?.qty ?? 0), 0);
-  const covered = (members: readonly Claim[], c: Claim): boolean =>
-    [...c.legs].every(([key, l]) => (free(key) - total(members, key)) * Math.sign(l.qty) >= 0);
+  // What the members of the set claim per contract, long and short apart, kept as members leave or join: each check
+  // below is then per leg, not per leg and member (10,000 pending strategies at a first start).
+  const sums = new Sums();
+  let members = new Set(claims.filter((c) => !waiting.has(c)));
+  for (const c of members) sums.add(c);
+  const covered = (c: Claim): boolean => [...c.legs].every(([key, l]) => (free(key) - sums.total(key)) * Math.sign(l.qty) >= 0);
   // Covered in the most favourable set that still holds the others: drop every other claim on the leg's side.
-  const coverable = (members: readonly Claim[], c: Claim): boolean =>
-    [...c.legs].every(([key, l]) => {
-      const opposite = members.reduce((s, o) => s + (o !== c && Math.sign(o.legs.get(key)?.qty ?? 0) === -Math.sign(l.qty) ? o.legs.get(key)!.qty : 0), 0);
-      return (free(key) - l.qty - opposite) * Math.sign(l.qty) >= 0;
-    });
+  const coverable = (c: Claim): boolean =>
+    [...c.legs].every(([key, l]) => (free(key) - l.qty - sums.side(key, -Math.sign(l.qty))) * Math.sign(l.qty) >= 0);
   for (;;) {
-    const failing = set.filter((c) => !covered(set, c));
+    const failing = [...members].filter((c) => !covered(c));
     if (failing.length === 0) break;
-    const hopeless = failing.filter((c) => !coverable(set, c));
+    const hopeless = failing.filter((c) => !coverable(c));
     const drop = new Set(hopeless.length > 0 ? hopeless : [failing[failing.length - 1]!]);
-    set = set.filter((c) => !drop.has(c));
+    members = new Set([...members].filter((c) => !drop.has(c)));
+    for (const c of drop) sums.remove(c);
   }
   for (const c of claims) {
-    if (waiting.has(c) || set.includes(c)) continue;
-    if (covered([...set, c], c)) set = [...set, c];
+    if (waiting.has(c) || members.has(c)) continue;
+    // Covered with it in the set: its own legs added to the others'.
+    if ([...c.legs].every(([key, l]) => (free(key) - sums.total(key) - l.qty) * Math.sign(l.qty) >= 0)) {
+      members.add(c);
+      sums.add(c);
+    }
   }
-  const adopted = new Set(set);
+  const set = [...members];
+  const adopted = members;
+  // The members claiming each contract, in the set's order.
+  const claimants = new Map<ContractKey, Claim[]>();
+  for (const c of set) {
+    for (const key of c.legs.keys()) {
+      const list = claimants.get(key);
+      if (list) list.push(c);
+      else claimants.set(key, [c]);
+    }
+  }
 
   const verdicts: PendingVerdict[] = claims.map((c): PendingVerdict => {
     const id = c.def.id;
@@ -138,35 +152,61 @@ export function checkPending(input: AdoptionInput): AdoptionResult {
       const symbols = [...new Set([...c.legs.values()].map((l) => l.contract.symbol).filter((s) => unsettled.has(s)))].sort();
       return { kind: 'wait', strategyId: id, symbols };
     }
-    const others = set.filter((o) => o !== c);
+    const own = adopted.has(c);
     const legs = [...c.legs].map(([key, l]): LegPresence => {
-      const claimedBy = others.filter((o) => o.legs.has(key)).map((o) => o.def.id);
+      const claimedBy = (claimants.get(key) ?? []).filter((o) => o !== c).map((o) => o.def.id);
+      const others = sums.total(key) - (own ? l.qty : 0);
       return {
         contract: l.contract,
         want: Qty.unsafe(l.qty),
         brokerQty: Qty.unsafe(brokerQty(key)),
         heldBy: [...book.strategiesHolding(key), ...claimedBy],
-        present: (free(key) - total(others, key) - l.qty) * Math.sign(l.qty) >= 0,
+        present: (free(key) - others - l.qty) * Math.sign(l.qty) >= 0,
       };
     });
-    if (adopted.has(c)) return { kind: 'adopt', strategyId: id, legs };
-    return { kind: 'missing', strategyId: id, legs, looksAssigned: looksAssigned(c, legs, (key) => free(key) - total(set, key)) };
+    if (own) return { kind: 'adopt', strategyId: id, legs };
+    return { kind: 'missing', strategyId: id, legs, looksAssigned: looksAssigned(c, legs, (key) => free(key) - sums.total(key)) };
   });
 
   // What the adopted strategies take comes first from what the broker shows beyond the book, then from the outside.
   const outside: { contract: Contract; qty: Qty }[] = [];
-  const keys = new Set<ContractKey>(set.flatMap((c) => [...c.legs.keys()]));
-  for (const key of [...keys].sort()) {
-    const w = total(set, key);
+  for (const key of [...claimants.keys()].sort()) {
+    const w = sums.total(key);
     if (w === 0) continue;
     const gap = brokerQty(key) - book.net(key);
     const fromGap = Math.sign(gap) === Math.sign(w) ? Math.sign(w) * Math.min(Math.abs(gap), Math.abs(w)) : 0;
     const rest = w - fromGap;
     if (rest === 0) continue;
-    const contract = set.find((c) => c.legs.has(key))!.legs.get(key)!.contract;
+    const contract = claimants.get(key)![0]!.legs.get(key)!.contract;
     outside.push({ contract, qty: Qty.unsafe(book.holding(null, key) - rest) });
   }
   return { verdicts, outside };
+}
+
+/** Per contract, the sum of the long claims and of the short claims of a set of claims. */
+class Sums {
+  private readonly long = new Map<ContractKey, number>();
+  private readonly short = new Map<ContractKey, number>();
+
+  add(c: Claim, by = 1): void {
+    for (const [key, l] of c.legs) {
+      const m = l.qty > 0 ? this.long : this.short;
+      m.set(key, (m.get(key) ?? 0) + by * l.qty);
+    }
+  }
+
+  remove(c: Claim): void {
+    this.add(c, -1);
+  }
+
+  total(key: ContractKey): number {
+    return (this.long.get(key) ?? 0) + (this.short.get(key) ?? 0);
+  }
+
+  /** The sum of the claims with this sign (1 long, -1 short). */
+  side(key: ContractKey, sign: number): number {
+    return (sign > 0 ? this.long : this.short).get(key) ?? 0;
+  }
 }
 
 /**
