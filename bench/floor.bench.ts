@@ -16,13 +16,21 @@ export async function run(): Promise<BenchRow[]> {
 }
 
 function fsyncFloor(): BenchRow {
+  return { area: 'floor', name: `fsync of a 4 KiB write (${tmpdir()})`, unit: 'ms', ...summarize(fsyncSamples(FSYNCS)), note: 'the least one durable commit costs on this disk' };
+}
+
+/**
+ * `n` timed fsyncs of a 4 KiB write in the directory the SQLite benches write to (after 10 not counted): a bench
+ * whose target is "one fsync plus ..." measures its own floor with it, in the same run.
+ */
+export function fsyncSamples(n: number): number[] {
   const dir = mkdtempSync(join(tmpdir(), 'legguard-bench-fsync-'));
   try {
     const fd = openSync(join(dir, 'f'), 'w');
     const page = Buffer.alloc(4096, 1);
     const samples: number[] = [];
     try {
-      for (let i = 0; i < FSYNCS + 10; i++) {
+      for (let i = 0; i < n + 10; i++) {
         writeSync(fd, page, 0, page.length, (i % 64) * page.length);
         const s = performance.now();
         fsyncSync(fd);
@@ -31,7 +39,7 @@ function fsyncFloor(): BenchRow {
     } finally {
       closeSync(fd);
     }
-    return { area: 'floor', name: `fsync of a 4 KiB write (${tmpdir()})`, unit: 'ms', ...summarize(samples), note: 'the least one durable commit costs on this disk' };
+    return samples;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

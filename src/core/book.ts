@@ -43,6 +43,10 @@ export class Book implements BookView {
   private readonly byContract = new Map<ContractKey, Set<StrategyId>>();
   private readonly contracts = new Map<ContractKey, Contract>();
   private readonly order = new Map<StrategyId, number>();
+  /** The sum over every holder per contract, kept as holdings change: `net` is asked for every contract on every pass. */
+  private readonly nets = new Map<ContractKey, number>();
+  /** Contracts whose net or holders changed since the last `takeTouched()`: what an incremental reconciliation redoes. */
+  private touched = new Set<ContractKey>();
   private seq = 0;
 
   private static slot(holder: Holder): string {
@@ -57,7 +61,13 @@ export class Book implements BookView {
 
   removeStrategy(id: StrategyId): void {
     const h = this.byHolder.get(Book.slot(id));
-    if (h) for (const key of h.keys()) this.byContract.get(key)?.delete(id);
+    if (h) {
+      for (const [key, x] of h) {
+        this.byContract.get(key)?.delete(id);
+        this.nets.set(key, (this.nets.get(key) ?? 0) - x.qty);
+        this.touched.add(key);
+      }
+    }
     this.byHolder.delete(Book.slot(id));
     this.order.delete(id);
   }
@@ -90,8 +100,13 @@ export class Book implements BookView {
       h = new Map();
       this.byHolder.set(slot, h);
     }
+    const before = h.get(key)?.qty ?? 0;
     if (qty === 0) h.delete(key);
     else h.set(key, { contract: this.contracts.get(key) ?? contract, qty });
+    if (qty !== before) {
+      this.nets.set(key, (this.nets.get(key) ?? 0) + qty - before);
+      this.touched.add(key);
+    }
     if (holder !== null) {
       let s = this.byContract.get(key);
       if (!s) {
@@ -126,10 +141,22 @@ export class Book implements BookView {
   }
 
   net(key: ContractKey): Qty {
-    let sum: number = this.holding(null, key);
-    const s = this.byContract.get(key);
-    if (s) for (const id of s) sum += this.holding(id, key);
-    return Qty.unsafe(sum);
+    return Qty.unsafe(this.nets.get(key) ?? 0);
+  }
+
+  /** The contracts touched since the last `takeTouched()`, without starting a new count. */
+  touchedSoFar(): ReadonlySet<ContractKey> {
+    return this.touched;
+  }
+
+  /**
+   * The contracts whose net or holders changed since the last call (every one the book knows at the first), and
+   * starts a new count: a reconciliation that knew the book's state at the last call needs to look again only there.
+   */
+  takeTouched(): ReadonlySet<ContractKey> {
+    const t = this.touched;
+    this.touched = new Set();
+    return t;
   }
 
   contract(key: ContractKey): Contract | undefined {

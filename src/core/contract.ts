@@ -96,8 +96,19 @@ export function option(spec: OptionSpec): OptionContract {
 
 /** Strikes print without float noise: 440, 432.5, 0.5. */
 export function formatStrike(strike: number): string {
-  return String(Number(strike.toFixed(4)));
+  // A book has a few thousand distinct strikes and formats them on every key (40,000 keys a reconciliation at 10,000
+  // strategies): each is formatted once. The cache is bounded; past the bound it starts again.
+  let s = strikeText.get(strike);
+  if (s === undefined) {
+    s = String(Number(strike.toFixed(4)));
+    if (strikeText.size >= STRIKE_CACHE_MAX) strikeText.clear();
+    strikeText.set(strike, s);
+  }
+  return s;
 }
+
+const STRIKE_CACHE_MAX = 50_000;
+const strikeText = new Map<number, string>();
 
 /**
  * The canonical key of a contract, used wherever positions, holdings and orders meet:

@@ -95,6 +95,37 @@ const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
  */
 export function reconcile(input: ReconcileInput): ReconcileResult {
   const { snapshot, book } = input;
+  const brokerPos = latestPositions(snapshot);
+  // Every contract the broker or the book knows, where they differ.
+  const differing: ContractKey[] = [];
+  for (const [key, p] of brokerPos) if (p.qty !== book.net(key)) differing.push(key);
+  for (const key of book.contractKeys()) if (!brokerPos.has(key) && book.net(key) !== 0) differing.push(key);
+  return reconcileDiffering(input, differing, (key) => brokerPos.get(key));
+}
+
+/** The snapshot's positions of its account, one per contract: among repeats, the latest (then a fixed order). */
+export function latestPositions(snapshot: BrokerSnapshot): Map<ContractKey, PositionReport> {
+  const brokerPos = new Map<ContractKey, PositionReport>();
+  for (const p of snapshot.positions) {
+    if (p.account !== snapshot.account) continue;
+    const key = contractKey(p.contract);
+    const prev = brokerPos.get(key);
+    if (!prev || comparePosition(p, prev) > 0) brokerPos.set(key, p);
+  }
+  return brokerPos;
+}
+
+/**
+ * The reconciliation, given the contracts where the broker's position (`reported`, none for 0) and the book's net
+ * differ: `reconcile` finds them by looking at every contract, the incremental reconciler by looking again only where
+ * something changed since its last pass (incremental-reconcile.ts). Everything else is the same for both.
+ */
+export function reconcileDiffering(
+  input: ReconcileInput,
+  differing: readonly ContractKey[],
+  reported: (key: ContractKey) => PositionReport | undefined,
+): ReconcileResult {
+  const { snapshot, book } = input;
   const account = snapshot.account;
   const discrepancies: Discrepancy[] = [];
   const made = { tsEvent: snapshot.at, tsInit: input.now, reconciled: true as const };
@@ -218,22 +249,14 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
     });
   }
 
-  // Positions: every contract the broker or the book knows, where they differ.
-  const brokerPos = new Map<ContractKey, PositionReport>();
-  for (const p of snapshot.positions) {
-    if (p.account !== account) continue;
-    const key = contractKey(p.contract);
-    const prev = brokerPos.get(key);
-    if (!prev || comparePosition(p, prev) > 0) brokerPos.set(key, p);
-  }
-  const keys = new Set<ContractKey>([...brokerPos.keys(), ...book.contractKeys()]);
+  // Positions: the contracts where the broker and the book differ, in key order.
   const positions: PositionReport[] = [];
-  for (const key of [...keys].sort(byString)) {
-    const reported = brokerPos.get(key);
-    const b = reported?.qty ?? Qty.zero;
+  for (const key of [...differing].sort(byString)) {
+    const rep = reported(key);
+    const b = rep?.qty ?? Qty.zero;
     const n = book.net(key);
     if (b === n) continue;
-    const contract = reported?.contract ?? book.contract(key);
+    const contract = rep?.contract ?? book.contract(key);
     if (!contract) continue;
     const holders = book.strategiesHolding(key);
     const kind: DiscrepancyKind =
@@ -257,7 +280,7 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
             ? `the broker shows ${b} ${what}, which nobody in the book holds`
             : `the broker shows ${b} ${what}; the book has ${n}`,
     });
-    positions.push({ kind: 'position', account, contract, qty: b, avgCost: reported?.avgCost ?? null, ...made });
+    positions.push({ kind: 'position', account, contract, qty: b, avgCost: rep?.avgCost ?? null, ...made });
   }
 
   discrepancies.sort((a, b) => byString(a.key, b.key));
@@ -299,6 +322,7 @@ function compareOpenOrder(a: OpenOrderReport, b: OpenOrderReport): number {
   return a.filledQty - b.filledQty || byString(JSON.stringify(a), JSON.stringify(b));
 }
 
-function comparePosition(a: PositionReport, b: PositionReport): number {
+/** Repeated position reports of one contract: the later wins, then a fixed order of the content. */
+export function comparePosition(a: PositionReport, b: PositionReport): number {
   return a.tsEvent - b.tsEvent || byString(JSON.stringify(a), JSON.stringify(b));
 }

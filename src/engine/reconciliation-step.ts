@@ -3,7 +3,7 @@ import { LegguardError } from '../core/errors.js';
 import type { ContractKey, OrderRef, StrategyId } from '../core/ids.js';
 import { isLegguardRef, parseOrderRef } from '../core/order.js';
 import { EpochMs, Qty } from '../core/quantity.js';
-import { reconcile } from '../core/reconcile.js';
+import { IncrementalReconciler } from '../core/incremental-reconcile.js';
 import type { BrokerPort, BrokerSnapshot } from '../ports/broker.js';
 import type { TimerHandle } from '../ports/clock.js';
 import type { Cursor, OrderRecord, StorePort } from '../ports/store.js';
@@ -37,6 +37,12 @@ export class ReconciliationStep {
   private lastRecordedReconcile = Number.NEGATIVE_INFINITY;
   private reconcileRetry: TimerHandle | null = null;
   private reconcileRetries = 0;
+  /**
+   * The diff against the book, redone only where the broker or the book changed since the last pass (an interval
+   * pass over 40,000 quiet positions compares each once and touches nothing); full at start, on a reconnect and on
+   * a retry.
+   */
+  private readonly diff = new IncrementalReconciler();
 
   constructor(
     private readonly ctx: EngineContext,
@@ -96,14 +102,19 @@ export class ReconciliationStep {
     // Every order the guard knows, finished ones too: the broker hands a filled order's executions back for as long as
     // they are in its lookback, and they are the guard's own, not an order nobody knows.
     const storeOrders = [...[...this.ctx.tracker.all()].map((o) => this.ctx.tracker.toRecord(o)), ...(await this.finishedOrdersNamedIn(snap))];
-    const r = reconcile({
-      snapshot: snap,
-      book: this.ctx.book,
-      storeOrders,
-      isKnownExecution: (id) => this.ctx.tracker.hasSeen(id),
-      executionsSince: this.cursor.lastExecutionAt,
-      now: this.ctx.clock.now(),
-    });
+    const full = reason !== 'interval';
+    if (full) this.diff.reset();
+    const r = this.diff.pass(
+      {
+        snapshot: snap,
+        book: this.ctx.book,
+        storeOrders,
+        isKnownExecution: (id) => this.ctx.tracker.hasSeen(id),
+        executionsSince: this.cursor.lastExecutionAt,
+        now: this.ctx.clock.now(),
+      },
+      this.ctx.book.takeTouched(),
+    );
     const notes: string[] = [];
     // Orders first: an execution of an order sent just before a crash must find its tracked order.
     notes.push(...(await this.d.closer.reconcileOrders(r)));
@@ -119,19 +130,11 @@ export class ReconciliationStep {
       }
     }
     // Every position the broker shows (and 0 for what the book has and the broker does not) becomes the broker's
-    // known position, then goes through the same detector path as a live report.
-    const keys = new Set<ContractKey>();
-    for (const p of snap.positions) {
-      const key = contractKey(p.contract);
-      keys.add(key);
-      this.d.brokerPositions.set(key, { contract: p.contract, qty: p.qty, at: p.tsEvent });
-    }
-    for (const key of this.ctx.book.contractKeys()) {
-      if (keys.has(key)) continue;
-      keys.add(key);
-      const contract = this.d.brokerPositions.get(key)?.contract ?? this.ctx.book.contract(key)!;
-      this.d.brokerPositions.set(key, { contract, qty: Qty.zero, at: snap.at });
-    }
+    // known position, then goes through the same detector path as a live report. Where it is what the guard knew, only
+    // its time moves (a live report older than the snapshot is skipped by it); the detector looks where the broker
+    // changed and where the broker and the book differ (elsewhere it would find nothing to explain).
+    const keys = this.applyPositions(snap, r.keys, full);
+    for (const p of r.positions) keys.add(contractKey(p.contract));
     // Strategies waiting for their legs take them before the detector looks: a position that is a pending strategy's
     // new leg is not an unexplained change, and a leg never held is never one either (it is nobody's holding).
     const taken = await this.d.adopter.adoptPending();
@@ -139,6 +142,8 @@ export class ReconciliationStep {
     const explained = (c: Contract | null): boolean => c !== null && taken.has(contractKey(c)) && this.ctx.brokerQty(contractKey(c)) === this.ctx.book.net(contractKey(c));
     const discrepancies = r.discrepancies.filter((d) => !explained(d.contract));
     notes.unshift(...discrepancies.map((d) => d.message));
+    // And where the book moved since the diff (missed fills applied, legs adopted above).
+    for (const key of this.ctx.book.touchedSoFar()) keys.add(key);
     await this.d.detector.examine(keys, perf);
     const at = this.ctx.clock.now();
     // The next snapshot asks for executions from a lookback before this one: a report lost in this snapshot is
@@ -165,6 +170,42 @@ export class ReconciliationStep {
       });
     }
     this.ctx.emit({ kind: 'reconciled', at, reason, discrepancies: notes, durationMs: this.ctx.clock.perf() - started });
+  }
+
+  /**
+   * The snapshot's positions into the broker's known positions: returns the contracts whose quantity changed. A
+   * contract the guard knew at the broker and the snapshot does not show is 0 now; on a full pass so is every contract
+   * of the book the broker does not show.
+   */
+  private applyPositions(snap: BrokerSnapshot, keys: readonly ContractKey[], full: boolean): Set<ContractKey> {
+    const known = this.d.brokerPositions;
+    const changed = new Set<ContractKey>();
+    for (let i = 0; i < snap.positions.length; i++) {
+      const p = snap.positions[i]!;
+      if (p.account !== snap.account) continue;
+      const key = keys[i]!;
+      const k = known.get(key);
+      if (k !== undefined && k.qty === p.qty) {
+        k.at = p.tsEvent;
+        k.contract = p.contract;
+      } else {
+        known.set(key, { contract: p.contract, qty: p.qty, at: p.tsEvent });
+        changed.add(key);
+      }
+    }
+    for (const [key, k] of known) {
+      if (k.qty === 0 || this.diff.present(key)) continue;
+      changed.add(key);
+      known.set(key, { contract: k.contract, qty: Qty.zero, at: snap.at });
+    }
+    if (full) {
+      for (const key of this.ctx.book.contractKeys()) {
+        const k = known.get(key);
+        if (k === undefined) known.set(key, { contract: this.ctx.book.contract(key)!, qty: Qty.zero, at: snap.at });
+        else if (k.qty === 0 && !this.diff.present(key)) k.at = snap.at;
+      }
+    }
+    return changed;
   }
 
   /**
