@@ -1,10 +1,12 @@
+import { stat } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import { alertsConfigSchema, parseAlertsConfig, type AlertsConfig } from '../adapters/alerts/alerts-config.js';
 import { buildStrategies } from '../adapters/sim/load-scenario.js';
 import { configStrategySchema } from '../adapters/sim/scenario-schema.js';
 import type { OpenStoreOptions } from '../adapters/store/open-store.js';
-import { LegguardError } from '../core/errors.js';
+import { LegguardError, type ErrorCode } from '../core/errors.js';
 import { AccountId } from '../core/ids.js';
 import type { StrategyDefinition } from '../core/strategy.js';
 import type { Dividend } from '../core/quote-view.js';
@@ -251,10 +253,50 @@ function abs(base: string, p: string): string {
   return isAbsolute(p) ? p : resolve(base, p);
 }
 
+/**
+ * A config file this large (a book of thousands of strategies listed in it) is read and validated on a worker thread:
+ * its YAML document takes about 80 times the file's size while it is parsed, which the guard would otherwise keep as
+ * resident memory and collect as garbage through its start-up.
+ */
+export const CONFIG_OFF_THREAD_BYTES = 512 * 1024;
+
 /** Reads and validates a config file; a missing or unreadable file is CONFIG_INVALID naming it. */
 export async function loadConfig(file: string, env: NodeJS.ProcessEnv, now: number): Promise<LegguardConfig> {
+  const size = await stat(file).then(
+    (s) => s.size,
+    () => 0, // readUserFile names what is wrong with it
+  );
+  if (size > CONFIG_OFF_THREAD_BYTES) return loadConfigOffThread(file, env, now);
   const text = await readUserFile(file, 'CONFIG_INVALID', 'config file');
   return parseConfig(text, file, env, now);
+}
+
+type WorkerAnswer =
+  | { readonly config: LegguardConfig }
+  | { readonly error: { readonly code: ErrorCode; readonly message: string; readonly details: Record<string, unknown> } }
+  | { readonly internal: string };
+
+async function loadConfigOffThread(file: string, env: NodeJS.ProcessEnv, now: number): Promise<LegguardConfig> {
+  // Compiled, the worker is config-worker.js beside this file; from the TypeScript source (a checkout), the .ts file
+  // through the tsx loader this process was started with.
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entry = new URL(fromSource ? './config-worker.ts' : './config-worker.js', import.meta.url);
+  const workerData = { file, env: { ...env }, now };
+  const worker = fromSource
+    ? new Worker(
+        `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((t) => { t.register(); return import(${JSON.stringify(entry.href)}); })`,
+        { eval: true, workerData },
+      )
+    : new Worker(entry, { workerData });
+  const answer = await new Promise<WorkerAnswer>((resolveAnswer, reject) => {
+    worker.once('message', (m: WorkerAnswer) => resolveAnswer(m));
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new LegguardError('INTERNAL', `${file}: the config reader stopped (exit ${code}) without an answer`, { file })));
+  });
+  await worker.terminate();
+  if ('config' in answer) return answer.config;
+  if ('error' in answer) throw new LegguardError(answer.error.code, answer.error.message, answer.error.details);
+  throw new LegguardError('INTERNAL', `${file}: reading the config failed: ${answer.internal}`, { file });
 }
 
 /** Where a config keeps its state, as `legguard run` and the store commands open it. */
