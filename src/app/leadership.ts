@@ -132,7 +132,13 @@ export class Leadership {
   }
 
   private async renew(): Promise<void> {
-    if (this.renewing || this.lease === null || this.lostReason !== null) return;
+    if (this.lease === null || this.lostReason !== null) return;
+    // A renewal that does not come back (the store cut off: a partition drops packets, nothing fails) must not keep
+    // this guard from finding out, on its own clock, that its lease ran out.
+    if (this.renewing) {
+      this.isLeader();
+      return;
+    }
     this.renewing = true;
     const t0 = this.o.perf();
     try {

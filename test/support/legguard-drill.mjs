@@ -9,6 +9,6 @@ const { main } = await import('../../src/cli/main.ts');
 const { commands } = await import('../../src/cli/commands.ts');
 const { runCommand } = await import('../../src/cli/run-command.ts');
 const { crashPointFrom } = await import('./crash-point.ts');
-const crashPoint = crashPointFrom(process.env.LEGGUARD_DRILL_CRASH_AT);
+const crashPoint = crashPointFrom(process.env.LEGGUARD_DRILL_CRASH_AT, process.env.LEGGUARD_DRILL_HOLD_UNTIL);
 const list = commands().map((c) => (c.name === 'run' ? runCommand(crashPoint ? { crashPoint } : {}) : c));
 process.exitCode = await main(process.argv.slice(2), undefined, list);

@@ -19,8 +19,15 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const INT8_OID = 20;
 
 /**
+ * How long the server lets one of legguard's sessions sit idle inside a transaction before it ends the session (and
+ * so rolls the transaction back and frees its locks): below the default lease (6 s), so that a leader partitioned
+ * from the server mid-commit does not hold the lease row past the moment its standby may take it.
+ */
+export const IDLE_IN_TRANSACTION_MS = 4000;
+
+/**
  * PostgreSQL through `pg`. Every connection sets `synchronous_commit = on` (a commit precedes an order, so it must be
- * on disk at the server whatever the server's default), `extra_float_digits = 3` (exact doubles) and, with a schema, `search_path` to it alone, so unqualified
+ * on disk at the server whatever the server's default), `extra_float_digits = 3` (exact doubles), `idle_in_transaction_session_timeout` (IDLE_IN_TRANSACTION_MS) and, with a schema, `search_path` to it alone, so unqualified
  * table names resolve there and concurrent test runs in their own schemas never meet. `bigint` columns come back as
  * numbers (epoch milliseconds and quantities are safe integers) through a per-pool type parser, not the process-wide
  * one, so other `pg` users in the process are unaffected.
@@ -64,7 +71,16 @@ export function postgresDialect(opts: PostgresDialectOptions): SqlDialect {
     async open() {
       // extra_float_digits=3: a double (an average fill price) comes back exactly as written, also from a server
       // configured for shorter float output.
-      const settings = ['-c synchronous_commit=on', '-c extra_float_digits=3', ...(schema !== null ? [`-c search_path=${schema}`] : [])];
+      // idle_in_transaction_session_timeout: a guard cut off the server mid-transaction (a network partition drops its
+      // packets; the server is not told) would otherwise hold the transaction's row locks, the lease row among them,
+      // until TCP gives up, minutes later, and its standby could not take the lease. The server ends such a session
+      // after IDLE_IN_TRANSACTION_MS; a guard's own transactions send their statements back to back.
+      const settings = [
+        '-c synchronous_commit=on',
+        '-c extra_float_digits=3',
+        `-c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_MS}`,
+        ...(schema !== null ? [`-c search_path=${schema}`] : []),
+      ];
       pool = new pg.Pool({
         connectionString: parsed.toString(),
         connectionTimeoutMillis: opts.connectTimeoutMs,
