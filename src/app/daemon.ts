@@ -18,7 +18,6 @@ import { lockOwner, machineName, ownerIsDead, takeLockAsLeader } from './guard-l
 import { LeaderBroker } from './leader-broker.js';
 import { Leadership } from './leadership.js';
 import { LockstepDriver } from './lockstep-driver.js';
-import { IncidentCostTracker, incidentCostNote } from './incident-cost-tracker.js';
 import { recordClock } from './record-clock.js';
 import type { HttpEdge } from '../web/http-edge.js';
 import type { ListenAddress } from '../web/listen-address.js';
@@ -267,17 +266,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     ...(crashPoint ? { crashPoint } : {}),
   });
   engineRef = engine;
-  // Each incident's cost, kept in the journal when its strategy's close ends (CLOSED, or NEEDS_ATTENTION).
-  const costs = new IncidentCostTracker({ quote: (c) => engine.quoteOf(c), holdings: (id) => engine.holdingsOf(id) });
-  engine.onTimeline((t) => {
-    costs.observe(t);
-    if (t.kind !== 'state' || (t.to !== 'CLOSED' && t.to !== 'NEEDS_ATTENTION')) return;
-    const cost = costs.costOf(t.strategyId);
-    if (cost === null) return;
-    store
-      .commit({ account: config.account, journal: [incidentCostNote(config.account, cost, t.at)] })
-      .catch((e: unknown) => log('warn', `keeping the cost of ${cost.incidentId}: ${e instanceof Error ? e.message : String(e)}`));
-  });
   // The HTTP edge's module (and prom-client) only when one is asked for.
   const web = opts.http ? await import('../web/guard-edge.js') : null;
   const metrics = web?.guardMetrics(engine, store) ?? null;

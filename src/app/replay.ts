@@ -8,7 +8,6 @@ import type { StorePort } from '../ports/store.js';
 import { GuardEngine, type Logger } from '../engine/guard-engine.js';
 import type { TimelineEntry } from '../engine/timeline.js';
 import { parseGuardConfig } from './guard-config-schema.js';
-import { IncidentCostTracker, incidentCostNote } from './incident-cost-tracker.js';
 import type { HeldAtDetection } from '../core/incident-cost.js';
 import { recordClock } from './record-clock.js';
 import { buildReplayReport, type ReplayReport } from './replay-report.js';
@@ -96,10 +95,8 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
     },
     ...(opts.log ? { log: opts.log } : {}),
   });
-  const costs = new IncidentCostTracker({ quote: (c) => run.market.quote(c), holdings: (id) => engine.holdingsOf(id) });
   engine.onTimeline((e) => {
     timeline.push(e);
-    costs.observe(e);
     opts.onTimeline?.(e);
   });
   const prices = run.market.symbols().map((symbol) => ({ symbol, at: run.clock.now(), price: run.market.price(symbol) }));
@@ -118,14 +115,11 @@ export async function replay(opts: ReplayOptions): Promise<ReplayResult> {
   await run.finish(settle);
   await engine.stop();
   failIfStopped(engine);
-  // The costs go into the record as a live guard keeps them, so that `status` and the dashboard show them.
-  const incidentCosts = costs.costs();
-  if (incidentCosts.length > 0) {
-    await store.commit({ account: scenario.account, journal: incidentCosts.map((c) => incidentCostNote(scenario.account, c, run.clock.now())) });
-  }
+  // The engine kept each incident's cost in the record as it went (status and the dashboard show it).
+  const incidentCosts = engine.costs.costs();
   const snapshot = await run.broker.snapshot({ executionsSince: null });
   const report = buildReplayReport({ scenario, engine, timeline, alerts: alerts.raised, positions: snapshot.positions, incidentCosts });
-  return { report, timeline, applied, engine, run, prices, heldAtBreak: costs.heldAtBreak() };
+  return { report, timeline, applied, engine, run, prices, heldAtBreak: engine.costs.heldAtBreak() };
 }
 
 /** A guard that stopped on a broken invariant ends the replay with that error. */

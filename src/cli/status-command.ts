@@ -2,7 +2,7 @@ import { channelSecrets } from '../adapters/alerts/build-channels.js';
 import { formatNyTime } from '../adapters/alerts/format-alert.js';
 import { Redactor } from '../adapters/alerts/redactor.js';
 import { urlPassword } from '../adapters/store/redact-url.js';
-import { describeCost } from '../app/incident-cost-tracker.js';
+import { describeCost } from '../core/incident-cost.js';
 import { LegguardError } from '../core/errors.js';
 import type { Command } from './command.js';
 import { defaultStoreDeps, describeStore, openCommandStore, STORE_FLAGS, STORE_FLAGS_USAGE, storeCommandConfig, storeOptions, type StoreDeps } from './command-store.js';

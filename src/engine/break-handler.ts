@@ -1,3 +1,4 @@
+import { describeCost } from '../core/incident-cost.js';
 import { breakDecision, brokenInfoFor } from '../core/break-decision.js';
 import { contractKey, describeContract } from '../core/contract.js';
 import type { BreakCause, Detection } from '../core/detection.js';
@@ -63,6 +64,11 @@ export class BreakHandler {
     }
     const remaining = this.ctx.book.holdings(id);
     const onlyExpiry = ds.every((d) => d.cause === 'expiration');
+    // The incident's cost: a break starts it (what was held before, at the last marks); a later change adds to it.
+    // An expiry is no break unless it leaves a naked short.
+    const breaks = !onlyExpiry || (remaining.length > 0 && nakedShorts(remaining, now).length > 0);
+    const costed = this.ctx.costs.onDetections(incidentId, id, ds, breaks);
+    if (costed !== null) journal.push(costed);
 
     if (remaining.length === 0) {
       // Nothing left at risk: every leg expired, or the assignment took exactly what the strategy held.
@@ -71,6 +77,10 @@ export class BreakHandler {
       const wasIntact = rt.state === 'OPEN' || rt.state === 'CLOSING';
       const c = this.ctx.move(rt, 'flat', onlyExpiry ? (wasIntact ? 'every leg expired' : 'the rest expired worthless') : `${cause}: nothing left at risk`);
       if (c) changes.push(c);
+      // The incident ends here: its cost kept, and said in the alert that ends it.
+      const costNote = wasIntact && onlyExpiry ? null : this.ctx.costs.closed(rt.incidentId, now);
+      if (costNote !== null) journal.push(costNote);
+      const cost = costNote === null ? null : this.ctx.costs.cost(rt.incidentId!);
       const cancelled = this.closer.cancelPlanned(id, 'strategy is flat');
       this.closer.cancelWorking(id, 'strategy is flat');
       const gone = ds.map((d) => `${signed(0 - d.change)} ${describeContract(d.contract)}`).join(', ');
@@ -81,7 +91,7 @@ export class BreakHandler {
             `EXPIRED: ${id}`,
             wasIntact
               ? `${id}: its options have all expired (the last: ${gone}). Nothing is left; no orders were needed; the strategy is CLOSED.`
-              : `${id}: what was left (${gone}) expired worthless; the strategy is flat and CLOSED.`,
+              : `${id}: what was left (${gone}) expired worthless; the strategy is flat and CLOSED.${cost === null ? '' : `\n${describeCost(cost)}`}`,
             id,
             wasIntact ? null : rt.incidentId,
             { strategyId: id, cause },
@@ -90,7 +100,7 @@ export class BreakHandler {
             'warning',
             `flat:${incidentId}`,
             `${CAUSE_TITLE[cause]}: ${describeContract(primary.contract)} x${Math.abs(primary.change)} on ${id}`,
-            `${id}: ${describeChange(primary)}. Nothing is left at risk, so no orders were sent; the strategy is CLOSED.`,
+            `${id}: ${describeChange(primary)}. Nothing is left at risk, so no orders were sent; the strategy is CLOSED.${cost === null ? '' : `\n${describeCost(cost)}`}`,
             id,
             incidentId,
             { strategyId: id, cause, kind: primary.kind, qty: Math.abs(primary.change), ...legFacts(primary.contract), action: 'none: nothing left at risk' },

@@ -69,11 +69,18 @@ export class BrokerEvents {
       case 'quote':
         this.d.market.onQuote(e);
         return;
-      case 'commission':
+      case 'commission': {
+        // A closing fill's commission goes to its incident's cost (and the report is journaled under the incident).
+        const costed = this.ctx.costs.onCommission(e, this.ctx.clock.now());
+        await this.ctx.commit({
+          journal: [this.ctx.journal('broker-event', `commission:${e.execId}`, e, costed?.strategyId ?? null, costed?.incidentId ?? null), ...(costed?.journal ?? [])],
+        });
+        return;
+      }
       case 'notice':
-        await this.ctx.commit({ journal: [this.ctx.journal('broker-event', `${e.kind}:${e.kind === 'commission' ? e.execId : `${e.code}:${e.tsEvent}`}`, e)] });
+        await this.ctx.commit({ journal: [this.ctx.journal('broker-event', `${e.kind}:${e.code}:${e.tsEvent}`, e)] });
         // A notice may refuse an exercise the guard asked for (the closer sells instead).
-        if (e.kind === 'notice') await this.d.closer.onNotice(e);
+        await this.d.closer.onNotice(e);
         return;
     }
   }

@@ -10,6 +10,7 @@ import type { BrokerPort, Quote } from '../ports/broker.js';
 import type { Clock } from '../ports/clock.js';
 import type { JournalEntry, StateChange, StoreBatch, StrategyRecord } from '../ports/store.js';
 import type { GuardConfig } from './guard-config.js';
+import type { IncidentCosts } from './incident-costs.js';
 import type { OrderTracker } from './order-tracker.js';
 import type { TimelineEntry } from './timeline.js';
 
@@ -77,6 +78,8 @@ export interface EngineHost {
   isUnwritten(ref: OrderRef): boolean;
   emit(entry: TimelineEntry): void;
   raise(alerts: readonly Alert[]): void;
+  /** What each incident costs, kept as it happens (incident-costs.ts). */
+  readonly costs: IncidentCosts;
   log(level: LogLevel, message: string, fields?: Record<string, unknown>): void;
   /** Runs `step` on the engine's serial queue. */
   enqueue(step: () => Promise<void> | void): Promise<void>;

@@ -35,6 +35,7 @@ import { BrokerEvents } from './broker-events.js';
 import { armIntervals } from './engine-intervals.js';
 import { StepIsolation, stopsTheGuard } from './step-isolation.js';
 import { GroupCommit, type EngineBatch } from './group-commit.js';
+import { IncidentCosts } from './incident-costs.js';
 import type { GuardEngineDeps } from './guard-engine-deps.js';
 import {
   journalEntry,
@@ -86,6 +87,8 @@ export class GuardEngine {
   private readonly link: LinkWatch;
   private readonly isolation: StepIsolation;
   private readonly listeners: TimelineListener[] = [];
+  /** What each incident costs (incident-costs.ts). */
+  readonly costs: IncidentCosts;
   private readonly timers: TimerHandle[] = [];
   private readonly rules: readonly Rule[];
   private readonly passes: RulePasses;
@@ -130,6 +133,16 @@ export class GuardEngine {
       symbols: () => (this.events.connected ? this.guardedSymbols() : []),
       fetch: (symbol) => this.market.fetchUnderlying(symbol),
       apply: (u) => this.queue.push(() => this.market.applyUnderlying(u)),
+    });
+    this.costs = new IncidentCosts({
+      quote: (c) => this.market.quotes.get(contractKey(c)) ?? null,
+      holdings: (id) => this.book.holdings(id),
+      journal: (type, key, data, strategyId, incidentId) => journalEntry(this, type, key, data, strategyId, incidentId),
+      commit: (batch) => this.commit(batch),
+      fetchQuotes: (contracts) => this.market.quotesFor(contracts),
+      enqueue: (step) => (this.running ? this.enqueue(step) : Promise.resolve()),
+      now: () => this.clock.now(),
+      log: (level, message) => this.log(level, message),
     });
     this.isolation = new StepIsolation({
       log: (level, message, fields) => this.log(level, message, fields),
@@ -211,6 +224,7 @@ export class GuardEngine {
   }
 
   emit(entry: TimelineEntry): void {
+    this.costs.observe(entry);
     for (const l of this.listeners) l(entry);
   }
 
@@ -237,6 +251,15 @@ export class GuardEngine {
     this.trading = (await this.deps.store.tradingState(this.account)).state;
     if (this.trading !== 'ACTIVE') this.emit({ kind: 'note', at: this.clock.now(), strategyId: null, text: `trading is ${this.trading} (set in the store)` });
     for (const r of loaded.strategies) this.registry.adopt(r);
+    // The cost of each incident still being handled, as the journal kept it (a close that ended is in its note).
+    await this.costs.restore(
+      this.deps.store,
+      this.account,
+      loaded.strategies.flatMap((r) => {
+        const incidentId = this.strategies.get(r.definition.id)?.incidentId ?? null;
+        return incidentId !== null && r.state !== 'CLOSED' && r.state !== 'OPEN' && r.state !== 'PENDING' ? [{ incidentId, strategyId: r.definition.id }] : [];
+      }),
+    );
     for (const h of loaded.outside) this.book.set(null, h.contract, h.qty);
     for (const o of loaded.openOrders) {
       this.tracker.add(OrderTracker.fromRecord(o, this.clock.now()));
@@ -279,6 +302,7 @@ export class GuardEngine {
       await this.queue.idle();
       const r = this.refresh.pending;
       if (r) await r;
+      else if (this.costs.busy) await this.costs.settled();
       else if (this.queue.size === 0) return;
     }
   }
@@ -448,6 +472,7 @@ export class GuardEngine {
       isUnwritten: (ref) => this.group.isUnwritten(ref),
       emit: (entry) => this.emit(entry),
       raise: (alerts) => this.raise(alerts),
+      costs: this.costs,
       log: (level, message, fields) => this.log(level, message, fields),
       enqueue: (step) => this.enqueue(step),
       isolated: (id, what, step) => this.isolation.run(id, what, step),

@@ -1,5 +1,6 @@
 import { contractKey, describeContract } from '../core/contract.js';
 import { nextOpen } from '../core/calendar.js';
+import { describeCost, type IncidentCost } from '../core/incident-cost.js';
 import type { ExecutionReport, OrderStatusReport } from '../core/events.js';
 import type { StrategyId } from '../core/ids.js';
 import { EpochMs, Qty } from '../core/quantity.js';
@@ -65,9 +66,11 @@ export class OrderLifecycle {
         makeAlert(e, 'critical', `crossed:${x.execId}`, `RACE: ${describeContract(x.contract)} on ${id}`, `${id}: fill ${x.side} ${x.qty} ${describeContract(x.contract)} of ${o.request.ref} took the holding from ${before} to ${after} because the position changed while the order worked. Re-planning the close.`, id, rt.incidentId, { strategyId: id, execId: x.execId }),
       );
     }
+    // The fill's part of its incident's cost, written with the fill itself.
+    const costed = e.costs.onOwnFill(o.request.incidentId, o.request.ref, x);
     await e.commit({
       strategies: [strategyRecord(e.book, rt)],
-      journal: [journalEntry(e, 'fill', `exec:${x.execId}`, x, id, rt.incidentId)],
+      journal: [journalEntry(e, 'fill', `exec:${x.execId}`, x, id, rt.incidentId), ...(costed === null ? [] : [costed])],
       alerts,
     });
     e.raise(alerts);
@@ -127,13 +130,25 @@ export class OrderLifecycle {
     if (e.book.isFlat(id)) {
       const c = moveStrategy(e, rt, 'flat', rt.closing?.purpose === 'normal' ? 'closed' : 'emergency close complete: flat');
       const alerts: Alert[] = [];
+      // The incident's close is complete: what it cost is kept, and said in the alert that says so.
+      const costNote = rt.closing?.purpose === 'emergency' ? e.costs.closed(rt.incidentId, e.clock.now()) : null;
+      const cost = costNote === null || rt.incidentId === null ? null : e.costs.cost(rt.incidentId);
       if (rt.closing?.purpose === 'emergency' && rt.incidentId) {
         alerts.push(
-          makeAlert(e, 'info', `closed:${rt.incidentId}`, `CLOSED: ${id} is flat`, `${id}: every remaining position was closed after ${rt.incidentId}.`, id, rt.incidentId, { strategyId: id }),
+          makeAlert(
+            e,
+            'info',
+            `closed:${rt.incidentId}`,
+            `CLOSED: ${id} is flat`,
+            `${id}: every remaining position was closed after ${rt.incidentId}.${cost === null ? '' : `\n${describeCost(cost)}`}`,
+            id,
+            rt.incidentId,
+            { strategyId: id, ...costFacts(cost) },
+          ),
         );
       }
       rt.closing = null;
-      await e.commit({ strategies: [strategyRecord(e.book, rt)], stateChanges: c ? [c] : [], alerts });
+      await e.commit({ strategies: [strategyRecord(e.book, rt)], stateChanges: c ? [c] : [], alerts, journal: costNote === null ? [] : [costNote] });
       e.raise(alerts);
       return;
     }
@@ -227,6 +242,8 @@ export class OrderLifecycle {
     const cancelled = this.sender.cancelPlanned(id, `gave up: ${reason}`);
     this.sender.cancelWorking(id, 'gave up');
     const c = moveStrategy(e, rt, 'gave-up', reason);
+    // What the incident cost so far is kept (status, the dashboard); a person finishes it.
+    const costNote = e.costs.closed(rt.incidentId, e.clock.now());
     const alert = makeAlert(e, 
       severity,
       `attention:${rt.incidentId ?? id}:${e.clock.now()}`,
@@ -236,7 +253,13 @@ export class OrderLifecycle {
       rt.incidentId,
       { strategyId: id, reason },
     );
-    await e.commit({ strategies: [strategyRecord(e.book, rt)], stateChanges: c ? [c] : [], orders: cancelled, alerts: [alert] });
+    await e.commit({ strategies: [strategyRecord(e.book, rt)], stateChanges: c ? [c] : [], orders: cancelled, alerts: [alert], journal: costNote === null ? [] : [costNote] });
     e.raise([alert]);
   }
+}
+
+/** The cost's figures as alert facts (a channel's template or a webhook's JSON can use them); none when not costed. */
+function costFacts(c: IncidentCost | null): Record<string, number | null> {
+  if (c === null) return {};
+  return { costTotal: c.total, valueBeforeBreak: c.valueBeforeBreak, breakCash: c.breakCash, realized: c.realized, slippage: c.slippage, commissions: c.commissions };
 }

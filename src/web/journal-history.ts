@@ -15,6 +15,10 @@ export interface HistoryEntry {
   readonly data: unknown;
 }
 
+function isCostState(data: unknown): boolean {
+  return typeof data === 'object' && data !== null && (data as { kind?: unknown }).kind === 'incident-cost-state';
+}
+
 /**
  * `/api/history`: the record's newest entries, oldest first, so that the timeline has a past before the live stream.
  * The strategies' state changes (kept apart from the journal, in the store's state history) are merged in as `state`
@@ -23,7 +27,8 @@ export interface HistoryEntry {
  * strategy reads before the BROKEN it caused).
  */
 export async function journalHistory(store: StorePort, account: AccountId): Promise<{ entries: readonly HistoryEntry[] }> {
-  const journal = await store.journal({ account, types: SHOWN, limit: HISTORY_ENTRIES });
+  // An incident's cost as it stands is written at each fill for a restart to read: the record's bookkeeping, not news.
+  const journal = (await store.journal({ account, types: SHOWN, limit: HISTORY_ENTRIES })).filter((j) => !isCostState(j.data));
   const states = await store.stateHistory({ account, limit: HISTORY_ENTRIES });
   const merged: { at: number; order: number; entry: HistoryEntry }[] = [
     ...journal.map((j, i) => ({ at: j.at, order: i, entry: { at: new Date(j.at).toISOString(), type: j.type, strategyId: j.strategyId, incidentId: j.incidentId, data: j.data } })),

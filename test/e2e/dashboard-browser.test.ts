@@ -119,7 +119,7 @@ test('the dashboard during a drill: halt from the page holds the close, BROKEN t
     await stateIs(page, 'ic', 'CLOSED');
     await gw.pause(true);
     // What the close cost, kept by the guard when the condor closed, on the page without a reload.
-    await textMatches(page, `[data-cost="${incident}"]`, /^cost: marked \$[\d,.]+ at detection; realized \$[\d,.]+ in \d+ orders; slippage -?\$[\d,.]+ vs mid; -?\$[\d,.]+ against the mark$/);
+    await textMatches(page, `[data-cost="${incident}"]`, /^cost: -?\$[\d,.]+ against closing at the last marks before the break \(-?\$[\d,.]+\); the break moved -?\$[\d,.]+; realized -?\$[\d,.]+ in \d+ orders; slippage -?\$[\d,.]+ vs mid; commissions \$[\d,.]+( \(\d+ not reported yet\))?; marked -?\$[\d,.]+ at detection, -?\$[\d,.]+ against that mark$/);
     const history = (await page.textContent('[data-strategy-history="ic"]')) ?? '';
     assert.match(history, /^OPEN → BROKEN → .*CLOSED$/, 'BROKEN, then CLOSED, as they happened');
     assert.equal(await page.evaluate('window.drillMark'), 42, 'never reloaded');

@@ -111,7 +111,13 @@
         const c = i.cost;
         const usd = (x) => (x === null || x === undefined ? 'unknown' : `${x < 0 ? '-' : ''}$${Math.abs(x).toLocaleString('en-US', { maximumFractionDigits: 2 })}`);
         li.append(
-          el('div', { class: 'cost', 'data-cost': i.incidentId }, `cost: marked ${usd(c.markAtDetection)} at detection; realized ${usd(c.realized)} in ${c.orders.length} orders; slippage ${usd(c.slippage)} vs mid; ${usd(c.versusMark)} against the mark`),
+          el(
+            'div',
+            { class: 'cost', 'data-cost': i.incidentId },
+            `cost: ${usd(c.total)} against closing at the last marks before the break (${usd(c.valueBeforeBreak)}); the break moved ${usd(c.breakCash)}; ` +
+              `realized ${usd(c.realized)} in ${c.orders.length} orders; slippage ${usd(c.slippage)} vs mid; commissions ${c.commissions === null || c.commissions === undefined ? 'not reported' : usd(c.commissions)}` +
+              `${c.commissionsPending > 0 ? ` (${c.commissionsPending} not reported yet)` : ''}; marked ${usd(c.markAtDetection)} at detection, ${usd(c.versusMark)} against that mark`,
+          ),
         );
       }
       inc.append(li);

@@ -97,15 +97,25 @@
     r.incidentCosts.length === 0
       ? el('p', {}, 'no incident')
       : table(
-          ['incident', 'mark at detection', 'realized by the close', 'slippage vs mid', 'commissions', 'realized vs mark'],
-          r.incidentCosts.map((c) => [c.incidentId, money(c.markAtDetection), money(c.realized), money(c.slippage), c.commissions === null ? 'not reported' : money(c.commissions), money(c.versusMark)]),
+          ['incident', 'value before the break', 'the break moved', 'mark at detection', 'realized by the close', 'slippage vs mid', 'commissions', 'realized vs mark', 'total vs before the break'],
+          r.incidentCosts.map((c) => [
+            c.incidentId,
+            money(c.valueBeforeBreak),
+            money(c.breakCash),
+            money(c.markAtDetection),
+            money(c.realized),
+            money(c.slippage),
+            c.commissions === null ? 'not reported' : money(c.commissions),
+            money(c.versusMark),
+            money(c.total),
+          ]),
         ),
   );
   for (const c of r.incidentCosts) {
     $('costs').append(
       table(
-        ['closing order', 'fills', 'realized', 'slippage vs mid'],
-        c.orders.map((o) => [o.ref, o.fills, money(o.realized), money(o.slippage)]),
+        ['closing order', 'fills', 'realized', 'slippage vs mid', 'commissions'],
+        c.orders.map((o) => [o.ref, o.fills, money(o.realized), money(o.slippage), money(o.commissions)]),
       ),
     );
   }
