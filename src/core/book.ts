@@ -47,6 +47,9 @@ export class Book implements BookView {
   private readonly nets = new Map<ContractKey, number>();
   /** Contracts whose net or holders changed since the last `takeTouched()`: what an incremental reconciliation redoes. */
   private touched = new Set<ContractKey>();
+  /** `strategiesHolding` answers, per contract, until its holders change: a burst of plans asks for the stock a
+   * thousand strategies hold, once per plan. */
+  private readonly sortedHolders = new Map<ContractKey, readonly StrategyId[]>();
   private seq = 0;
 
   private static slot(holder: Holder): string {
@@ -64,6 +67,7 @@ export class Book implements BookView {
     if (h) {
       for (const [key, x] of h) {
         this.byContract.get(key)?.delete(id);
+        this.sortedHolders.delete(key);
         this.nets.set(key, (this.nets.get(key) ?? 0) - x.qty);
         this.touched.add(key);
       }
@@ -113,8 +117,10 @@ export class Book implements BookView {
         s = new Set();
         this.byContract.set(key, s);
       }
+      const holders = s.size;
       if (qty === 0) s.delete(holder);
       else s.add(holder);
+      if (s.size !== holders) this.sortedHolders.delete(key);
     }
   }
 
@@ -126,9 +132,13 @@ export class Book implements BookView {
   }
 
   strategiesHolding(key: ContractKey): readonly StrategyId[] {
+    const known = this.sortedHolders.get(key);
+    if (known) return known;
     const s = this.byContract.get(key);
     if (!s || s.size === 0) return [];
-    return [...s].sort((a, b) => (this.order.get(a) ?? 0) - (this.order.get(b) ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
+    const sorted = Object.freeze([...s].sort((a, b) => (this.order.get(a) ?? 0) - (this.order.get(b) ?? 0) || (a < b ? -1 : a > b ? 1 : 0)));
+    this.sortedHolders.set(key, sorted);
+    return sorted;
   }
 
   strategiesOn(symbol: string): readonly StrategyId[] {

@@ -11,6 +11,7 @@ import {
   nyInstant,
   nyseHolidays,
   sessionOn,
+  wallTimeIn,
 } from './calendar.js';
 
 const iso = (t: number): string => new Date(t).toISOString();
@@ -74,5 +75,28 @@ describe('calendar', () => {
     assert.equal(dte(Date.parse('2026-01-30T09:31:00-05:00'), '2026-01-30'), 0);
     assert.equal(iso(expiryClose('2026-01-30')), '2026-01-30T21:00:00.000Z');
     assert.equal(iso(expiryClose('2026-04-03')), '2026-04-02T20:00:00.000Z');
+  });
+
+  test('wall time from the memoized offset is what Intl says, at every offset change and between', () => {
+    const intl = (t: number, zone: string): string =>
+      new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(new Date(t));
+    const ours = (t: number, zone: string): string => {
+      const w = wallTimeIn(t, zone);
+      const two = (n: number): string => String(n).padStart(2, '0');
+      return `${two(w.month)}/${two(w.day)}/${w.year}, ${two(w.hour)}:${two(w.minute)}:${two(w.second)}`;
+    };
+    // New York's changes, Lord Howe's half-hour change at a half hour, Nepal's +05:45, and a pre-1900 local mean time.
+    const around = [
+      ['America/New_York', '2026-03-08T07:00:00Z'],
+      ['America/New_York', '2026-11-01T06:00:00Z'],
+      ['Australia/Lord_Howe', '2026-04-04T15:00:00Z'],
+      ['Australia/Lord_Howe', '2026-10-03T15:30:00Z'],
+      ['Asia/Kathmandu', '1986-01-01T00:00:00Z'],
+      ['America/New_York', '1883-11-18T17:00:00Z'],
+    ] as const;
+    for (const [zone, at] of around) {
+      const t0 = Date.parse(at);
+      for (let dt = -2 * 3_600_000; dt <= 2 * 3_600_000; dt += 7 * 60_000 + 1_001) assert.equal(ours(t0 + dt, zone), intl(t0 + dt, zone), `${zone} at ${iso(t0 + dt)}`);
+    }
   });
 });

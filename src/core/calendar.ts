@@ -42,9 +42,38 @@ export interface WallTime {
 
 /** What a wall clock in `zone` shows at instant `t`. */
 export function wallTimeIn(t: number, zone: string): WallTime {
+  const offset = offsetIn(t, zone);
+  if (offset === null) return formatWallTime(t, zone);
+  const d = new Date(t + offset);
+  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), hour: d.getUTCHours(), minute: d.getUTCMinutes(), second: d.getUTCSeconds() };
+}
+
+/** What `Intl` says a wall clock in `zone` shows at `t` (one `formatToParts`, the costly way). */
+function formatWallTime(t: number, zone: string): WallTime {
   const p: Record<string, string> = {};
   for (const x of formatterFor(zone).formatToParts(new Date(t))) p[x.type] = x.value;
   return { year: Number(p.year), month: Number(p.month), day: Number(p.day), hour: Number(p.hour), minute: Number(p.minute), second: Number(p.second) };
+}
+
+/** Offsets are looked up per quarter hour: no zone changes its offset twice within one. */
+const OFFSET_BUCKET_MS = 15 * 60_000;
+const offsetCache = new Map<string, number | null>();
+
+/**
+ * The wall clock's offset from UTC in `zone` throughout the quarter hour holding `t`, or null when it changes within
+ * that quarter hour (then `Intl` answers for `t` itself). Found from the offsets at the quarter hour's first and last
+ * second, and memoized: every look at the clock (a session, a date, a printed time) was an `Intl` call.
+ */
+function offsetIn(t: number, zone: string): number | null {
+  const start = Math.floor(t / OFFSET_BUCKET_MS) * OFFSET_BUCKET_MS;
+  return remember(offsetCache, `${zone}|${start}`, () => {
+    const at = (x: number): number => {
+      const w = formatWallTime(x, zone);
+      return Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second) - x;
+    };
+    const first = at(start);
+    return at(start + OFFSET_BUCKET_MS - 1_000) === first ? first : null;
+  });
 }
 
 /**

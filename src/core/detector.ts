@@ -334,6 +334,12 @@ function likelyToSettle(it: Item, c: OptionContract, underlyingPrice: (symbol: s
  * for this lexicographic objective, which adds up per candidate), so a mass expiry of many options on one
  * underlying stays cheap. Ties keep the set found first; candidates come sorted by contract, so the answer does not
  * depend on the order of the reports.
+ *
+ * Sums from which `target` can no longer be reached (what the candidates left can add lies between the sum of their
+ * negative and of their positive expectations) are dropped: a burst of options waiting for their stock (target 0,
+ * every expectation of one sign) keeps one state instead of one per candidate. When every candidate is likely and all
+ * of them sum to `target`, that set is the best (no unlikely one, the most likely ones) and is answered at once: the
+ * night a thousand short puts are assigned together.
  */
 function bestSubset(cands: readonly { readonly expected: number; readonly likely: boolean }[], target: number): number[] | null {
   interface Node {
@@ -345,13 +351,34 @@ function bestSubset(cands: readonly { readonly expected: number; readonly likely
     readonly likely: number;
     readonly node: Node | null;
   }
+  let total = 0;
+  let allLikely = true;
+  for (const c of cands) {
+    total += c.expected;
+    if (!c.likely) allLikely = false;
+  }
+  if (allLikely && total === target) return cands.map((_, i) => i);
+  // What candidates i.. can still add at the least and at the most.
+  const lowFrom = new Array<number>(cands.length + 1).fill(0);
+  const highFrom = new Array<number>(cands.length + 1).fill(0);
+  for (let i = cands.length - 1; i >= 0; i--) {
+    const e = cands[i]!.expected;
+    lowFrom[i] = lowFrom[i + 1]! + Math.min(0, e);
+    highFrom[i] = highFrom[i + 1]! + Math.max(0, e);
+  }
   const better = (a: State, b: State): boolean => a.unlikely < b.unlikely || (a.unlikely === b.unlikely && a.likely > b.likely);
+  if (target < lowFrom[0]! || target > highFrom[0]!) return null;
   let states = new Map<number, State>([[0, { unlikely: 0, likely: 0, node: null }]]);
   for (let i = 0; i < cands.length; i++) {
     const { expected, likely } = cands[i]!;
-    const next = new Map(states);
+    const lo = lowFrom[i + 1]!;
+    const hi = highFrom[i + 1]!;
+    const reachable = (sum: number): boolean => target - sum >= lo && target - sum <= hi;
+    const next = new Map<number, State>();
+    for (const [sum, st] of states) if (reachable(sum)) next.set(sum, st);
     for (const [sum, st] of states) {
       const s2 = sum + expected;
+      if (!reachable(s2)) continue;
       const cand: State = {
         unlikely: st.unlikely + (likely ? 0 : 1),
         likely: st.likely + (likely ? 1 : 0),

@@ -47,6 +47,11 @@ export interface PriceWalkInput {
   /** The bound is never less than this many ticks (and is exactly this when the fraction is null). */
   readonly minBoundTicks: number;
   readonly tick?: number;
+  /**
+   * The limit of the last attempt sent, when known. A single SELL's walk is over at the one-tick floor only once an
+   * attempt was there: when the bid fell to one tick since the last attempt (sent at two), one tick is still a try.
+   */
+  readonly previous?: number | null;
 }
 
 /**
@@ -75,7 +80,8 @@ export function nextLimitPrice(input: PriceWalkInput): Price | null {
   let ticks = baseTicks + dir * Math.min(step * input.stepTicks, boundTicks);
   if (request.legs.length === 1 && ticks < 1) {
     // A single-leg limit must stay positive; when the floor is where the walk already was, it is over.
-    if (baseTicks + dir * (step - 1) * input.stepTicks <= 1) return null;
+    const before = input.previous === null || input.previous === undefined ? baseTicks + dir * (step - 1) * input.stepTicks : Math.round(input.previous / tick);
+    if (before <= 1) return null;
     ticks = 1;
   }
   return Price.unsafe(Number((ticks * tick).toFixed(6)));

@@ -55,7 +55,8 @@ export class BrokerEvents {
     switch (e.kind) {
       case 'position':
         this.d.brokerPositions.set(contractKey(e.contract), { contract: e.contract, qty: e.qty, at: e.tsEvent });
-        await this.d.detector.examine([contractKey(e.contract)], perf);
+        // Examined in a step behind the reports already queued: a burst is looked at once (change-detector.ts).
+        this.d.detector.examineSoon(contractKey(e.contract), perf);
         return;
       case 'execution':
         await this.onExecution(e, perf);

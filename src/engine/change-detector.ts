@@ -20,6 +20,9 @@ export class ChangeDetector {
   /** Executions not the guard's, per contract, kept until the detector uses them (or they grow old). */
   private readonly foreign = new Map<ContractKey, ExecutionReport[]>();
   private readonly recheckTimers = new Map<number, TimerHandle>();
+  /** Contracts whose broker position changed since the last look, and when the first of them reached the guard. */
+  private readonly dirty = new Set<ContractKey>();
+  private dirtySince: number | null = null;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -41,15 +44,33 @@ export class ChangeDetector {
 
 
   /**
-   * Compares the broker's positions in `keys` (and every change still pending) with the book; hands what the book
-   * cannot explain to the detector; applies its detections; handles every strategy they touch.
+   * The broker's position in `key` changed (a position report, `perf` the real time it reached the guard): looked at
+   * in a step queued behind the events already waiting, so a burst of reports (a clearing run posts one per contract,
+   * a thousand at once) is examined once, together, rather than once per report with every change still pending.
+   * Any examine before that step (an execution, a reconciliation) takes these keys with it.
+   */
+  examineSoon(key: ContractKey, perf: number): void {
+    this.dirty.add(key);
+    if (this.dirtySince !== null) return;
+    this.dirtySince = perf;
+    void this.ctx.enqueue(() => (this.dirty.size > 0 ? this.examine([], this.dirtySince ?? perf) : undefined));
+  }
+
+  /**
+   * Compares the broker's positions in `keys`, in the changes reported since the last look and in every change still
+   * pending with the book; hands what the book cannot explain to the detector; applies its detections; handles every
+   * strategy they touch.
    */
   async examine(keys: Iterable<ContractKey>, perf: number): Promise<void> {
     const now = this.ctx.clock.now();
     const candidates: { contract: Contract; brokerQty: Qty; brokerAt: EpochMs; firstSeenAt: EpochMs }[] = [];
     const seen = new Set<ContractKey>();
     const heldSymbols = new Set<string>();
-    for (const key of [...keys, ...this.pending.keys()]) {
+    if (this.dirtySince !== null && this.dirtySince < perf) perf = this.dirtySince;
+    const reported = [...this.dirty];
+    this.dirty.clear();
+    this.dirtySince = null;
+    for (const key of [...keys, ...reported, ...this.pending.keys()]) {
       if (seen.has(key)) continue;
       seen.add(key);
       const broker = this.ctx.brokerQty(key);
@@ -116,6 +137,16 @@ export class ChangeDetector {
       const entries = outside.map((d, i) => this.ctx.journal('detection', `det:outside:${now}:${contractKey(d.contract)}:${i}`, d));
       for (const d of outside) this.ctx.emit({ kind: 'detection', at: now, detection: d, incidentId: null });
       await this.ctx.commit({ journal: entries, outside: this.ctx.book.holdings(null) });
+    }
+    if (byStrategy.size > 1) {
+      // A burst: the quotes every plan will need are asked for at once, each contract once (the stock a thousand
+      // strategies were assigned is one request), while the strategies are handled one by one.
+      const wanted: Contract[] = [];
+      for (const id of byStrategy.keys()) {
+        if (this.ctx.strategies.get(id)?.state === 'CLOSED') continue;
+        for (const h of this.ctx.book.holdings(id)) wanted.push(h.contract);
+      }
+      this.ctx.prefetchQuotes(wanted);
     }
     for (const [id, ds] of byStrategy) await this.ctx.isolated(id, 'detection', () => this.breaks.onStrategyChanged(id, ds, perf));
     if (outside.length > 0) await this.onOutside(outside, foreign);

@@ -4,7 +4,7 @@ import { planClose, type PlannedOrder } from '../core/close-plan.js';
 import { contractKey, describeContract, isOption, stock, type Contract } from '../core/contract.js';
 import type { IncidentId, StrategyId } from '../core/ids.js';
 import { decideExpiringLong, splitExercises } from '../core/long-leg.js';
-import { legEffect, type OrderRequest } from '../core/order.js';
+import { legEffect, RISK_TIERS, type OrderRequest } from '../core/order.js';
 import { nextLimitPrice } from '../core/price-walk.js';
 import { Qty, type EpochMs } from '../core/quantity.js';
 import type { Quote } from '../ports/broker.js';
@@ -92,9 +92,18 @@ export class ClosePlanner {
       limits: e.config.limits,
     });
     const requests: { request: OrderRequest; notBefore: EpochMs }[] = [];
+    // Long options offered at one tick that did not sell: worth nothing and at no risk, like those nobody bids for.
+    const unsold: Blocked[] = [];
     for (const p of plan.orders) {
-      const request = this.walked(p, closing.walkStep, quotes);
-      if (request === null) return { orders: [], blocked: [], walkOver: describeOrder(p.request), exercises: [] };
+      const request = this.walked(p, closing.walkStep, quotes, rt.def.id);
+      if (request === null) {
+        const floor = worthlessLongSale(p.request, quotes);
+        if (floor !== null) {
+          unsold.push(floor);
+          continue;
+        }
+        return { orders: [], blocked: [], walkOver: describeOrder(p.request), exercises: [] };
+      }
       requests.push({ request, notBefore: p.notBefore });
     }
     const orders: TrackedOrder[] = [];
@@ -124,6 +133,7 @@ export class ClosePlanner {
       // A long option nobody bids for is worth nothing and risks nothing more: the planner holds it back; it is left
       // to expire, and sold if a bid appears, rather than calling a person out.
       ...plan.held.filter((h) => h.why === 'no-bid').map((h) => ({ contract: h.contract, qty: h.qty, reason: h.reason, worthlessLong: true })),
+      ...unsold,
     ];
     if (closing.purpose === 'emergency') {
       const lapses = this.lapses(rt, blocked, split.rest, plan.orders.map((p) => p.request), now);
@@ -178,10 +188,21 @@ export class ClosePlanner {
     return out;
   }
 
+  /** The limit of the latest attempt of the same order (strategy, incident, group) that went to the broker, or null. */
+  private lastSentLimit(id: StrategyId, ref: string): number | null {
+    let last: TrackedOrder | null = null;
+    for (const o of this.host.tracker.ofStrategy(id)) {
+      if (o.placedAt === null || !sameGroup(o.request.ref, ref)) continue;
+      if (last === null || o.placedAt >= (last.placedAt ?? 0)) last = o;
+    }
+    return last?.request.limitPrice ?? null;
+  }
+
   /** The planned order at walk step `step` (0 = as planned); null when the walk is past its bound. */
-  private walked(p: PlannedOrder, step: number, quotes: Map<string, Quote | null>): OrderRequest | null {
+  private walked(p: PlannedOrder, step: number, quotes: Map<string, Quote | null>, id: StrategyId): OrderRequest | null {
     if (step === 0 || p.request.orderType !== 'LMT' || p.request.limitPrice === null) return p.request;
     const price = nextLimitPrice({
+      previous: this.lastSentLimit(id, p.request.ref),
       request: p.request,
       quotes: (c) => quotes.get(contractKey(c)) ?? null,
       step,
@@ -192,6 +213,26 @@ export class ClosePlanner {
     if (price === null) return null;
     return { ...p.request, limitPrice: price };
   }
+}
+
+/**
+ * A single long option offered down to one tick without a buyer, whose bid is at most one tick now: held back as
+ * worthless (left to expire, sold if a bid appears) rather than calling a person for a dollar. Null otherwise.
+ */
+function worthlessLongSale(r: OrderRequest, quotes: Map<string, Quote | null>): Blocked | null {
+  if (r.tier !== RISK_TIERS['long-option'] || r.legs.length !== 1 || r.legs[0]!.action !== 'SELL') return null;
+  const c = r.legs[0]!.contract;
+  if (!isOption(c)) return null;
+  const bid = quotes.get(contractKey(c))?.bid ?? null;
+  if (bid !== null && bid > ONE_TICK + 1e-9) return null;
+  return { contract: c, qty: r.quantity, reason: `no buyer at ${ONE_TICK.toFixed(2)} (bid ${bid === null ? 'none' : bid.toFixed(2)}): worth nothing to sell and no risk to hold`, worthlessLong: true };
+}
+
+const ONE_TICK = 0.01;
+
+/** Two refs of attempts of one order: the same strategy, incident and group (`lg/<strategy>/<incident>/<group>/<n>`). */
+function sameGroup(a: string, b: string): boolean {
+  return a.slice(0, a.lastIndexOf('/')) === b.slice(0, b.lastIndexOf('/'));
 }
 
 export interface Blocked {

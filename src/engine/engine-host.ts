@@ -64,6 +64,7 @@ export interface EngineHost {
   tradingState(): TradingState;
   brokerQty(key: ContractKey): Qty;
   priceOf(c: Contract): Price | null;
+  /** Quotes for a plan, each contract asked for once per burst (market-data.ts). */
   quotesFor(contracts: readonly Contract[]): Promise<Map<ContractKey, Quote | null>>;
   /** The one mutation of the book the closer makes: one of the guard's own executions. */
   applyOwnExecution(strategyId: StrategyId, contract: Contract, signedQty: number): void;
@@ -162,6 +163,8 @@ export interface EngineContext extends Omit<EngineHost, 'book' | 'strategies'> {
   readonly brokerPositions: ReadonlyMap<ContractKey, { readonly contract: Contract; readonly qty: Qty; readonly at: EpochMs }>;
   /** Asks the broker for an underlying's price now (at or after an expiry). */
   refreshUnderlying(symbol: string): Promise<void>;
+  /** Asks for the quotes the plans of a burst will need, each contract once, without waiting for them. */
+  prefetchQuotes(contracts: Iterable<Contract>): void;
   /** False once the engine stopped: timers that fire after do nothing. */
   isRunning(): boolean;
 }

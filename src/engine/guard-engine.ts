@@ -112,7 +112,10 @@ export class GuardEngine {
     );
     this.queue = new SerialQueue(
       (e) => this.onStepError(e),
-      () => this.group.flush(),
+      async () => {
+        this.market.endBurst();
+        await this.group.flush();
+      },
     );
     this.market = new MarketData(
       deps.broker,
@@ -139,7 +142,7 @@ export class GuardEngine {
       holdings: (id) => this.book.holdings(id),
       journal: (type, key, data, strategyId, incidentId) => journalEntry(this, type, key, data, strategyId, incidentId),
       commit: (batch) => this.commit(batch),
-      fetchQuotes: (contracts) => this.market.quotesFor(contracts),
+      fetchQuotes: (contracts) => this.market.quotesFor(contracts, this.clock.now()),
       enqueue: (step) => (this.running ? this.enqueue(step) : Promise.resolve()),
       now: () => this.clock.now(),
       log: (level, message) => this.log(level, message),
@@ -166,6 +169,7 @@ export class GuardEngine {
       record: (rt) => strategyRecord(this.book, rt),
       brokerPositions: this.brokerPositions,
       refreshUnderlying: (symbol) => this.market.refreshUnderlying(symbol),
+      prefetchQuotes: (contracts) => void this.market.prefetch(contracts, this.clock.now()),
       isRunning: () => this.running,
     };
     this.link = new LinkWatch(ctx);
@@ -465,7 +469,7 @@ export class GuardEngine {
       tradingState: () => this.trading,
       brokerQty: (key) => this.brokerQty(key),
       priceOf: (c) => this.market.priceOf(c),
-      quotesFor: (cs) => this.market.quotesFor(cs),
+      quotesFor: (cs) => this.market.quotesFor(cs, this.clock.now()),
       applyOwnExecution: (id, contract, qty) => this.book.apply(id, contract, qty),
       commit: (batch) => this.commit(batch),
       writeAhead: () => this.group.flush(),

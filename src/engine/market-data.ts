@@ -7,6 +7,9 @@ import type { Dividend } from '../core/quote-view.js';
 import type { BrokerPort, Quote, UnderlyingInfo } from '../ports/broker.js';
 import type { LogLevel } from './engine-host.js';
 
+/** How long a quote asked for in a burst serves the plans of that burst (virtual or real time). */
+const BURST_QUOTE_MS = 1_000;
+
 /**
  * The quotes, underlying prices and dividends the guard has seen, and the broker asked for more when a plan needs
  * them. Every change of a symbol's price, of a quote on it or of its dividends is told to `changed` (the rule
@@ -17,6 +20,12 @@ export class MarketData {
   readonly underlyingPrices = new Map<string, number>();
   /** Dividends the broker announced per symbol (IB generic tick 456), from the last answer that named any. */
   private readonly brokerDividends = new Map<string, readonly Dividend[]>();
+  /**
+   * Quotes asked for during the current burst (until the engine's queue drains, and for at most `BURST_QUOTE_MS`), per
+   * contract: a thousand strategies broken at once ask once for the stock they all hold, and a plan made a moment
+   * after the prefetch (`prefetch`) does not ask again.
+   */
+  private readonly burst = new Map<ContractKey, { at: number; answer: Promise<Quote | null> }>();
 
   constructor(
     private readonly broker: Pick<BrokerPort, 'quote' | 'underlying'>,
@@ -68,30 +77,62 @@ export class MarketData {
     this.changed(symbol);
   }
 
-  /** Quotes for `contracts`, from the broker, cached. */
-  async quotesFor(contracts: readonly Contract[]): Promise<Map<ContractKey, Quote | null>> {
+  /**
+   * Quotes for `contracts`, from the broker, each asked for once per burst (see `burst`), all at once: a plan waits
+   * for one round of requests, not one per contract.
+   */
+  async quotesFor(contracts: readonly Contract[], now: number): Promise<Map<ContractKey, Quote | null>> {
     const out = new Map<ContractKey, Quote | null>();
-    await Promise.all(
-      contracts.map(async (c) => {
-        const key = contractKey(c);
-        let q: Quote | null = null;
-        try {
-          q = await this.broker.quote(c);
-        } catch (e) {
-          this.log('warn', `no quote for ${key}: ${e instanceof Error ? e.message : String(e)}`);
-        }
-        if (q) {
-          this.setQuote(q);
-          if (q.underlying !== null) this.setPrice(c.symbol, q.underlying);
-          if (!isOption(c)) {
-            const mid = q.bid !== null && q.ask !== null ? (q.bid + q.ask) / 2 : q.last;
-            if (mid !== null) this.setPrice(c.symbol, mid);
-          }
-        }
-        out.set(key, q ?? this.quotes.get(key) ?? null);
-      }),
-    );
+    const asked: Promise<void>[] = [];
+    for (const c of contracts) {
+      const key = contractKey(c);
+      const answer = this.ask(c, key, now);
+      asked.push(
+        answer.then((q) => {
+          out.set(key, q ?? this.quotes.get(key) ?? null);
+        }),
+      );
+    }
+    await Promise.all(asked);
     return out;
+  }
+
+  /** Asks for the quotes of `contracts` now, for the plans about to be made in this burst (deduplicated). */
+  prefetch(contracts: Iterable<Contract>, now: number): Promise<void> {
+    const asked: Promise<unknown>[] = [];
+    for (const c of contracts) asked.push(this.ask(c, contractKey(c), now));
+    return Promise.all(asked).then(() => undefined);
+  }
+
+  /** The burst is over (the engine's queue drained): the next plan asks the broker again. */
+  endBurst(): void {
+    this.burst.clear();
+  }
+
+  private ask(c: Contract, key: ContractKey, now: number): Promise<Quote | null> {
+    const known = this.burst.get(key);
+    if (known && now - known.at <= BURST_QUOTE_MS && now >= known.at) return known.answer;
+    const answer = this.fetchQuote(c, key);
+    this.burst.set(key, { at: now, answer });
+    return answer;
+  }
+
+  private async fetchQuote(c: Contract, key: ContractKey): Promise<Quote | null> {
+    let q: Quote | null = null;
+    try {
+      q = await this.broker.quote(c);
+    } catch (e) {
+      this.log('warn', `no quote for ${key}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (q) {
+      this.setQuote(q);
+      if (q.underlying !== null) this.setPrice(c.symbol, q.underlying);
+      if (!isOption(c)) {
+        const mid = q.bid !== null && q.ask !== null ? (q.bid + q.ask) / 2 : q.last;
+        if (mid !== null) this.setPrice(c.symbol, mid);
+      }
+    }
+    return q;
   }
 
   priceOf(c: Contract): Price | null {

@@ -35,7 +35,16 @@ export class OrderSender {
   private readonly ready: TrackedOrder[] = [];
   /** A `sendNext` step is queued or running. */
   private sending = false;
+  /** Fill timeouts of sent orders. */
   private readonly timers = new Map<OrderRef, TimerHandle>();
+  /**
+   * Orders waiting for their session, per instant they come due: one timer releases all of them together, so the
+   * step that sends picks the most dangerous among every order due then (the open releases a thousand strategies'
+   * option orders at once; one timer each would send the first to fire before the others were due, a long-option sale
+   * ahead of another strategy's naked short).
+   */
+  private readonly due = new Map<number, { handle: TimerHandle; orders: Map<OrderRef, TrackedOrder> }>();
+  private readonly dueAt = new Map<OrderRef, number>();
   private readonly dirty = new Set<TrackedOrder>();
   private flushQueued = false;
 
@@ -51,32 +60,66 @@ export class OrderSender {
     this.sending = false;
     for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
+    for (const g of this.due.values()) g.handle.cancel();
+    this.due.clear();
+    this.dueAt.clear();
   }
 
   /** Forgets the send or fill-timeout timer of `ref` (the order finished). */
   clearTimer(ref: OrderRef): void {
     this.timers.get(ref)?.cancel();
     this.timers.delete(ref);
+    this.unschedule(ref);
   }
 
   hasTimer(ref: OrderRef): boolean {
-    return this.timers.has(ref);
+    return this.timers.has(ref) || this.dueAt.has(ref);
   }
 
   schedule(rt: StrategyRuntime, orders: readonly TrackedOrder[]): void {
     const e = this.host;
     for (const o of orders) {
-      const go = (): void => this.release(o);
-      if (o.notBefore <= e.clock.now()) go();
-      else {
-        e.emit({
-          kind: 'note',
-          at: e.clock.now(),
-          strategyId: rt.def.id,
-          text: `${describeOrder(o.request)} waits for ${formatNyTime(o.notBefore)} (market closed)`,
-        });
-        this.timers.set(o.request.ref, e.clock.setTimer(o.notBefore, go));
+      if (o.notBefore <= e.clock.now()) {
+        this.release(o);
+        continue;
       }
+      e.emit({
+        kind: 'note',
+        at: e.clock.now(),
+        strategyId: rt.def.id,
+        text: `${describeOrder(o.request)} waits for ${formatNyTime(o.notBefore)} (market closed)`,
+      });
+      this.unschedule(o.request.ref);
+      const at = o.notBefore;
+      let g = this.due.get(at);
+      if (!g) {
+        const orders = new Map<OrderRef, TrackedOrder>();
+        g = {
+          orders,
+          handle: e.clock.setTimer(at, () => {
+            this.due.delete(at);
+            for (const ref of orders.keys()) this.dueAt.delete(ref);
+            for (const x of orders.values()) this.release(x);
+          }),
+        };
+        this.due.set(at, g);
+      }
+      g.orders.set(o.request.ref, o);
+      this.dueAt.set(o.request.ref, at);
+    }
+  }
+
+  /** Takes `ref` out of the orders waiting for their session. */
+  private unschedule(ref: OrderRef): void {
+    const at = this.dueAt.get(ref);
+    if (at === undefined) return;
+    this.dueAt.delete(ref);
+    const g = this.due.get(at);
+    if (!g) return;
+    g.orders.delete(ref);
+    if (g.orders.size === 0) {
+      g.handle.cancel();
+      this.due.delete(at);
     }
   }
 
@@ -279,6 +322,7 @@ export class OrderSender {
       o.updatedAt = e.clock.now();
       this.timers.get(o.request.ref)?.cancel();
       this.timers.delete(o.request.ref);
+      this.unschedule(o.request.ref);
       out.push(e.tracker.toRecord(o));
     }
     return out;

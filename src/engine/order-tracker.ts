@@ -119,8 +119,12 @@ export class OrderTracker {
 
   /** Signed quantity still to trade in `key` by open orders of `strategyId` (or of every strategy when null). */
   working(strategyId: StrategyId | null, key: ContractKey, except?: OrderRef): Qty {
-    const refs = this.byContract.get(key);
-    if (!refs) return Qty.zero;
+    const onContract = this.byContract.get(key);
+    if (!onContract) return Qty.zero;
+    // A strategy's own orders are few; the orders on a stock a thousand strategies hedged are many.
+    const own = strategyId === null ? undefined : this.byStrategy.get(strategyId);
+    if (strategyId !== null && !own) return Qty.zero;
+    const refs = own !== undefined && own.size < onContract.size ? own : onContract;
     let sum = 0;
     for (const ref of refs) {
       if (ref === except) continue;

@@ -102,6 +102,16 @@ describe('nextLimitPrice', () => {
     assert.deepEqual([at(1), at(2), at(3)], [0.03, 0.01, null]);
   });
 
+  test('a SELL whose bid fell to one tick since its last attempt is tried at one tick; once tried there the walk is over', () => {
+    // A long put offered at 0.02 did not fill; the bid is 0.01 now.
+    const r = req([{ contract: put(431), action: 'SELL', ratio: 1 }], 0.01);
+    const q = quotes({ [contractKey(put(431))]: quote(0.01, 0.03) });
+    const at = (previous: number | null) => nextLimitPrice({ stepTicks: 1, maxSlippageFraction: 0.1, minBoundTicks: 2, request: r, quotes: q, step: 1, previous });
+    assert.equal(at(0.02), 0.01);
+    assert.equal(at(0.01), null);
+    assert.equal(at(null), null, 'nothing known of the last attempt: taken as at the floor');
+  });
+
   test('property: every step lies between the start and the bound, moves monotonically, and the walk ends', () => {
     fc.assert(
       fc.property(

@@ -1,3 +1,4 @@
+import type { IBApi } from '@stoqey/ib';
 import type { Contract } from '../../core/contract.js';
 import { LegguardError } from '../../core/errors.js';
 import type { BrokerEvent } from '../../core/events.js';
@@ -60,6 +61,8 @@ export interface IbBrokerOptions {
    * anything is sent. Default false.
    */
   readonly readOnly?: boolean;
+  /** The API client of each connection attempt (ib-connection.ts); tests only. Default IBApi over TCP. */
+  readonly createApi?: () => IBApi;
 }
 
 /** Cancels go first: a cancel that waits behind new orders can be a double order. */
@@ -129,6 +132,7 @@ export class IbBroker implements BrokerPort {
         connectTimeoutMs: opts.connectTimeoutMs ?? 30_000,
         handshakeTimeoutMs: opts.handshakeTimeoutMs ?? 10_000,
         log: this.log,
+        createApi: opts.createApi,
       },
       {
         attach: (on) => this.wrapper.attach(on),

@@ -51,6 +51,11 @@ export interface IbConnectionOptions {
   readonly connectTimeoutMs: number;
   readonly handshakeTimeoutMs: number;
   readonly log: (line: string) => void;
+  /**
+   * Makes the API client of each attempt; default IBApi on a TCP socket to `host:port`. A test hands a fake transport
+   * here to count what would be written to the socket.
+   */
+  readonly createApi?: (() => IBApi) | undefined;
 }
 
 interface Conn {
@@ -204,7 +209,7 @@ export class IbConnection {
     if (this.phaseNow === 'stopped') return;
     this.reconnectTimer = null;
     this.phaseNow = 'connecting';
-    const api = new IBApi({ host: this.opts.host, port: this.opts.port, maxReqPerSec: 1000 });
+    const api = this.opts.createApi?.() ?? new IBApi({ host: this.opts.host, port: this.opts.port, maxReqPerSec: 1000 });
     const conn: Conn = { api, gotId: false, accounts: null, handshakeTimer: null, times: 0 };
     this.conn = conn;
     this.wire(conn);
