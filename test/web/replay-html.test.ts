@@ -43,6 +43,8 @@ test('replay --html writes one self-contained report with the incident cost', as
   assert.equal(cost!.orders.length, 3, 'the stock, the call spread and the long puts');
   assert.equal(cost!.realized, cost!.orders.reduce((n, o) => n + o.realized, 0));
   assert.ok(cost!.markAtDetection !== null && cost!.slippage !== null && cost!.versusMark !== null);
+  assert.ok(cost!.valueBeforeBreak !== null && cost!.breakCash === -88_000 && cost!.total !== null, 'the short 440 puts assigned: 200 SPY bought at 440');
+  assert.ok(cost!.commissions !== null && cost!.commissions > 0 && cost!.commissionsPending === 0, 'the sim broker reports a commission for every fill');
 
   if (!existsSync(CHROMIUM)) {
     assert.ok(process.env.LEGGUARD_REQUIRE_BROWSER !== '1', `LEGGUARD_REQUIRE_BROWSER=1 but there is no ${CHROMIUM}`);
@@ -60,7 +62,12 @@ test('replay --html writes one self-contained report with the incident cost', as
     assert.deepEqual(errors, []);
     assert.deepEqual(requests.filter((u) => !u.startsWith('file:') && !u.startsWith('data:')), [], 'no request leaves the file');
     assert.ok((await page.locator('canvas').count()) >= 2, 'the price path and the payoff drawn');
-    assert.match((await page.locator('#costs').textContent()) ?? '', /ic-spy:assignment:\d+\$[\d,]+/);
+    // The cost row, as --json has it: value before the break, the break's cash, mark at detection, realized,
+    // slippage, commissions, realized vs mark, and the total against the last marks before the break.
+    const money = (x: number | null): string => (x === null ? 'n/a' : `${x < 0 ? '-' : ''}$${Math.abs(x).toLocaleString('en-US', { maximumFractionDigits: 2 })}`);
+    const c = cost!;
+    const row = [c.valueBeforeBreak, c.breakCash, c.markAtDetection, c.realized, c.slippage, c.commissions, c.versusMark, c.total].map(money).join('');
+    assert.ok(((await page.locator('#costs').textContent()) ?? '').includes(`${c.incidentId}${row}`), row);
     if (process.env.LEGGUARD_SCREENSHOTS === '1') await page.screenshot({ path: fileURLToPath(new URL('../../docs/replay-report.png', import.meta.url)), fullPage: true });
   } finally {
     await browser.close();
