@@ -71,6 +71,8 @@ export class IncidentCosts {
   private readonly foreign = new Map<string, { qty: number; price: number }[]>();
   /** Quotes asked for marks the guard did not hold at a break. */
   private readonly fetching = new Set<Promise<void>>();
+  /** The last of them: the next waits for it. */
+  private chain: Promise<void> = Promise.resolve();
 
   constructor(private readonly d: IncidentCostDeps) {}
 
@@ -181,7 +183,10 @@ export class IncidentCosts {
    * last one before the break, and the incident's state (and its cost, when its close already ended) is written again.
    */
   private fetchMissingMarks(incidentId: IncidentId, i: Incident): void {
-    const missing = [...i.beforeBreak, ...i.held].filter((h) => h.mid === null).map((h) => h.contract);
+    // What is still held is quoted when its close is planned (order-planned fills it in): only the legs the break
+    // took away (the assigned put) are asked for here.
+    const held = new Set(i.held.map((h) => contractKey(h.contract)));
+    const missing = i.beforeBreak.filter((h) => h.mid === null && !held.has(contractKey(h.contract))).map((h) => h.contract);
     this.fetchThen(incidentId, i, missing, () => {
       const fill = (hs: readonly HeldAtDetection[]): readonly HeldAtDetection[] => hs.map((h) => (h.mid === null ? { ...h, mid: this.mid(h.contract) } : h));
       i.beforeBreak = fill(i.beforeBreak);
@@ -189,11 +194,15 @@ export class IncidentCosts {
     });
   }
 
-  /** Asks for quotes of `contracts` in the background; when they come, `apply` on the queue and the state written. */
+  /**
+   * Asks for quotes of `contracts` in the background, one request at a time (the closes' own quote requests wait
+   * behind at most one of these in the broker's pacing, however many strategies broke at once); when they come,
+   * `apply` on the queue and the state written.
+   */
   private fetchThen(incidentId: IncidentId, i: Incident, contracts: readonly Contract[], apply: () => void): void {
     if (contracts.length === 0) return;
-    const p = this.d
-      .fetchQuotes(contracts)
+    const p = this.chain
+      .then(() => this.d.fetchQuotes(contracts))
       .then(() =>
         this.d.enqueue(async () => {
           apply();
@@ -205,6 +214,7 @@ export class IncidentCosts {
       .catch((err: unknown) => this.d.log('warn', `marks for the cost of ${incidentId}: ${err instanceof Error ? err.message : String(err)}`))
       .finally(() => this.fetching.delete(p));
     this.fetching.add(p);
+    this.chain = p;
   }
 
   get busy(): boolean {
