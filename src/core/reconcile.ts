@@ -1,5 +1,6 @@
 import type { BookView } from './book.js';
 import { contractKey, describeContract, type Contract } from './contract.js';
+import { ContractKeys } from './contract-keys.js';
 import { isTerminalOrderStatus, type ExecutionReport, type OrderStatusReport, type PositionReport } from './events.js';
 import type { BrokerOrderId, ContractKey, ExecId, OrderRef, StrategyId } from './ids.js';
 import { isLegguardRef } from './order.js';
@@ -103,12 +104,18 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
   return reconcileDiffering(input, differing, (key) => brokerPos.get(key));
 }
 
+/**
+ * Keys of the contracts snapshots name, found by their fields (contract-keys.ts): a memo, so `reconcile` stays a
+ * function of its input.
+ */
+const snapshotKeys = new ContractKeys();
+
 /** The snapshot's positions of its account, one per contract: among repeats, the latest (then a fixed order). */
 export function latestPositions(snapshot: BrokerSnapshot): Map<ContractKey, PositionReport> {
   const brokerPos = new Map<ContractKey, PositionReport>();
   for (const p of snapshot.positions) {
     if (p.account !== snapshot.account) continue;
-    const key = contractKey(p.contract);
+    const key = snapshotKeys.keyOf(p.contract);
     const prev = brokerPos.get(key);
     if (!prev || comparePosition(p, prev) > 0) brokerPos.set(key, p);
   }
