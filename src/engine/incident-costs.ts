@@ -55,6 +55,8 @@ const STATE = 'incident-cost-state';
 /** How many unmatched commission reports and outside executions per contract are kept. */
 const MAX_UNMATCHED = 1_000;
 const MAX_FOREIGN_PER_CONTRACT = 50;
+/** Incidents whose close ended kept in memory (for a late commission report); older ones live in the journal only. */
+const MAX_CLOSED = 1_000;
 
 /**
  * What each incident costs (core/incident-cost.ts), kept as it happens and in the journal, so a restarted guard
@@ -65,6 +67,10 @@ const MAX_FOREIGN_PER_CONTRACT = 50;
  */
 export class IncidentCosts {
   private readonly incidents = new Map<string, Incident>();
+  /** Which incident each closing execution belongs to (a commission report names only the execution). */
+  private readonly byExec = new Map<string, string>();
+  /** Ended incidents, oldest first. */
+  private readonly closedOrder: string[] = [];
   /** Commission reports whose execution no incident has (yet): a report may come before its fill is applied. */
   private readonly unmatched = new Map<string, number>();
   /** Recent executions outside legguard, per contract: the cash of a manual close or a liquidation. */
@@ -230,6 +236,7 @@ export class IncidentCosts {
   onOwnFill(incidentId: IncidentId | null, ref: string, x: ExecutionReport): JournalEntry | null {
     const i = incidentId === null ? undefined : this.incidents.get(incidentId);
     if (i === undefined || incidentId === null || i.fills.has(x.execId)) return null;
+    this.byExec.set(x.execId, incidentId);
     i.fills.set(x.execId, {
       ref,
       contract: x.contract,
@@ -251,8 +258,9 @@ export class IncidentCosts {
    * the report came before its fill.
    */
   onCommission(c: CommissionReport, at: number): { readonly strategyId: StrategyId; readonly incidentId: IncidentId; readonly journal: readonly JournalEntry[] } | null {
-    for (const [id, i] of this.incidents) {
-      if (!i.fills.has(c.execId)) continue;
+    const id = this.byExec.get(c.execId);
+    const i = id === undefined ? undefined : this.incidents.get(id);
+    if (id !== undefined && i !== undefined) {
       if (i.commissions.get(c.execId) === c.commission) return null;
       i.commissions.set(c.execId, c.commission);
       const incidentId = id as IncidentId;
@@ -297,8 +305,22 @@ export class IncidentCosts {
   closed(incidentId: IncidentId | null, at: number): JournalEntry | null {
     const i = incidentId === null ? undefined : this.incidents.get(incidentId);
     if (i === undefined || incidentId === null) return null;
+    if (!i.closed) this.closedOrder.push(incidentId);
     i.closed = true;
-    return this.costNote(incidentId, at);
+    const note = this.costNote(incidentId, at);
+    this.forgetOldClosed();
+    return note;
+  }
+
+  /** Past `MAX_CLOSED` ended incidents, the oldest leave memory (their cost is in the journal). */
+  private forgetOldClosed(): void {
+    while (this.closedOrder.length > MAX_CLOSED) {
+      const id = this.closedOrder.shift()!;
+      const i = this.incidents.get(id);
+      if (i === undefined) continue;
+      for (const execId of i.fills.keys()) this.byExec.delete(execId);
+      this.incidents.delete(id);
+    }
   }
 
   private costNote(incidentId: IncidentId, at: number): JournalEntry {
@@ -350,6 +372,7 @@ export class IncidentCosts {
         state.fills.set(x.execId, { ref: x.orderRef, contract: x.contract, qty: (x.side === 'BUY' ? 1 : -1) * x.qty, price: x.price, midAtSend: state.mids.get(x.orderRef)?.get(contractKey(x.contract)) ?? null });
       }
       this.incidents.set(incidentId, state);
+      for (const execId of state.fills.keys()) this.byExec.set(execId, incidentId);
     }
   }
 }
