@@ -10,12 +10,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseScenario } from '../../src/adapters/sim/load-scenario.js';
-import { GatewayProcess, GuardProcess, guardSetup, openGuardStore, replayOutcome, strategiesIn } from '../support/drill.js';
-import { condorAssignedInHours, writeScenario } from '../support/drill-scenarios.js';
+import { GuardProcess, openGuardStore, strategiesIn } from '../support/drill.js';
 import { CuttableProxy } from '../support/cuttable-proxy.js';
 import { killAll } from '../support/legguard-process.js';
-import { postgresForTests, testSchema } from '../support/postgres.js';
+import { postgresForTests } from '../support/postgres.js';
+import { standbyWorld } from '../support/standby-world.js';
 
 const pg = await postgresForTests();
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -29,21 +28,12 @@ after(async () => {
 
 describe('a leader cut off PostgreSQL during an emergency close (partition)', { skip: pg.skip ?? false }, () => {
   test('the leader stops sending within one lease and steps down; the standby finishes the close: flat, no ref twice', async (t) => {
-    const yaml = condorAssignedInHours({});
-    const { file, dir } = writeScenario(yaml);
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const s = testSchema(pg.url!, 'partition');
-    cleanups.push(s.drop);
-    const expected = await replayOutcome(parseScenario(yaml, file));
-    const gw = await GatewayProcess.start(file);
-    t.after(() => gw.stop());
-    const setup = guardSetup(file, gw.port, { databaseUrl: s.url });
-    cleanups.push(() => rmSync(setup.dir, { recursive: true, force: true }));
+    const { expected, gw, setup, schemaUrl } = await standbyWorld(t, pg.url!, 'partition', cleanups);
 
     const target = new URL(pg.url!);
     const proxy = await CuttableProxy.start(target.hostname, Number(target.port || 5432));
     cleanups.push(() => proxy.close());
-    const viaProxy = new URL(s.url);
+    const viaProxy = new URL(schemaUrl);
     viaProxy.hostname = '127.0.0.1';
     viaProxy.port = String(proxy.port);
     const holdDir = mkdtempSync(join(tmpdir(), 'legguard-hold-'));

@@ -4,13 +4,11 @@
 // adopts what the broker has, finishes the close, and no order ref reaches the gateway twice. Takeover time is printed.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { parseScenario } from '../../src/adapters/sim/load-scenario.js';
-import { GatewayProcess, GuardProcess, guardSetup, openGuardStore, replayOutcome, strategiesIn } from '../support/drill.js';
-import { condorAssignedInHours, writeScenario } from '../support/drill-scenarios.js';
+import { GuardProcess, openGuardStore, strategiesIn } from '../support/drill.js';
 import { killAll } from '../support/legguard-process.js';
-import { postgresForTests, testSchema } from '../support/postgres.js';
+import { postgresForTests } from '../support/postgres.js';
+import { standbyWorld } from '../support/standby-world.js';
 
 const pg = await postgresForTests();
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -23,16 +21,7 @@ after(async () => {
 
 describe('a standby takes over from a leader killed during an emergency close (Postgres)', { skip: pg.skip ?? false }, () => {
   test('the standby finishes the close: flat, CLOSED, no order ref sent twice, takeover measured', async (t) => {
-    const yaml = condorAssignedInHours({});
-    const { file, dir } = writeScenario(yaml);
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const s = testSchema(pg.url!, 'standby');
-    cleanups.push(s.drop);
-    const expected = await replayOutcome(parseScenario(yaml, file));
-    const gw = await GatewayProcess.start(file);
-    t.after(() => gw.stop());
-    const setup = guardSetup(file, gw.port, { databaseUrl: s.url });
-    cleanups.push(() => rmSync(setup.dir, { recursive: true, force: true }));
+    const { expected, gw, setup } = await standbyWorld(t, pg.url!, 'standby', cleanups);
 
     await gw.pause(true);
     const leader = GuardProcess.start(setup, { crashAt: 'order-sent:1', env: { LEGGUARD_HOST_NAME: 'machine-a' }, args: ['--standby'] });
@@ -72,16 +61,7 @@ describe('a standby takes over from a leader killed during an emergency close (P
   });
 
   test('a leader frozen (SIGSTOP) past its lease, then resumed: it sends and commits nothing, steps down (exit 6) and says so', async (t) => {
-    const yaml = condorAssignedInHours({});
-    const { file, dir } = writeScenario(yaml);
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const s = testSchema(pg.url!, 'frozen');
-    cleanups.push(s.drop);
-    const expected = await replayOutcome(parseScenario(yaml, file));
-    const gw = await GatewayProcess.start(file);
-    t.after(() => gw.stop());
-    const setup = guardSetup(file, gw.port, { databaseUrl: s.url });
-    cleanups.push(() => rmSync(setup.dir, { recursive: true, force: true }));
+    const { expected, gw, setup } = await standbyWorld(t, pg.url!, 'frozen', cleanups);
 
     await gw.pause(true);
     const leader = GuardProcess.start(setup, { env: { LEGGUARD_HOST_NAME: 'machine-a' }, args: ['--standby'] });
