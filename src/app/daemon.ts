@@ -241,7 +241,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const engine: GuardEngine = new GuardEngine({
     account: config.account,
     // Every command to the broker first asks whether this guard still leads; every commit carries the epoch.
-    broker: new LeaderBroker(broker, () => leadership.isLeader()),
+    broker: new LeaderBroker(broker, leadership),
     store,
     epoch: leadership.epoch!,
     alerts,

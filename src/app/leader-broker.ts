@@ -8,14 +8,22 @@ import type { BrokerPort, BrokerSnapshot, ExerciseAck, ExerciseRequest, PlaceAck
 
 /**
  * The broker as the engine of a guard that may lose its leadership sees it: every command that acts at the broker
- * (place, cancel, exercise) first asks `isLeader`, and one asked while this guard does not lead is not sent and
- * rejects with BROKER_DISCONNECTED (the order stays planned in the store, where the leader resumes it). Reads and
- * events pass through: a standby's book stays warm.
+ * (place, cancel, exercise) first asks whether this guard leads. While it does, the command goes at once. While its
+ * lease has lapsed and the store has not yet said whether anybody else took it, the command waits for that answer
+ * (bounded: the lapse is decided within one renewal interval). One this guard may not send is not sent and rejects
+ * with BROKER_DISCONNECTED (the order stays planned in the store, where the leader resumes it). Reads and events pass
+ * through: a standby's book stays warm.
  */
+export interface LeaderCheck {
+  isLeader(): boolean;
+  /** Resolves once this guard is known to lead (true) or not to (false). */
+  whenLeading(): Promise<boolean>;
+}
+
 export class LeaderBroker implements BrokerPort {
   constructor(
     private readonly inner: BrokerPort,
-    private readonly isLeader: () => boolean,
+    private readonly leader: LeaderCheck,
   ) {}
 
   get name(): string {
@@ -47,18 +55,15 @@ export class LeaderBroker implements BrokerPort {
   }
 
   placeOrder(order: OrderRequest): Promise<PlaceAck> {
-    const refused = this.refusal(`order ${order.ref}`);
-    return refused ? Promise.reject(refused) : this.inner.placeOrder(order);
+    return this.asLeader(`order ${order.ref}`, () => this.inner.placeOrder(order));
   }
 
   cancelOrder(orderId: BrokerOrderId): Promise<void> {
-    const refused = this.refusal(`the cancel of order ${orderId}`);
-    return refused ? Promise.reject(refused) : this.inner.cancelOrder(orderId);
+    return this.asLeader(`the cancel of order ${orderId}`, () => this.inner.cancelOrder(orderId));
   }
 
   exerciseOptions(request: ExerciseRequest): Promise<ExerciseAck> {
-    const refused = this.refusal(`the ${request.action} instruction ${request.ref}`);
-    return refused ? Promise.reject(refused) : this.inner.exerciseOptions(request);
+    return this.asLeader(`the ${request.action} instruction ${request.ref}`, () => this.inner.exerciseOptions(request));
   }
 
   quote(contract: Contract): Promise<Quote | null> {
@@ -69,8 +74,12 @@ export class LeaderBroker implements BrokerPort {
     return this.inner.underlying(symbol);
   }
 
-  private refusal(what: string): LegguardError | null {
-    if (this.isLeader()) return null;
-    return new LegguardError('BROKER_DISCONNECTED', `${what} not sent: this guard is not the account's leader (it steps down; the leader resumes it)`);
+  /** Sends at once while leading (the order of commands kept); during a lapse, once the store has answered. */
+  private asLeader<T>(what: string, send: () => Promise<T>): Promise<T> {
+    if (this.leader.isLeader()) return send();
+    return this.leader.whenLeading().then((leading) => {
+      if (leading && this.leader.isLeader()) return send();
+      throw new LegguardError('BROKER_DISCONNECTED', `${what} not sent: this guard is not the account's leader (it steps down; the leader resumes it)`);
+    });
   }
 }

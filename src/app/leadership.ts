@@ -36,6 +36,9 @@ export class Leadership {
   private lostReason: string | null = null;
   private timer: NodeJS.Timeout | null = null;
   private renewing = false;
+  /** When this guard found its lease run out on its monotonic clock (null while it leads). */
+  private lapsedAt: number | null = null;
+  private readonly waiters: ((leading: boolean) => void)[] = [];
 
   constructor(private readonly o: LeadershipOptions) {}
 
@@ -103,16 +106,37 @@ export class Leadership {
   }
 
   /**
-   * True while this guard leads: it holds the lease and its monotonic clock says the lease has not run out. The
-   * first call that finds it run out (a freeze, renewals failing) loses the lease.
+   * True while this guard leads: it holds the lease and its monotonic clock says the lease has not run out. One that
+   * ran out without anybody taking it (the event loop blocked past the lease by a long start-up or GC, a short
+   * freeze) is not lost at once: the store is asked whether this guard still holds it at its epoch (no other guard
+   * can have led without a higher epoch), and until it answers this guard does not lead. A store that does not
+   * confirm within `renewMs` of the lapse, or says another guard leads, loses the lease.
    */
   isLeader(): boolean {
     if (this.lostReason !== null || this.lease === null) return false;
-    if (this.o.perf() >= this.validUntil) {
-      this.lose(`the lease was not renewed within ${this.o.leaseMs} ms (this process was frozen, or the store out of reach)`);
-      return false;
+    const now = this.o.perf();
+    if (now < this.validUntil) return true;
+    if (this.lapsedAt === null) {
+      this.lapsedAt = now;
+      this.o.log('warn', `the lease for ${this.o.account} was not renewed within ${this.o.leaseMs} ms (this process was blocked or frozen, or the store is slow): sending nothing until the store confirms nobody else leads`);
+      if (!this.renewing) void this.renew();
+    } else if (now - this.lapsedAt >= this.o.renewMs) {
+      this.lose(
+        `the lease was not renewed within ${this.o.leaseMs} ms (this process was frozen, or the store out of reach), ` +
+          `and the store did not confirm within ${this.o.renewMs} ms that it still leads`,
+      );
     }
-    return true;
+    return false;
+  }
+
+  /**
+   * Resolves true at once while this guard leads; during a lapse, once the store has confirmed it still leads (true)
+   * or it lost the lease (false). Bounded: a lapse is decided within `renewMs` of the renewal timer.
+   */
+  whenLeading(): Promise<boolean> {
+    if (this.isLeader()) return Promise.resolve(true);
+    if (this.lostReason !== null || this.lease === null) return Promise.resolve(false);
+    return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   /** Called when the store refused a commit as FENCED: another guard leads. */
@@ -127,6 +151,7 @@ export class Leadership {
   /** Stops renewing and gives the lease up (a standby takes it at once); a standby is forgotten. */
   async release(): Promise<void> {
     this.stopTimer();
+    this.settle(false);
     const epoch = this.lostReason === null ? (this.lease?.epoch ?? null) : null;
     await this.o.store.releaseLease(this.o.account, this.o.holder, epoch);
   }
@@ -134,18 +159,27 @@ export class Leadership {
   private async renew(): Promise<void> {
     if (this.lease === null || this.lostReason !== null) return;
     // A renewal that does not come back (the store cut off: a partition drops packets, nothing fails) must not keep
-    // this guard from finding out, on its own clock, that its lease ran out.
+    // this guard from finding out, on its own clock, that its lease ran out: no second one is sent meanwhile.
     if (this.renewing) {
       this.isLeader();
       return;
     }
+    this.isLeader(); // notes a lapse (and loses the lease once the store has not confirmed it in time)
+    if (this.lostReason !== null) return;
     this.renewing = true;
     const t0 = this.o.perf();
+    let again = false;
     try {
-      // A renewal after the monotonic lease ran out is not trusted: the guard may have sent nothing since, but it
-      // must not go on as if it had led all along.
-      if (!this.isLeader()) return;
+      // Renewed at the epoch this guard leads at: the store refuses (FENCED) once another guard took the lease, even
+      // after a lapse, so a renewal that succeeds proves nobody else led in between.
       this.take(await this.o.store.renewLease(this.o.account, this.o.holder, this.lease.epoch, this.o.leaseMs), t0);
+      if (this.lapsedAt !== null) {
+        if (this.o.perf() < this.validUntil) {
+          this.o.log('warn', `the lease for ${this.o.account} lapsed for ${Math.round(this.o.perf() - this.lapsedAt)} ms and nobody took it: still leading at epoch ${this.lease.epoch}`);
+          this.lapsedAt = null;
+          this.settle(true);
+        } else again = true; // a renewal asked before the lapse: its lease is already over; ask again now
+      }
     } catch (e) {
       if (LegguardError.is(e, 'FENCED')) this.lose(e.message);
       else {
@@ -155,6 +189,7 @@ export class Leadership {
     } finally {
       this.renewing = false;
     }
+    if (again && this.lostReason === null) await this.renew();
   }
 
   private take(lease: LeaseInfo, askedAt: number): void {
@@ -166,7 +201,13 @@ export class Leadership {
     if (this.lostReason !== null) return;
     this.lostReason = reason;
     this.stopTimer();
+    this.settle(false);
     this.o.onLost(reason);
+  }
+
+  private settle(leading: boolean): void {
+    const waiting = this.waiters.splice(0);
+    for (const w of waiting) w(leading);
   }
 
   private stopTimer(): void {
