@@ -84,7 +84,7 @@ test('blocked past its lease with nobody taking over (a long start-up): the stor
   const leaderBroker = new LeaderBroker(broker, leadership);
   try {
     clock.perf = 20_000; // the event loop was blocked for 20 s: no renewal could run
-    const sent = leaderBroker.cancelOrder(BrokerOrderId.unsafe(7));
+    const sent = leaderBroker.cancelOrder(BrokerOrderId.unsafe('7'));
     assert.deepEqual(cancels, [], 'nothing goes to the broker before the store has answered');
     await sent;
     assert.deepEqual(cancels, ['7'], 'sent once the store confirmed this guard still leads');
@@ -142,7 +142,7 @@ test('frozen past its lease while a standby took over: on waking the store says 
   const leaderBroker = new LeaderBroker(broker, leadership);
   try {
     clock.perf = 30_000;
-    await assert.rejects(leaderBroker.cancelOrder(BrokerOrderId.unsafe(9)), /not sent: this guard is not the account's leader/);
+    await assert.rejects(leaderBroker.cancelOrder(BrokerOrderId.unsafe('9')), /not sent: this guard is not the account's leader/);
     assert.deepEqual(cancels, [], 'the frozen leader sent nothing');
     assert.equal(lost.length, 1);
     assert.match(lost[0]!, /epoch|FENCED|leads/i);
