@@ -268,7 +268,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   engineRef = engine;
   // The HTTP edge's module (and prom-client) only when one is asked for.
   const web = opts.http ? await import('../web/guard-edge.js') : null;
-  const metrics = web?.guardMetrics(engine, store) ?? null;
+  const metrics = web?.guardMetrics([{ account: config.account, engine }], store) ?? null;
   engine.onTimeline((t) => opts.out({ level: t.kind === 'alert' && t.alert.severity === 'critical' ? 'warn' : 'info', text: '', timeline: t }));
 
   const stop = (reason: string, code = 0): Promise<number> => {
@@ -334,14 +334,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     try {
       edge = await web.startGuardEdge({
         http: opts.http,
-        engine,
+        guards: [{ account: config.account, engine, lockOwner: owner, tradingStateWritten: pollTradingState }],
         store,
         config,
         env: opts.env,
         real,
-        lockOwner: owner,
         metrics,
-        tradingStateWritten: pollTradingState,
         log,
       });
     } catch (e) {

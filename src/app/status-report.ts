@@ -1,6 +1,7 @@
 import type { TradingState } from '../core/gate.js';
 import type { IncidentCost } from '../core/incident-cost.js';
 import { describeContract } from '../core/contract.js';
+import { LegguardError } from '../core/errors.js';
 import type { AccountId, IncidentId } from '../core/ids.js';
 import type { LegguardConfig } from './config.js';
 import { clockOfRecord, latestRecordAt } from './record-clock.js';
@@ -164,8 +165,7 @@ function deliveryJson(d: DeliveryRecord): DeliveryView {
  * open orders, recent incidents with their acknowledgement, the alerts outbox, the lock and the reconciliation
  * cursor. Text in it is as stored; the caller redacts secrets from what it prints.
  */
-export async function gatherStatus(store: StorePort, config: LegguardConfig, storeName: string, now: number): Promise<StatusReport> {
-  const account: AccountId = config.account;
+export async function gatherStatus(store: StorePort, account: AccountId, config: LegguardConfig, storeName: string, now: number): Promise<StatusReport> {
   const loaded = await store.load(account);
   const lock = await store.lockHolder(account);
   const leadership = await store.leadership(account, 2 * config.leader.leaseMs);
@@ -257,6 +257,26 @@ export async function gatherStatus(store: StorePort, config: LegguardConfig, sto
     incidents,
     outbox: { alerts: summary.alerts, channels, undelivered, unacknowledged },
   };
+}
+
+/**
+ * Status of several accounts: `accounts` holds each one's report, in the order given; the top level is the first's
+ * report, so that a reader of the one-account object (`.strategies`, `.leader` ...) reads the first account as before.
+ */
+export type AccountsStatus = StatusReport & { readonly accounts: readonly StatusReport[] };
+
+export async function gatherAccountsStatus(
+  store: StorePort,
+  accounts: readonly AccountId[],
+  config: LegguardConfig,
+  storeName: string,
+  now: number,
+): Promise<AccountsStatus> {
+  if (accounts.length === 0) throw new LegguardError('INTERNAL', 'status of no account');
+  const reports: StatusReport[] = [];
+  // One account after another: a store of many accounts is not asked everything at once.
+  for (const a of accounts) reports.push(await gatherStatus(store, a, config, storeName, now));
+  return { ...reports[0]!, accounts: reports };
 }
 
 /** The guard's latest `not-at-broker` note about the strategy as it is defined now (a replaced one starts afresh). */

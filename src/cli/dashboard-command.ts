@@ -48,7 +48,7 @@ export function dashboardCommand(deps: StoreDeps & { readonly stop?: AbortSignal
           address: http.address,
           token: http.token,
           tokenEnv: http.tokenEnv,
-          api: storeEdgeApi(store, config, describeStore(opts), deps.clock),
+          api: storeEdgeApi(store, config, describeStore(opts), deps.clock, config.account),
           redact: (t) => redactor.redact(t),
           log: (level, text) => io.stderr.write(`${level}: ${redactor.redact(text)}\n`),
         });

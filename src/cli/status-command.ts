@@ -174,7 +174,7 @@ export function statusCommand(deps: StoreDeps = defaultStoreDeps): Command {
       const store = await openCommandStore(opts, deps, false, io);
       let report: StatusReport;
       try {
-        report = await gatherStatus(store, config, describeStore(opts), now);
+        report = await gatherStatus(store, config.account, config, describeStore(opts), now);
       } finally {
         await store.close();
       }

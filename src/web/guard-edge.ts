@@ -3,49 +3,56 @@ import { Redactor } from '../adapters/alerts/redactor.js';
 import { urlPassword } from '../adapters/store/redact-url.js';
 import { storeOptions, type LegguardConfig } from '../app/config.js';
 import { describeStore } from '../app/store-description.js';
+import type { AccountId } from '../core/ids.js';
 import type { GuardEngine, LogLevel } from '../engine/guard-engine.js';
 import type { Clock } from '../ports/clock.js';
 import type { StorePort } from '../ports/store.js';
-import { guardEdgeApi } from './guard-edge-api.js';
+import { guardEdgeApi, sortedGuards, type RunningGuard } from './guard-edge-api.js';
 import { GuardMetrics } from './guard-metrics.js';
 import { startHttpEdge, type HttpEdge } from './http-edge.js';
 import type { ListenAddress } from './listen-address.js';
 
+export type { RunningGuard } from './guard-edge-api.js';
+
 /**
- * The guard's metrics, counting its timeline from before it starts (start-up detections count). The daemon loads
- * this module only when an HTTP edge is asked for: a guard that serves nothing loads no HTTP or metrics code.
+ * The metrics of every guard of the process on one registry, each account's series labelled with it, counting each
+ * timeline from before its engine starts (start-up detections count). The daemon loads this module only when an HTTP
+ * edge is asked for: a guard that serves nothing loads no HTTP or metrics code.
  */
-export function guardMetrics(engine: GuardEngine, store: StorePort): GuardMetrics {
-  const metrics = new GuardMetrics({
-    connected: () => engine.isConnected,
-    strategyStates: () => [...engine.strategies.values()].map((s) => s.state),
-    tradingState: () => engine.tradingState,
-    openOrders: () => engine.openOrderCount(),
-    outbox: async () => {
-      const o = await store.outboxSummary(engine.account);
-      return { backlog: o.channels.reduce((n, c) => n + c.pending, 0), failed: o.channels.reduce((n, c) => n + c.dead - c.skipped, 0) };
-    },
-  });
-  engine.onTimeline((t) => metrics.observe(t));
+export function guardMetrics(guards: readonly { readonly account: AccountId; readonly engine: GuardEngine }[], store: StorePort): GuardMetrics {
+  const metrics = new GuardMetrics();
+  for (const { account, engine } of guards) {
+    metrics.track(account, {
+      connected: () => engine.isConnected,
+      strategyStates: () => [...engine.strategies.values()].map((s) => s.state),
+      tradingState: () => engine.tradingState,
+      openOrders: () => engine.openOrderCount(),
+      outbox: async () => {
+        const o = await store.outboxSummary(account);
+        return { backlog: o.channels.reduce((n, c) => n + c.pending, 0), failed: o.channels.reduce((n, c) => n + c.dead - c.skipped, 0) };
+      },
+    });
+    engine.onTimeline((t) => metrics.observe(account, t));
+  }
   return metrics;
 }
 
 export interface GuardEdgeOptions {
   readonly http: { readonly address: ListenAddress; readonly token: string | null; readonly tokenEnv: string };
-  readonly engine: GuardEngine;
+  /** Every account the process guards (one element for one account); the edge serves them all. */
+  readonly guards: readonly RunningGuard[];
   readonly store: StorePort;
   readonly config: LegguardConfig;
   readonly env: NodeJS.ProcessEnv;
   readonly real: Clock;
-  readonly lockOwner: string;
   readonly metrics: GuardMetrics;
-  readonly tradingStateWritten: () => void;
   readonly log: (level: LogLevel, text: string) => void;
 }
 
-/** Starts the HTTP edge over a running guard; the token, channel secrets and the database password never leave it. */
+/** Starts the HTTP edge over the running guards; the token, channel secrets and the database password never leave it. */
 export async function startGuardEdge(o: GuardEdgeOptions): Promise<HttpEdge> {
   const h = o.http;
+  const guards = sortedGuards(o.guards);
   const redactor = new Redactor([...channelSecrets(o.config.alerts, o.env), o.config.databaseUrl !== null ? urlPassword(o.config.databaseUrl) : null, h.token]);
   const edge = await startHttpEdge({
     address: h.address,
@@ -53,20 +60,12 @@ export async function startGuardEdge(o: GuardEdgeOptions): Promise<HttpEdge> {
     tokenEnv: h.tokenEnv,
     redact: (text) => redactor.redact(text),
     log: (level, text) => o.log(level, redactor.redact(text)),
-    api: guardEdgeApi({
-      engine: o.engine,
-      store: o.store,
-      config: o.config,
-      storeName: describeStore(storeOptions(o.config)),
-      real: o.real,
-      lockOwner: o.lockOwner,
-      metrics: o.metrics,
-      tradingStateWritten: o.tradingStateWritten,
-    }),
+    api: guardEdgeApi({ guards, store: o.store, config: o.config, storeName: describeStore(storeOptions(o.config)), real: o.real, metrics: o.metrics }),
   });
+  const which = guards.length === 1 ? '' : ` for ${guards.length} accounts (${guards.map((g) => g.account).join(', ')}; ?account= selects one)`;
   o.log(
     'info',
-    `http: dashboard on ${edge.url}/ (API /api/status, /api/events, /healthz, /metrics; mutations ${h.token === null ? `off: no ${h.tokenEnv}` : `need the bearer token in ${h.tokenEnv}`})`,
+    `http: dashboard on ${edge.url}/${which} (API /api/status, /api/events, /healthz, /metrics; mutations ${h.token === null ? `off: no ${h.tokenEnv}` : `need the bearer token in ${h.tokenEnv}`})`,
   );
   return edge;
 }

@@ -3,10 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { checkBy, checkReason } from '../app/operator-actions.js';
 import { LegguardError, type ErrorCode } from '../core/errors.js';
 import type { TradingState } from '../core/gate.js';
-import { IncidentId } from '../core/ids.js';
+import { type AccountId, IncidentId } from '../core/ids.js';
+import { knownAccount } from '../app/known-account.js';
 import { requireBearer } from './bearer-token.js';
 import { dashboardAsset } from './dashboard-assets.js';
-import type { EdgeApi } from './edge-api.js';
+import type { AccountChoice, EdgeApi } from './edge-api.js';
 import { EventStream } from './event-stream.js';
 import { isLoopback, type ListenAddress } from './listen-address.js';
 
@@ -62,9 +63,11 @@ class HttpError extends Error {
 }
 
 /**
- * The guard's HTTP edge on node:http: the dashboard (`/`), `/api/status`, `/api/payoff`, `/api/history`, `/api/events` (server-sent
- * events), `/healthz`, `/metrics`; and, with the bearer token, `POST /api/incidents/<id>/ack` and
- * `POST /api/trading-state` (`{"state":"HALTED","reason":"...","by":"alice"}`). On a loopback address it answers only
+ * The guard's HTTP edge on node:http: the dashboard (`/`), `/api/accounts`, `/api/status`, `/api/payoff`, `/api/history`,
+ * `/api/events` (server-sent events, each entry naming its account), `/healthz`, `/metrics`; and, with the bearer token,
+ * `POST /api/incidents/<id>/ack` and `POST /api/trading-state` (`{"state":"HALTED","reason":"...","by":"alice",
+ * "account":"DU1"}`). Reads take `?account=` (absent: every account); a mutation names its account when the edge
+ * serves more than one. On a loopback address it answers only
  * requests naming a loopback host, so a web page that rebinds its name to 127.0.0.1 reads nothing.
  */
 export async function startHttpEdge(opts: HttpEdgeOptions): Promise<HttpEdge> {
@@ -102,18 +105,21 @@ export async function startHttpEdge(opts: HttpEdgeOptions): Promise<HttpEdge> {
       return send(res, 200, a.type, a.body);
     }
     switch (path) {
+      case '/api/accounts':
+        only('GET', 'HEAD');
+        return json(res, 200, { accounts: await api.accounts() });
       case '/api/status':
         only('GET', 'HEAD');
-        return json(res, 200, await api.status());
+        return json(res, 200, await api.status(await readAccount(url)));
       case '/api/payoff':
         only('GET', 'HEAD');
-        return json(res, 200, await api.payoff());
+        return json(res, 200, await api.payoff(await readAccount(url)));
       case '/api/history':
         only('GET', 'HEAD');
-        return json(res, 200, await api.history());
+        return json(res, 200, await api.history(await readAccount(url)));
       case '/healthz': {
         only('GET', 'HEAD');
-        const h = await api.health();
+        const h = await api.health(await readAccount(url));
         return json(res, h.ok ? 200 : 503, h);
       }
       case '/metrics': {
@@ -133,9 +139,10 @@ export async function startHttpEdge(opts: HttpEdgeOptions): Promise<HttpEdge> {
         if (state === undefined) throw new LegguardError('INVALID_INPUT', `"state" must be HALTED, REDUCING or ACTIVE; got ${JSON.stringify(body.state ?? null)}`);
         const reason = checkReason(optionalString(body, 'reason'));
         const by = checkBy(optionalString(body, 'by') ?? 'dashboard');
-        const r = await api.setTradingState(state, reason, by);
-        opts.log('info', `http: trading ${r.after.state} (was ${r.before.state}), set by ${by}${reason !== null ? `: ${reason}` : ''}`);
-        return json(res, 200, { state: r.after.state, was: r.before.state, by, reason });
+        const account = await mutationAccount(url, body);
+        const r = await api.setTradingState(account, state, reason, by);
+        opts.log('info', `http: trading ${r.after.state} for ${account} (was ${r.before.state}), set by ${by}${reason !== null ? `: ${reason}` : ''}`);
+        return json(res, 200, { account, state: r.after.state, was: r.before.state, by, reason });
       }
       default: {
         const ack = /^\/api\/incidents\/([^/]+)\/ack$/.exec(path);
@@ -144,13 +151,42 @@ export async function startHttpEdge(opts: HttpEdgeOptions): Promise<HttpEdge> {
           const body = await mutation(req);
           const id = IncidentId.parse(decodeURIComponent(ack[1]!));
           const by = checkBy(optionalString(body, 'by') ?? 'dashboard');
-          const r = await api.ack(id, by);
-          opts.log('info', `http: acknowledged ${id} (by ${by})`);
-          return json(res, 200, { incidentId: r.incidentId, acknowledged: true, wasWaiting: r.wasWaiting, by });
+          const account = await mutationAccount(url, body);
+          const r = await api.ack(account, id, by);
+          opts.log('info', `http: acknowledged ${id} of ${account} (by ${by})`);
+          return json(res, 200, { account, incidentId: r.incidentId, acknowledged: true, wasWaiting: r.wasWaiting, by });
         }
         throw new HttpError(404, `no such page: ${path}`);
       }
     }
+  };
+
+  /**
+   * `?account=`: null when absent (every account); a malformed one is INVALID_INPUT (400), one the edge does not serve
+   * NOT_FOUND (404) naming those it does. Given twice, refused: which one was meant is not for the edge to guess.
+   */
+  const readAccount = async (url: URL): Promise<AccountChoice> => {
+    const given = url.searchParams.getAll('account');
+    if (given.length === 0) return null;
+    if (given.length > 1) throw new LegguardError('INVALID_INPUT', `give ?account= once; got ${given.length}`);
+    return knownAccount(given[0]!, await api.accounts(), api.mode === 'guard' ? 'this guard' : 'this store');
+  };
+
+  /**
+   * The account a mutation acts on: `"account"` in the body or `?account=` (the same if both). Not named, it is the
+   * edge's only account; with several, refused: a halt or an acknowledgement must never land on an account by default.
+   */
+  const mutationAccount = async (url: URL, body: Record<string, unknown>): Promise<AccountId> => {
+    const inBody = optionalString(body, 'account');
+    const inQuery = await readAccount(url);
+    if (inBody !== undefined && inQuery !== null && inBody !== inQuery) {
+      throw new LegguardError('INVALID_INPUT', `the body names account ${JSON.stringify(inBody)} and ?account= ${inQuery}: name one`);
+    }
+    const accounts = await api.accounts();
+    if (inBody !== undefined) return knownAccount(inBody, accounts, api.mode === 'guard' ? 'this guard' : 'this store');
+    if (inQuery !== null) return inQuery;
+    if (accounts.length === 1) return accounts[0]!;
+    throw new LegguardError('INVALID_INPUT', `this guard guards ${accounts.length} accounts (${accounts.join(', ')}): name one with "account" in the body or ?account=`);
   };
 
   /** Authorization first (so nothing about the body is said to a caller without the token), then a JSON object. */

@@ -8,6 +8,7 @@ export const HISTORY_ENTRIES = 300;
 const SHOWN: readonly JournalType[] = ['detection', 'decision', 'order', 'fill', 'alert', 'state', 'note', 'trading-state'];
 
 export interface HistoryEntry {
+  readonly account: string;
   readonly at: string;
   readonly type: JournalType;
   readonly strategyId: string | null;
@@ -31,13 +32,25 @@ export async function journalHistory(store: StorePort, account: AccountId): Prom
   const journal = (await store.journal({ account, types: SHOWN, limit: HISTORY_ENTRIES })).filter((j) => !isCostState(j.data));
   const states = await store.stateHistory({ account, limit: HISTORY_ENTRIES });
   const merged: { at: number; order: number; entry: HistoryEntry }[] = [
-    ...journal.map((j, i) => ({ at: j.at, order: i, entry: { at: new Date(j.at).toISOString(), type: j.type, strategyId: j.strategyId, incidentId: j.incidentId, data: j.data } })),
+    ...journal.map((j, i) => ({ at: j.at, order: i, entry: { account, at: new Date(j.at).toISOString(), type: j.type, strategyId: j.strategyId, incidentId: j.incidentId, data: j.data } })),
     ...states.map((s, i) => ({
       at: s.at,
       order: journal.length + i,
-      entry: { at: new Date(s.at).toISOString(), type: 'state' as const, strategyId: s.strategyId, incidentId: s.incidentId, data: { from: s.from, to: s.to, reason: s.reason } },
+      entry: { account, at: new Date(s.at).toISOString(), type: 'state' as const, strategyId: s.strategyId, incidentId: s.incidentId, data: { from: s.from, to: s.to, reason: s.reason } },
     })),
   ];
   merged.sort((a, b) => a.at - b.at || a.order - b.order);
+  return { entries: merged.slice(-HISTORY_ENTRIES).map((m) => m.entry) };
+}
+
+/**
+ * `/api/history` over several accounts: each account's newest entries merged by time (ties: the accounts' order),
+ * the newest `HISTORY_ENTRIES` of them kept, oldest first.
+ */
+export async function accountsHistory(store: StorePort, accounts: readonly AccountId[]): Promise<{ entries: readonly HistoryEntry[] }> {
+  if (accounts.length === 1) return journalHistory(store, accounts[0]!);
+  const each = await Promise.all(accounts.map((a) => journalHistory(store, a)));
+  const merged = each.flatMap((h, i) => h.entries.map((entry, order) => ({ at: Date.parse(entry.at), i, order, entry })));
+  merged.sort((a, b) => a.at - b.at || a.i - b.i || a.order - b.order);
   return { entries: merged.slice(-HISTORY_ENTRIES).map((m) => m.entry) };
 }

@@ -4,6 +4,7 @@ import { payoffPrices, valueAtExpiry } from '../core/payoff.js';
 import type { StrategyRecord } from '../ports/store.js';
 
 export interface StrategyPayoff {
+  readonly account: string;
   readonly id: string;
   readonly state: string;
   readonly underlying: string;
@@ -35,6 +36,7 @@ export function payoffReport(records: readonly StrategyRecord[], priceOf: (symbo
       const underlyingPrice = underlying === '' ? null : priceOf(underlying);
       const prices = payoffPrices(strikes, 81, underlyingPrice);
       return {
+        account: r.definition.account,
         id: r.definition.id,
         state: r.state,
         underlying,

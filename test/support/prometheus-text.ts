@@ -34,7 +34,8 @@ const SUFFIXES: Readonly<Record<MetricType, readonly string[]>> = {
 function parseValue(v: string, line: string): number {
   if (v === '+Inf') return Infinity;
   if (v === '-Inf') return -Infinity;
-  if (v === 'NaN') return NaN;
+  // prom-client writes `Nan` (an event-loop lag not measured yet); Prometheus reads NaN in any case (Go's ParseFloat).
+  if (/^nan$/i.test(v)) return NaN;
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v)) throw new Error(`not a number: ${JSON.stringify(v)} in ${JSON.stringify(line)}`);
   return Number(v);
 }

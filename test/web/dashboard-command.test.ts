@@ -47,7 +47,7 @@ test('dashboard over a replay record: status, payoff, history and metrics read; 
     const health = await fetch(`${url}/healthz`);
     assert.equal(health.status, 200);
     assert.equal(((await health.json()) as { mode: string }).mode, 'read-only');
-    assert.match(await (await fetch(`${url}/metrics`)).text(), /legguard_strategies\{state="CLOSED"\} 1/);
+    assert.match(await (await fetch(`${url}/metrics`)).text(), /legguard_strategies\{account="DU0000001",state="CLOSED"\} 1/);
     for (const auth of [{}, { authorization: 'Bearer a-token-of-sixteen-chars-or-more' }]) {
       const r = await fetch(`${url}/api/trading-state`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: '{"state":"HALTED"}' });
       assert.equal(r.status, 403);

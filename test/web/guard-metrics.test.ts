@@ -10,8 +10,10 @@ import { replay } from '../../src/app/replay.js';
 import type { TimelineEntry } from '../../src/engine/timeline.js';
 import type { EdgeApi } from '../../src/web/edge-api.js';
 import { GuardMetrics } from '../../src/web/guard-metrics.js';
+import { guardMetrics } from '../../src/web/guard-edge.js';
 import { startHttpEdge } from '../../src/web/http-edge.js';
 import { histogramCount, parseMetrics, sampleValue, sumOf } from '../support/prometheus-text.js';
+import { CONDOR_ACCOUNT, replayAs, SCENARIO_FILES, SPREAD_ACCOUNT } from '../support/two-account-record.js';
 
 const SCENARIOS = ['scenarios/iron-condor-put-assigned.yaml', 'scenarios/assignment-before-time-exit.yaml', 'scenarios/put-spread-short-assigned-long-exercised.yaml'];
 /** Closed before the ex-date by the ex-dividend rule: a risk flag, no detection. */
@@ -19,7 +21,8 @@ const FLAGGED = 'scenarios/short-call-closed-before-ex-dividend.yaml';
 
 test('the latency histogram counts the detections; strategies, orders and trading state as the replays left them', async () => {
   const states = new Map<string, string>();
-  const metrics = new GuardMetrics({
+  const metrics = new GuardMetrics();
+  metrics.track('DU0000001', {
     connected: () => true,
     strategyStates: () => states.values(),
     tradingState: () => 'ACTIVE',
@@ -36,7 +39,7 @@ test('the latency histogram counts the detections; strategies, orders and tradin
     await store.init();
     try {
       const timeline: TimelineEntry[] = [];
-      const r = await replay({ scenario: await loadScenario(file), store, onTimeline: (e) => (timeline.push(e), metrics.observe(e)) });
+      const r = await replay({ scenario: await loadScenario(file), store, onTimeline: (e) => (timeline.push(e), metrics.observe('DU0000001', e)) });
       // Every incident of the assignment scenarios reached its orders; the flagged one's only detection (if any) is
       // its own close expiring, with nothing sent for it.
       if (file !== FLAGGED) assert.ok(r.report.detections.every((d) => d.latencyMs !== null), file);
@@ -57,6 +60,7 @@ test('the latency histogram counts the detections; strategies, orders and tradin
 
   const api: EdgeApi = {
     mode: 'guard',
+    accounts: () => Promise.resolve([]),
     status: () => Promise.resolve({}),
     payoff: () => Promise.resolve({ strategies: [] }),
     history: () => Promise.resolve({ entries: [] }),
@@ -96,6 +100,54 @@ test('the latency histogram counts the detections; strategies, orders and tradin
     assert.equal(sumOf(m.get('legguard_risk_flags_total')), flags, 'every risk flag counted');
   } finally {
     await edge.close();
+  }
+});
+
+test('two guards, one registry: every series labelled with its account, counted apart, none colliding', async () => {
+  const store = new MemoryStore();
+  await store.init();
+  try {
+    // Two accounts' replays into one store; their engines, stopped, stand for two running guards.
+    const condor = await replayAs(SCENARIO_FILES.condor, CONDOR_ACCOUNT, store);
+    const spread = await replayAs(SCENARIO_FILES.spread, SPREAD_ACCOUNT, store);
+    const metrics = guardMetrics(
+      [
+        { account: CONDOR_ACCOUNT, engine: condor.engine },
+        { account: SPREAD_ACCOUNT, engine: spread.engine },
+      ],
+      store,
+    );
+    assert.deepEqual(metrics.accounts, [CONDOR_ACCOUNT, SPREAD_ACCOUNT]);
+    assert.throws(() => metrics.track(CONDOR_ACCOUNT, { connected: () => true, strategyStates: () => [], tradingState: () => 'ACTIVE', openOrders: () => 0, outbox: () => Promise.resolve({ backlog: 0, failed: 0 }) }), /tracked twice/);
+    // The timelines again, into the shared registry (guardMetrics subscribed after these engines had run).
+    for (const e of condor.timeline) metrics.observe(CONDOR_ACCOUNT, e);
+    for (const e of spread.timeline) metrics.observe(SPREAD_ACCOUNT, e);
+    const m = parseMetrics(await metrics.text());
+    const by = (r: typeof condor) => ({
+      detections: r.report.detections.filter((d) => d.latencyMs !== null).length,
+      sent: r.timeline.filter((e) => e.kind === 'order-sent').length,
+      strategies: r.engine.strategies.size,
+    });
+    for (const [account, r] of [[CONDOR_ACCOUNT, condor], [SPREAD_ACCOUNT, spread]] as const) {
+      const want = by(r);
+      assert.ok(want.detections > 0, `${account} detected its assignment`);
+      const latency = m.get('legguard_detection_to_order_seconds')!;
+      const count = latency.samples.filter((s) => s.name.endsWith('_count') && s.labels.account === account).reduce((n, s) => n + s.value, 0);
+      assert.equal(count, want.detections, `${account}: its own detections in its latency histogram`);
+      assert.equal(sumOf(m.get('legguard_orders_total'), { account, status: 'sent' }), want.sent, `${account}: its own orders`);
+      assert.equal(sumOf(m.get('legguard_strategies'), { account }), want.strategies, `${account}: its own strategies`);
+      assert.equal(sampleValue(m.get('legguard_trading_state'), { account, state: 'ACTIVE' }), 1);
+      assert.equal(sampleValue(m.get('legguard_alert_outbox_backlog'), { account }), 0);
+      assert.equal(sampleValue(m.get('legguard_gate_refusals_total'), { account }), 0, 'a counter shows 0 for an account before its first');
+      assert.equal(sampleValue(m.get('legguard_broker_connected'), { account }), condor.engine.isConnected ? 1 : 0);
+    }
+    // Every family but the process's own carries the account on every sample.
+    for (const [name, f] of m) {
+      if (name.startsWith('legguard_process_') || name.startsWith('legguard_nodejs_')) continue;
+      for (const s of f.samples) assert.ok(s.labels.account === CONDOR_ACCOUNT || s.labels.account === SPREAD_ACCOUNT, `${s.name} ${JSON.stringify(s.labels)}`);
+    }
+  } finally {
+    await store.close();
   }
 });
 

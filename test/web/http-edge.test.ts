@@ -8,10 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { Redactor } from '../../src/adapters/alerts/redactor.js';
-import type { TradingState } from '../../src/core/gate.js';
+import { AccountId } from '../../src/core/ids.js';
 import { LegguardError } from '../../src/core/errors.js';
 import { httpEdgeOptions } from '../../src/cli/run-command.js';
-import type { EdgeApi } from '../../src/web/edge-api.js';
+import type { AccountHealth, EdgeApi } from '../../src/web/edge-api.js';
+import { combinedHealth } from '../../src/web/edge-health.js';
 import { startHttpEdge, type HttpEdge } from '../../src/web/http-edge.js';
 import { checkExposure, isLoopback, parseListen } from '../../src/web/listen-address.js';
 import { runLegguard } from '../cli/cli-run.js';
@@ -21,29 +22,37 @@ const CHANNEL_SECRET = 'hooks.example/T000/B000/channel-secret-xyz';
 
 interface Calls {
   acks: string[];
-  states: TradingState[];
+  /** `HALTED DU1` */
+  states: string[];
 }
 
-function fakeApi(mode: EdgeApi['mode'], calls: Calls, listeners: ((e: object) => void)[]): EdgeApi {
+function fakeApi(mode: EdgeApi['mode'], calls: Calls, listeners: ((e: object) => void)[], accounts: readonly string[] = ['DU1']): EdgeApi {
+  const health = (account: string): AccountHealth => ({ account, ok: true, broker: { connected: true }, lastReconciledAt: null, lastReconciledAgeMs: null, store: { ok: true, detail: 'ok' } });
   return {
     mode,
+    accounts: () => Promise.resolve(accounts.map((a) => AccountId.parse(a))),
     // A stored alert error that quotes a secret, as a failing webhook's would: the edge must not pass it on.
-    status: () => Promise.resolve({ account: 'DU1', lastError: `POST https://${CHANNEL_SECRET} failed; auth ${TOKEN}` }),
+    status: (account) =>
+      Promise.resolve(
+        account === null
+          ? { account: accounts[0], accounts: accounts.map((a) => ({ account: a })), lastError: `POST https://${CHANNEL_SECRET} failed; auth ${TOKEN}` }
+          : { account, lastError: `POST https://${CHANNEL_SECRET} failed; auth ${TOKEN}` },
+      ),
     payoff: () => Promise.resolve({ strategies: [] }),
-    history: () => Promise.resolve({ entries: [] }),
-    health: () => Promise.resolve({ ok: true, mode, broker: { connected: true }, lastReconciledAt: null, lastReconciledAgeMs: null, store: { ok: true, detail: 'ok' } }),
+    history: (account) => Promise.resolve({ entries: (account === null ? accounts : [account]).map((a) => ({ account: a, at: '2026-01-01T00:00:00.000Z', type: 'note' as const, strategyId: null, incidentId: null, data: null })) }),
+    health: (account) => Promise.resolve(combinedHealth(mode, (account === null ? accounts : [account]).map(health))),
     metrics: () => Promise.resolve({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: '# HELP x y\n# TYPE x counter\nx 1\n' }),
     subscribe(fn) {
       listeners.push(fn);
       return () => listeners.splice(listeners.indexOf(fn), 1);
     },
-    ack(id, by) {
+    ack(account, id, by) {
       if (id === 'missing') return Promise.reject(new LegguardError('NOT_FOUND', `no alert names incident "${id}"`));
-      calls.acks.push(`${id} by ${by}`);
+      calls.acks.push(`${id} of ${account} by ${by}`);
       return Promise.resolve({ incidentId: id, wasWaiting: true });
     },
-    setTradingState(state, reason, by) {
-      calls.states.push(state);
+    setTradingState(account, state, reason, by) {
+      calls.states.push(`${state} ${account}`);
       return Promise.resolve({ before: { state: 'ACTIVE', reason: null, by: null, at: null }, after: { state, reason, by, at: null } });
     },
   };
@@ -190,11 +199,57 @@ test('mutations need the bearer token: missing or wrong is 401 and nothing happe
 
   const ok = await get(edge, 'POST', '/api/trading-state', { headers: bearer(TOKEN), body: '{"state":"halted","reason":"checking","by":"alice"}' });
   assert.equal(ok.status, 200, ok.body);
-  assert.deepEqual(JSON.parse(ok.body), { state: 'HALTED', was: 'ACTIVE', by: 'alice', reason: 'checking' });
+  assert.deepEqual(JSON.parse(ok.body), { account: 'DU1', state: 'HALTED', was: 'ACTIVE', by: 'alice', reason: 'checking' });
+  assert.deepEqual(calls.states.slice(before), ['HALTED DU1'], 'one account: the mutation is its, named or not');
   const ack = await get(edge, 'POST', '/api/incidents/ic%3Aassignment%3A1/ack', { headers: bearer(TOKEN), body: '' });
   assert.equal(ack.status, 200, ack.body);
-  assert.deepEqual(calls.acks, ['ic:assignment:1 by dashboard']);
-  assert.ok(logs.some((l) => /http: trading HALTED \(was ACTIVE\), set by alice: checking/.test(l)));
+  assert.deepEqual(calls.acks, ['ic:assignment:1 of DU1 by dashboard']);
+  assert.ok(logs.some((l) => /http: trading HALTED for DU1 \(was ACTIVE\), set by alice: checking/.test(l)));
+});
+
+test('several accounts: ?account= selects one (400 malformed, 404 unknown naming those served); a mutation must name its account', async () => {
+  const two = await start(fakeApi('guard', calls, [], ['DU1', 'DU2']), TOKEN);
+  try {
+    assert.deepEqual(JSON.parse((await get(two, 'GET', '/api/accounts')).body), { accounts: ['DU1', 'DU2'] });
+    const all = JSON.parse((await get(two, 'GET', '/api/status')).body) as { account: string; accounts: { account: string }[] };
+    assert.deepEqual(all.accounts.map((a) => a.account), ['DU1', 'DU2'], 'not named: every account');
+    assert.equal((JSON.parse((await get(two, 'GET', '/api/status?account=DU2')).body) as { account: string }).account, 'DU2');
+    const history = JSON.parse((await get(two, 'GET', '/api/history?account=DU2')).body) as { entries: { account: string }[] };
+    assert.deepEqual(history.entries.map((e) => e.account), ['DU2']);
+    const health = JSON.parse((await get(two, 'GET', '/healthz')).body) as { ok: boolean; accounts: { account: string }[] };
+    assert.deepEqual(health.accounts.map((a) => a.account), ['DU1', 'DU2']);
+    for (const path of ['/api/status', '/api/payoff', '/api/history', '/healthz']) {
+      const unknown = await get(two, 'GET', `${path}?account=DU9`);
+      assert.equal(unknown.status, 404, path);
+      assert.match((JSON.parse(unknown.body) as { error: string }).error, /^no account DU9 in this guard; its accounts: DU1, DU2$/);
+      const bad = await get(two, 'GET', `${path}?account=${encodeURIComponent('DU1; drop')}`);
+      assert.equal(bad.status, 400, path);
+      assert.match(bad.body, /AccountId must be 1-32 letters or digits/);
+    }
+    assert.equal((await get(two, 'GET', '/api/status?account=DU1&account=DU2')).status, 400, 'named twice');
+
+    const before = calls.states.length;
+    const unnamed = await get(two, 'POST', '/api/trading-state', { headers: bearer(TOKEN), body: '{"state":"HALTED"}' });
+    assert.equal(unnamed.status, 400);
+    assert.match(unnamed.body, /guards 2 accounts \(DU1, DU2\): name one with \\"account\\" in the body or \?account=/);
+    const unknown = await get(two, 'POST', '/api/trading-state', { headers: bearer(TOKEN), body: '{"state":"HALTED","account":"DU9"}' });
+    assert.equal(unknown.status, 404);
+    const clash = await get(two, 'POST', '/api/trading-state?account=DU1', { headers: bearer(TOKEN), body: '{"state":"HALTED","account":"DU2"}' });
+    assert.equal(clash.status, 400);
+    const noAck = await get(two, 'POST', '/api/incidents/ic%3Aa%3A1/ack', { headers: bearer(TOKEN), body: '{}' });
+    assert.equal(noAck.status, 400);
+    assert.equal(calls.states.length, before, 'none of those acted');
+    const halted = await get(two, 'POST', '/api/trading-state', { headers: bearer(TOKEN), body: '{"state":"HALTED","account":"DU2"}' });
+    assert.equal(halted.status, 200, halted.body);
+    assert.equal((JSON.parse(halted.body) as { account: string }).account, 'DU2');
+    assert.equal((await get(two, 'POST', '/api/trading-state?account=DU1', { headers: bearer(TOKEN), body: '{"state":"ACTIVE"}' })).status, 200);
+    assert.deepEqual(calls.states.slice(before), ['HALTED DU2', 'ACTIVE DU1']);
+    const acked = await get(two, 'POST', '/api/incidents/ic%3Aa%3A1/ack?account=DU2', { headers: bearer(TOKEN), body: '{}' });
+    assert.equal(acked.status, 200, acked.body);
+    assert.equal(calls.acks.at(-1), 'ic:a:1 of DU2 by dashboard');
+  } finally {
+    await two.close();
+  }
 });
 
 test('no token configured: mutations are off (403), whatever is sent', async () => {
