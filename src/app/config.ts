@@ -282,12 +282,15 @@ async function loadConfigOffThread(file: string, env: NodeJS.ProcessEnv, now: nu
   const fromSource = import.meta.url.endsWith('.ts');
   const entry = new URL(fromSource ? './config-worker.ts' : './config-worker.js', import.meta.url);
   const workerData = { file, env: { ...env }, now };
+  // The reader allocates a short-lived node per scalar: a young generation of 64 MB (the default is 16) spares it
+  // most of its scavenges (a third of its time on 10,000 strategies); the thread's heap goes when it ends.
+  const resourceLimits = { maxYoungGenerationSizeMb: 64 };
   const worker = fromSource
     ? new Worker(
         `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((t) => { t.register(); return import(${JSON.stringify(entry.href)}); })`,
-        { eval: true, workerData },
+        { eval: true, workerData, resourceLimits },
       )
-    : new Worker(entry, { workerData });
+    : new Worker(entry, { workerData, resourceLimits });
   const answer = await new Promise<WorkerAnswer>((resolveAnswer, reject) => {
     worker.once('message', (m: WorkerAnswer) => resolveAnswer(m));
     worker.once('error', reject);

@@ -206,7 +206,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     });
     await alerts.start();
 
-    const known = new Set((await store.listStrategies(config.account)).map((r) => r.definition.id));
+    const known = await store.strategyIds(config.account);
     const missing = config.strategies.filter((s) => !known.has(s.id));
     if (missing.length > 0) {
       await guardStrategies(store, missing, real.now());

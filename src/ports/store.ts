@@ -261,6 +261,8 @@ export interface StorePort {
    */
   unackedCritical(account: AccountId): Promise<readonly UnackedIncident[]>;
   listStrategies(account: AccountId | null): Promise<readonly StrategyRecord[]>;
+  /** The ids of the account's strategies (whatever their state), without reading them: which of a list are new. */
+  strategyIds(account: AccountId): Promise<ReadonlySet<string>>;
   /**
    * Every order of the account (or of one strategy), whatever its status, in the order each ref was first committed:
    * the engine derives the next plan revision from them.

@@ -118,6 +118,8 @@ export function runStoreContract(name: string, make: MakeStore, opts: { skip?: s
         });
         assert.deepEqual(await store.listStrategies(ACCT), [b, a]);
         assert.deepEqual(await store.listStrategies(null), [other, b, a]);
+        assert.deepEqual([...(await store.strategyIds(ACCT))].sort(), [a.definition.id, b.definition.id].sort(), 'the ids alone, of this account only');
+        assert.deepEqual([...(await store.strategyIds(ACCT2))], [other.definition.id]);
         assert.deepEqual(await store.orders({ account: ACCT }), [planned, working, filled]);
       };
       await check(s.store);

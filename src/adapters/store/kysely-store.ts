@@ -180,6 +180,13 @@ export class KyselyStore implements StorePort {
     return this.tx(db, 'read', 'list strategies', (t) => this.readStrategies(t, account));
   }
 
+  async strategyIds(account: AccountId): Promise<ReadonlySet<string>> {
+    const db = this.live();
+    AccountId.parse(account);
+    const rows = await this.run('list strategy ids', () => db.selectFrom('legguard_strategies').select('strategy_id').where('account', '=', account).execute());
+    return new Set(rows.map((r) => r.strategy_id));
+  }
+
   private async readStrategies(t: Db, account: AccountId | null): Promise<StrategyRecord[]> {
     let sq = t.selectFrom('legguard_strategies').selectAll();
     let hq = t.selectFrom('legguard_holdings').selectAll();

@@ -187,6 +187,13 @@ export class MemoryStore implements StorePort {
     });
   }
 
+  strategyIds(account: AccountId): Promise<ReadonlySet<string>> {
+    return this.op(() => {
+      AccountId.parse(account);
+      return new Set([...this.strategies.values()].filter((s) => s.row.account === account).map((s) => s.row.strategy_id));
+    });
+  }
+
   orders(filter: { account: AccountId; strategyId?: StrategyId }): Promise<readonly OrderRecord[]> {
     return this.op(() => {
       AccountId.parse(filter.account);
