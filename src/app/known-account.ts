@@ -1,5 +1,6 @@
 import { LegguardError } from '../core/errors.js';
 import { AccountId } from '../core/ids.js';
+import type { LegguardConfig } from './config.js';
 
 /**
  * The account a reader names, checked against those there are: unknown is NOT_FOUND naming it and listing them.
@@ -13,4 +14,12 @@ export function knownAccount(name: string, known: readonly AccountId[], where: s
     `no account ${account} in ${where}; ${known.length === 0 ? 'it has no account yet' : `its accounts: ${known.join(', ')}`}`,
     { account },
   );
+}
+
+/**
+ * The accounts a config names for this process to guard. Status, the dashboard and the commands that act on one
+ * account read it here, so that they follow the config's shape in one place.
+ */
+export function configuredAccounts(config: Pick<LegguardConfig, 'account'>): readonly AccountId[] {
+  return [config.account];
 }

@@ -5,9 +5,10 @@ import { urlPassword } from '../adapters/store/redact-url.js';
 import { describeCost } from '../core/incident-cost.js';
 import { LegguardError } from '../core/errors.js';
 import type { Command } from './command.js';
-import { defaultStoreDeps, describeStore, openCommandStore, STORE_FLAGS, STORE_FLAGS_USAGE, storeCommandConfig, storeOptions, type StoreDeps } from './command-store.js';
+import { DEFAULT_DATA_DIR, openAccountsStore } from './accounts-store.js';
+import { defaultStoreDeps, describeStore, STORE_FLAGS, STORE_FLAGS_USAGE, type StoreDeps } from './command-store.js';
 import { parseCommandArgs } from './parse-args.js';
-import { gatherStatus, type StatusReport } from '../app/status-report.js';
+import { gatherAccountsStatus, type AccountsStatus, type StatusReport } from '../app/status-report.js';
 import { columns } from './strategy-format.js';
 import { TRADING_STATE_MEANING } from '../engine/trading-state-change.js';
 
@@ -154,31 +155,45 @@ export function formatStatus(r: StatusReport): string[] {
 }
 
 /**
- * `legguard status [--json]`: what the store says, never the broker: each strategy's state, broken info and
+ * Every account's report, one section each (one account: its report alone, as before there were several); a
+ * heading names them when there are several.
+ */
+export function formatAccountsStatus(reports: readonly StatusReport[]): string[] {
+  if (reports.length === 1) return formatStatus(reports[0]!);
+  const out = [`legguard status: ${reports.length} accounts in ${reports[0]!.store}: ${reports.map((r) => r.account).join(', ')}`];
+  for (const r of reports) out.push('', ...formatStatus(r));
+  return out;
+}
+
+/**
+ * `legguard status [--json] [--account ID]`: what the store says, never the broker, for every account in it (the
+ * config's and any other the store holds) or the one `--account` names: each strategy's state, broken info and
  * holdings, open orders, recent incidents and whether they are acknowledged, the alerts outbox, the guard's lock and
- * the last reconciliation. Secrets the config names (channel tokens and URLs, the database password) are redacted
- * from everything printed. `--json` prints one object.
+ * lease and the last reconciliation. Secrets the config names (channel tokens and URLs, the database password) are
+ * redacted from everything printed. `--json` prints one object: `accounts` holds every report shown, and the top
+ * level is the first one's (the named account's, else the config's), so a reader of one account reads it as before.
  */
 export function statusCommand(deps: StoreDeps = defaultStoreDeps): Command {
   return {
     name: 'status',
-    summary: 'show what the store says: strategies, orders, incidents, the alerts outbox, the guard lock',
-    usage: `legguard status [--json] ${STORE_FLAGS_USAGE}`,
+    summary: 'show what the store says, for every account or one: strategies, orders, incidents, the alerts outbox, the guard lock',
+    usage: `legguard status [--json] ${STORE_FLAGS_USAGE}   (no config file: --data-dir, default ${DEFAULT_DATA_DIR}; --account selects one account)`,
     async run(args, io) {
       const { values, positionals } = parseCommandArgs('status', args, { ...STORE_FLAGS, json: { type: 'boolean' } });
       if (positionals.length > 0) throw new LegguardError('INVALID_INPUT', `status takes no arguments; usage: ${this.usage}`);
       const now = deps.clock.now();
-      const config = await storeCommandConfig(values, io, now);
-      const opts = storeOptions(config);
+      const where = await openAccountsStore(values, io, deps, now);
+      const { config, options } = where;
       const redactor = new Redactor([...channelSecrets(config.alerts, io.env), config.databaseUrl !== null ? urlPassword(config.databaseUrl) : null]);
-      const store = await openCommandStore(opts, deps, false, io);
-      let report: StatusReport;
+      let report: AccountsStatus;
       try {
-        report = await gatherStatus(store, config.account, config, describeStore(opts), now);
+        // The first account shown is the primary one (named, or the config's); the others follow in order.
+        const shown = where.selected !== null ? [where.selected] : [where.primary, ...where.accounts.filter((a) => a !== where.primary)];
+        report = await gatherAccountsStatus(where.store, shown, config, describeStore(options), now);
       } finally {
-        await store.close();
+        await where.store.close();
       }
-      const text = values.json === true ? JSON.stringify(report, null, 2) : formatStatus(report).join('\n');
+      const text = values.json === true ? JSON.stringify(report, null, 2) : formatAccountsStatus(report.accounts).join('\n');
       io.stdout.write(`${redactor.redact(text)}\n`);
       return 0;
     },

@@ -18,6 +18,7 @@ import type { StatusReport } from '../../src/app/status-report.js';
 import type { StorePort } from '../../src/ports/store.js';
 import { order, request } from '../store/store-fixtures.js';
 import { runLegguard } from './cli-run.js';
+import { CONDOR_ACCOUNT, SPREAD_ACCOUNT, twoAccountRecord } from '../support/two-account-record.js';
 
 const SCENARIO = fileURLToPath(new URL('../../scenarios/iron-condor-put-assigned.yaml', import.meta.url));
 const HOOK_SECRET = 'T0AAA/B0BBB/hooksecret9876';
@@ -282,5 +283,58 @@ until: "2030-06-03T10:00:00-04:00"
       ),
     );
     assert.ok(text.out.includes(`\noutside any strategy: +1 SPY ${EXP} 410 P, -1 SPY ${EXP} 420 P\n`), text.out);
+  });
+});
+
+describe('legguard status: two accounts in one store', () => {
+  const dir = join(root, 'two');
+  const data = join(dir, 'data');
+  before(async () => {
+    mkdirSync(dir, { recursive: true });
+    const s = await openStore({ dataDir: data });
+    try {
+      await twoAccountRecord(s);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test('no --account: every account, one section each (text) and accounts[] with the first at the top (--json); no config needed', async () => {
+    const text = await runLegguard(['status', '--data-dir', data], { cwd: dir });
+    assert.equal(text.code, 0, text.err);
+    const lines = text.out.split('\n');
+    assert.equal(lines[0], `legguard status: 2 accounts in SQLite ${data}/legguard.db: ${CONDOR_ACCOUNT}, ${SPREAD_ACCOUNT}`);
+    const heads = lines.filter((l) => l.startsWith('legguard status for '));
+    assert.deepEqual(heads.map((l) => l.split(',')[0]), [`legguard status for ${CONDOR_ACCOUNT}`, `legguard status for ${SPREAD_ACCOUNT}`]);
+    assert.match(text.out, /\n {2}ic-spy {2}iron-condor {2}CLOSED/);
+    assert.match(text.out, /\n {2}bps-spy {2}vertical {2}CLOSED/);
+    assert.ok(text.out.indexOf('ic-spy') < text.out.indexOf(`legguard status for ${SPREAD_ACCOUNT}`), 'the condor in its own section');
+
+    const json = JSON.parse((await runLegguard(['status', '--json', '--data-dir', data], { cwd: dir })).out) as StatusReport & { accounts: StatusReport[] };
+    assert.deepEqual(json.accounts.map((r) => `${r.account}: ${r.strategies.map((s) => s.id).join(' ')}`), [`${CONDOR_ACCOUNT}: ic-spy`, `${SPREAD_ACCOUNT}: bps-spy`]);
+    assert.equal(json.account, CONDOR_ACCOUNT);
+    assert.deepEqual(json.strategies, json.accounts[0]!.strategies);
+  });
+
+  test("--account selects one; a config's account comes first; an account not there is NOT_FOUND (exit 3) naming those there are", async () => {
+    const one = JSON.parse((await runLegguard(['status', '--json', '--data-dir', data, '--account', SPREAD_ACCOUNT], { cwd: dir })).out) as StatusReport & { accounts: StatusReport[] };
+    assert.equal(one.account, SPREAD_ACCOUNT);
+    assert.deepEqual(one.accounts.map((r) => r.account), [SPREAD_ACCOUNT]);
+    const text = await runLegguard(['status', '--data-dir', data, '--account', SPREAD_ACCOUNT], { cwd: dir });
+    assert.match(text.out.split('\n')[0]!, new RegExp(`^legguard status for ${SPREAD_ACCOUNT}, SQLite `), 'one account: its report alone');
+    assert.doesNotMatch(text.out, /ic-spy/);
+
+    const cfg = join(dir, 'spread.yaml');
+    writeFileSync(cfg, stringify({ account: SPREAD_ACCOUNT, dataDir: 'data' }));
+    const viaConfig = JSON.parse((await runLegguard(['status', '--json', '--config', cfg], { cwd: dir })).out) as StatusReport & { accounts: StatusReport[] };
+    assert.equal(viaConfig.account, SPREAD_ACCOUNT, "the config's account at the top");
+    assert.deepEqual(viaConfig.accounts.map((r) => r.account), [SPREAD_ACCOUNT, CONDOR_ACCOUNT], 'then every other account');
+
+    const unknown = await runLegguard(['status', '--data-dir', data, '--account', 'DU7'], { cwd: dir });
+    assert.equal(unknown.code, 3, unknown.err);
+    assert.equal(unknown.err, `legguard status: no account DU7 in SQLite ${data}/legguard.db; its accounts: ${CONDOR_ACCOUNT}, ${SPREAD_ACCOUNT}\n`);
+    const bad = await runLegguard(['status', '--data-dir', data, '--account', 'DU-7'], { cwd: dir });
+    assert.equal(bad.code, 2, bad.err);
+    assert.match(bad.err, /AccountId must be 1-32 letters or digits; got "DU-7"/);
   });
 });

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { killAll, LegguardProcess } from '../support/legguard-process.js';
 import { chromium } from 'playwright-core';
 import { runLegguard } from '../cli/cli-run.js';
+import { openStore } from '../../src/adapters/store/open-store.js';
+import { CONDOR_ACCOUNT, SPREAD_ACCOUNT, twoAccountRecord } from '../support/two-account-record.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -89,4 +91,61 @@ test('dashboard refuses what it cannot serve: no store there (exit 3), a non-loo
   const open = await runLegguard(['dashboard', '--data-dir', join(dir, 'nothing'), '--account', 'DU1', '--http', '0.0.0.0:0'], { cwd: dir });
   assert.equal(open.code, 2, open.err);
   assert.match(open.err, /reachable from other machines without a token/);
+});
+
+test('dashboard over two accounts in one store: every account served, ?account= selects, the page has an account selector', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'legguard-dash-'));
+  dirs.push(dir);
+  const data = join(dir, 'two');
+  const s = await openStore({ dataDir: data });
+  try {
+    await twoAccountRecord(s);
+  } finally {
+    await s.close();
+  }
+  const proc = LegguardProcess.start('dashboard-two', ['dashboard', '--data-dir', data, '--http', '127.0.0.1:0'], { cwd: dir });
+  try {
+    const line = await proc.waitForLine((l) => l.startsWith('legguard dashboard (read-only) for '), 'naming its URL', 60_000);
+    assert.match(line, new RegExp(`^legguard dashboard \\(read-only\\) for ${CONDOR_ACCOUNT}, ${SPREAD_ACCOUNT} on http://127\\.0\\.0\\.1:\\d+/`));
+    const url = /(http:\/\/127\.0\.0\.1:\d+)/.exec(line)![1]!;
+    assert.deepEqual(await (await fetch(`${url}/api/accounts`)).json(), { accounts: [CONDOR_ACCOUNT, SPREAD_ACCOUNT] });
+    const all = (await (await fetch(`${url}/api/status`)).json()) as { accounts: { account: string; strategies: { id: string }[] }[] };
+    assert.deepEqual(all.accounts.map((a) => `${a.account} ${a.strategies.map((x) => x.id).join(' ')}`), [`${CONDOR_ACCOUNT} ic-spy`, `${SPREAD_ACCOUNT} bps-spy`]);
+    const spread = (await (await fetch(`${url}/api/status?account=${SPREAD_ACCOUNT}`)).json()) as { account: string; strategies: { id: string }[] };
+    assert.deepEqual(spread.strategies.map((x) => x.id), ['bps-spy']);
+    const unknown = await fetch(`${url}/api/payoff?account=DU9`);
+    assert.equal(unknown.status, 404);
+    assert.deepEqual(await unknown.json(), { error: `no account DU9 in this store; its accounts: ${CONDOR_ACCOUNT}, ${SPREAD_ACCOUNT}`, code: 'NOT_FOUND' });
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    for (const a of [CONDOR_ACCOUNT, SPREAD_ACCOUNT]) assert.match(metrics, new RegExp(`legguard_strategies\\{account="${a}",state="CLOSED"\\} 1`));
+    if (!existsSync(CHROMIUM)) {
+      assert.ok(process.env.LEGGUARD_REQUIRE_BROWSER !== '1', `LEGGUARD_REQUIRE_BROWSER=1 but there is no ${CHROMIUM}`);
+      return;
+    }
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      const tab = await browser.newPage();
+      const errors: string[] = [];
+      tab.on('pageerror', (e) => errors.push(e.message));
+      await tab.goto(`${url}/`);
+      // The first account by default; the selector lists both with what is in them.
+      await tab.locator('[data-strategy-state="ic-spy"]').waitFor({ timeout: 60_000 });
+      const options = await tab.locator('#account-select option').allTextContents();
+      assert.deepEqual(options.map((o) => o.split(':')[0]), [CONDOR_ACCOUNT, SPREAD_ACCOUNT]);
+      assert.match(options[1]!, /^DU0000002: ACTIVE, 1 strategy/);
+      assert.equal(await tab.locator('#account-picker').isVisible(), true);
+      await tab.locator('#account-select').selectOption(SPREAD_ACCOUNT);
+      await tab.waitForURL(`${url}/?account=${SPREAD_ACCOUNT}`);
+      await tab.locator('[data-strategy-state="bps-spy"]').waitFor({ timeout: 60_000 });
+      assert.equal(await tab.locator('[data-strategy-state="ic-spy"]').count(), 0, "the other account's strategy is not shown");
+      await tab.locator('#timeline li[data-kind="record-state"]', { hasText: 'bps-spy' }).first().waitFor({ timeout: 60_000 });
+      assert.equal(await tab.locator('#timeline li', { hasText: 'ic-spy' }).count(), 0, "the timeline is the account's own");
+      assert.match((await tab.locator('#account').textContent()) ?? '', new RegExp(`^${SPREAD_ACCOUNT} · SQLite`));
+      assert.deepEqual(errors, [], 'no script errors on the page');
+    } finally {
+      await browser.close();
+    }
+  } finally {
+    await proc.stop('SIGTERM');
+  }
 });

@@ -1,6 +1,8 @@
 // The legguard dashboard: reads /api/status, /api/payoff and /healthz, follows /api/events (server-sent events) for
 // the live timeline, and sends mutations with the bearer token typed into the page (kept in this page's memory only:
 // no cookie, no storage). Plain browser JavaScript, no build step; uPlot draws the payoff curves.
+// Several accounts: the page shows one (`?account=` in its address, else the first), a selector lists every account
+// with what needs attention in it, and a line above the page names any other account that needs a person.
 'use strict';
 (function () {
   const $ = (id) => document.getElementById(id);
@@ -20,6 +22,34 @@
   const orderText = (r) =>
     `${r.ref}: ${(r.legs || []).map((l) => `${l.action} ${l.ratio * r.quantity} ${contract(l.contract)}`).join(' / ')} ${r.orderType}${r.limitPrice !== null && r.limitPrice !== undefined ? ` ${r.limitPrice}` : ''}`;
   const signed = (h) => `${h.qty > 0 ? '+' : ''}${h.qty} ${h.contract}`;
+
+  /** The account the page shows: `?account=` in the page's address, else the first the guard serves (set at the first read). */
+  let account = new URLSearchParams(location.search).get('account');
+  const q = () => (account === null ? '' : `?account=${encodeURIComponent(account)}`);
+  /** Strategy states that need a person to look. */
+  const ATTENTION = ['BROKEN', 'EMERGENCY_CLOSING', 'NEEDS_ATTENTION'];
+
+  /** `ACTIVE, 3 strategies, 1 BROKEN, 1 not acknowledged`, and whether anything in it needs a person. */
+  function summary(r) {
+    const counts = new Map();
+    for (const s of r.strategies) if (ATTENTION.includes(s.state)) counts.set(s.state, (counts.get(s.state) || 0) + 1);
+    const unacked = r.outbox.unacknowledged.length;
+    const parts = [r.tradingState.state, `${r.strategies.length} strateg${r.strategies.length === 1 ? 'y' : 'ies'}`];
+    for (const [state, n] of counts) parts.push(`${n} ${state}`);
+    if (unacked > 0) parts.push(`${unacked} not acknowledged`);
+    return { text: parts.join(', '), attention: counts.size > 0 || unacked > 0 || r.tradingState.state !== 'ACTIVE' };
+  }
+
+  function renderAccounts(all) {
+    const picker = $('account-picker');
+    const select = $('account-select');
+    picker.hidden = all.length < 2;
+    select.replaceChildren(...all.map((r) => el('option', { value: r.account, selected: r.account === account, 'data-attention': String(summary(r).attention) }, `${r.account}: ${summary(r).text}`)));
+    const others = all.filter((r) => r.account !== account && summary(r).attention);
+    const line = $('elsewhere');
+    line.hidden = others.length === 0;
+    line.textContent = others.length === 0 ? '' : `other accounts need attention: ${others.map((r) => `${r.account} (${summary(r).text})`).join('; ')}`;
+  }
 
   /** States each strategy went through while this page was open, from the event stream. */
   const seen = new Map();
@@ -43,7 +73,8 @@
     const token = $('token').value.trim();
     const headers = { 'content-type': 'application/json' };
     if (token !== '') headers.authorization = `Bearer ${token}`;
-    const r = await fetch(path, { method: 'POST', headers, body: JSON.stringify(body) });
+    // The account is always named: with several, the guard refuses a mutation that does not say which.
+    const r = await fetch(path, { method: 'POST', headers, body: JSON.stringify({ ...body, account }) });
     let answer = {};
     try {
       answer = await r.json();
@@ -231,9 +262,14 @@
     }
     refreshing = (async () => {
       try {
-        const [st, po, he] = await Promise.all([getJson('/api/status'), getJson('/api/payoff'), getJson('/healthz')]);
+        // Every account's status (for the selector), then the shown account's payoffs and health.
+        const st = await getJson('/api/status');
+        const all = st.body.accounts || [st.body];
+        const shown = all.find((r) => r.account === account) || all[0];
+        const [po, he] = await Promise.all([getJson(`/api/payoff${q()}`), getJson(`/healthz${q()}`)]);
+        renderAccounts(all);
         renderPayoffs(po.body);
-        renderStatus(st.body);
+        renderStatus(shown);
         renderHealth(he.body);
       } catch (e) {
         message(`cannot read the guard: ${e}`, 'error');
@@ -301,7 +337,7 @@
 
   async function loadHistory() {
     try {
-      const h = await getJson('/api/history');
+      const h = await getJson(`/api/history${q()}`);
       const tl = $('timeline');
       for (const j of h.body.entries) {
         const cls = j.type === 'alert' && j.data && j.data.severity ? j.data.severity : `record ${j.type}`;
@@ -313,6 +349,11 @@
   }
 
   function onTimeline(e) {
+    // Another account's entry: only the selector and the line above the page change (at the next read).
+    if (e.account !== undefined && account !== null && e.account !== account) {
+      if (e.kind !== 'broker-event') void refresh();
+      return;
+    }
     if (e.kind === 'state') noteState(e.strategyId, e.to);
     const text = describe(e);
     if (text !== null) {
@@ -349,6 +390,13 @@
     await refresh();
   }
 
+  // Another account: the page is read afresh for it (its address says which, so it can be bookmarked).
+  $('account-select').addEventListener('change', (ev) => {
+    const u = new URL(location.href);
+    u.searchParams.set('account', ev.target.value);
+    location.assign(u.toString());
+  });
+
   for (const b of document.querySelectorAll('#trading-panel button')) {
     b.addEventListener('click', async () => {
       const reason = $('reason').value.trim();
@@ -358,7 +406,20 @@
     });
   }
 
-  void loadHistory().then(follow);
-  void refresh();
+  /** The account to show, settled before anything is read for it: the address's when it is here, else the first. */
+  async function settleAccount() {
+    try {
+      const known = (await getJson('/api/accounts')).body.accounts || [];
+      if (account !== null && !known.includes(account)) message(`no account ${account} here; showing ${known[0] || 'none'}`, 'error');
+      if (account === null || !known.includes(account)) account = known[0] || null;
+    } catch (e) {
+      message(`cannot read the guard: ${e}`, 'error');
+    }
+  }
+
+  void settleAccount().then(() => {
+    void loadHistory().then(follow);
+    void refresh();
+  });
   setInterval(() => void refresh(), 5000);
 })();
