@@ -19,6 +19,7 @@ import { LeaderBroker } from './leader-broker.js';
 import { Leadership } from './leadership.js';
 import { LockstepDriver } from './lockstep-driver.js';
 import { recordClock } from './record-clock.js';
+import { fullCollection, startIdleCollection } from './idle-collection.js';
 import type { HttpEdge } from '../web/http-edge.js';
 import type { ListenAddress } from '../web/listen-address.js';
 import { guardStrategies } from './replay.js';
@@ -127,8 +128,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   let lockstep: LockstepDriver | null = null;
   let engineRef: GuardEngine | null = null;
   let edge: HttpEdge | null = null;
+  let stopCollecting: (() => void) | null = null;
   const cleanup = async (): Promise<void> => {
     clearInterval(keepAlive);
+    stopCollecting?.();
     await edge?.close().catch(() => undefined);
     if (lockTimer) clearInterval(lockTimer);
     if (syncTimer) clearInterval(syncTimer);
@@ -370,6 +373,19 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     `guarding ${engine.strategies.size} strateg${engine.strategies.size === 1 ? 'y' : 'ies'} for ${config.account} (${new Date(EpochMs.unsafe(clock.now())).toISOString()})` +
       `${waiting > 0 ? `; ${waiting} PENDING, not guarded until the broker shows every leg (see the notes above, or legguard status)` : ''}`,
   );
+  // The start-up's garbage goes back to the machine once the guard guards, and idle collections keep it small.
+  const collect = fullCollection();
+  if (collect !== null && stopping === null) {
+    stopCollecting = startIdleCollection({
+      collect,
+      busy: () => engine.busy,
+      settleMs: 2000,
+      settleRounds: 3,
+      everyMs: 300_000,
+      setTimer: (fn, ms) => setTimeout(fn, ms),
+      clearTimer: (t) => clearTimeout(t as NodeJS.Timeout),
+    });
+  }
   if (opts.abort?.aborted) void stop(String(opts.abort.reason ?? 'stop requested during start-up'));
   return { engine, stop: (reason) => stop(reason, 0), done, httpUrl: edge?.url ?? null, stopAbandoned: () => abandoned };
 }
