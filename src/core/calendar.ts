@@ -104,10 +104,19 @@ export interface NyParts {
   readonly minuteOfDay: number;
 }
 
+/**
+ * The last instant asked about and its answer: a burst is handled at one instant of the clock (a thousand breaks
+ * plan a thousand closes at the same `now`), and each plan asks the calendar for it many times over.
+ */
+let lastNy: { readonly t: number; readonly parts: NyParts } | null = null;
+
 export function nyParts(t: number): NyParts {
+  if (lastNy !== null && lastNy.t === t) return lastNy.parts;
   const w = wallTimeIn(t, NY);
   const date = IsoDate.unsafe(`${w.year}-${String(w.month).padStart(2, '0')}-${String(w.day).padStart(2, '0')}`);
-  return { ...w, date, minuteOfDay: w.hour * 60 + w.minute };
+  const parts: NyParts = Object.freeze({ ...w, date, minuteOfDay: w.hour * 60 + w.minute });
+  lastNy = { t, parts };
+  return parts;
 }
 
 /** The New York calendar date at instant `t`. */
@@ -308,8 +317,19 @@ export function isOpen(t: number, kind: SessionKind): boolean {
   return s !== null && t >= s.open && t < s.close;
 }
 
+/** The last answer of `nextOpen` per session kind (see `lastNy`: a burst asks about one instant). */
+const lastNextOpen = new Map<SessionKind, { readonly t: number; readonly open: EpochMs }>();
+
 /** `t` itself when the session is open, else the start of the next session of `kind`. */
 export function nextOpen(t: number, kind: SessionKind): EpochMs {
+  const last = lastNextOpen.get(kind);
+  if (last !== undefined && last.t === t) return last.open;
+  const open = computeNextOpen(t, kind);
+  lastNextOpen.set(kind, { t, open });
+  return open;
+}
+
+function computeNextOpen(t: number, kind: SessionKind): EpochMs {
   if (isOpen(t, kind)) return EpochMs.unsafe(t);
   let date: string = nyDate(t);
   for (let i = 0; i < 15; i++) {
