@@ -148,7 +148,13 @@ export class KyselyStore implements StorePort {
         const current = await this.readLease(t, p.account, this.sqlDialect.rowLocks);
         if (current?.epoch !== epoch) throw fencedError(p.account, epoch, current, this.where, 'commit');
       }
-      await writeBatch(t, p);
+      const prepared = this.sqlDialect.preparedWriter?.() ?? null;
+      if (prepared === null) await writeBatch(t, p);
+      else {
+        // On the connection this transaction holds: the statements run inside it.
+        prepared.writeHot(p);
+        await writeRest(t, p);
+      }
     });
   }
 
@@ -812,6 +818,12 @@ async function writeBatch(t: Db, p: PreparedBatch): Promise<void> {
       .execute();
   }
   await insertAlerts(t, p.account, p.alerts);
+  await writeRest(t, p);
+}
+
+/** What a batch holds besides the hot part (SqliteBatchWriter.writeHot): outside holdings, cursor, trading state. */
+async function writeRest(t: Db, p: PreparedBatch): Promise<void> {
+  const account = p.account;
   if (p.outside !== null) {
     const rows = outsideRows(account, p.outside);
     await t.deleteFrom('legguard_outside').where('account', '=', account).execute();

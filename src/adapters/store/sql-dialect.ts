@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { LegguardError } from '../../core/errors.js';
+import type { PreparedBatch } from './store-rows.js';
 import type { StoreTables } from './store-tables.js';
 
 /** What a store operation was doing when it failed, for the message: `init`, `commit`, `load` ... */
@@ -47,6 +48,12 @@ export interface SqlDialect {
   readonly serial: { readonly type: 'integer' | 'bigserial'; readonly autoIncrement: boolean };
   /** The durability settings in force on a connection, as the database reports them (for status and tests). */
   settings(db: Kysely<StoreTables>): Promise<Record<string, string>>;
+  /**
+   * Writes the hot part of a batch (strategies, holdings, state changes, journal, orders, alerts) on the connection
+   * the caller holds in its transaction, with statements prepared once (SQLite: sqlite-batch-writer.ts); absent, or
+   * null while closed, where the query builder writes it (Postgres).
+   */
+  preparedWriter?(): { writeHot(p: PreparedBatch): void } | null;
   /** Turns a driver error into a LegguardError naming `where`, `op` and the problem; `note` is appended. */
   classify(e: unknown, op: StoreOp, note?: string): LegguardError;
   close(): Promise<void>;

@@ -2,6 +2,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import { LegguardError } from '../../core/errors.js';
+import { SqliteBatchWriter } from './sqlite-batch-writer.js';
 import { ensurePrivateDirectory, preparePrivateFile, privatiseSqliteFiles, type PermissionWarn } from './data-dir.js';
 import type { SqlDialect, StoreOp } from './sql-dialect.js';
 import type { StoreTables } from './store-tables.js';
@@ -32,6 +33,7 @@ export function sqliteDialect(opts: SqliteDialectOptions): SqlDialect {
   const file = opts.file;
   const where = `SQLite store ${file}`;
   let kysely: Kysely<StoreTables> | null = null;
+  let writer: SqliteBatchWriter | null = null;
   // True when this open made the file: then it and its WAL/SHM files are made private (0600) after the switch to WAL.
   let created = false;
   // Loose permissions found at open are said once the store has opened: a store that fails to open says only why.
@@ -74,6 +76,7 @@ export function sqliteDialect(opts: SqliteDialectOptions): SqlDialect {
         throw LegguardError.is(e) ? e : d.classify(e, 'open');
       }
       kysely = new Kysely<StoreTables>({ dialect: new SqliteDialect({ database: db }) });
+      writer = new SqliteBatchWriter(db);
       return Promise.resolve(kysely);
     },
 
@@ -114,6 +117,10 @@ export function sqliteDialect(opts: SqliteDialectOptions): SqlDialect {
       };
     },
 
+    preparedWriter() {
+      return writer;
+    },
+
     classify(e, op, note) {
       return classifySqlite(e, op, where, file, opts.busyTimeoutMs, note);
     },
@@ -121,6 +128,7 @@ export function sqliteDialect(opts: SqliteDialectOptions): SqlDialect {
     async close() {
       const k = kysely;
       kysely = null;
+      writer = null;
       if (k) await k.destroy();
     },
   };
