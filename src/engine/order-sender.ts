@@ -5,11 +5,18 @@ import { checkOrder } from '../core/gate.js';
 import type { IncidentId, OrderRef, StrategyId } from '../core/ids.js';
 import type { OrderEvent } from '../core/order-state.js';
 import { EpochMs } from '../core/quantity.js';
+import { MinHeap } from '../lib/min-heap.js';
 import type { TimerHandle } from '../ports/clock.js';
 import type { OrderRecord } from '../ports/store.js';
 import { describeOrder } from './close-planner.js';
 import { journalEntry, type EngineHost, type StrategyRuntime } from './engine-host.js';
 import { applyOrderEvent, isOpenStatus, type TrackedOrder } from './order-tracker.js';
+
+/** A ready order and when it came due among them (release order). */
+interface ReadyOrder {
+  readonly o: TrackedOrder;
+  readonly seq: number;
+}
 
 /** What the sender hands back to the order lifecycle: a reject to count, a close that cannot go on. */
 export interface SenderHooks {
@@ -31,8 +38,17 @@ export interface SenderHooks {
  * that arrived during a send are handled before the next send.
  */
 export class OrderSender {
-  /** Orders whose time has come, waiting for their step, in the order they came due. */
-  private readonly ready: TrackedOrder[] = [];
+  /**
+   * Orders whose time has come, waiting for their step: per strategy in the order they came due (`seq`), and the
+   * strategies by their first ready order, lowest tier first, ties to the one that came due first. A burst of three
+   * thousand orders takes and releases each in O(log n); a scan of one list per order was quadratic.
+   */
+  private readonly ready = new Map<StrategyId, { queue: ReadyOrder[]; head: number }>();
+  private readonly heads = new MinHeap<{ strategyId: StrategyId; first: ReadyOrder }>(
+    (a, b) => a.first.o.request.tier < b.first.o.request.tier || (a.first.o.request.tier === b.first.o.request.tier && a.first.seq < b.first.seq),
+  );
+  private readonly isReady = new Set<TrackedOrder>();
+  private readySeq = 0;
   /** A `sendNext` step is queued or running. */
   private sending = false;
   /** Fill timeouts of sent orders. */
@@ -56,7 +72,9 @@ export class OrderSender {
 
   stop(): void {
     // Orders still waiting for their step stay planned and resume at the next start.
-    this.ready.length = 0;
+    this.ready.clear();
+    this.heads.clear();
+    this.isReady.clear();
     this.sending = false;
     for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
@@ -125,8 +143,15 @@ export class OrderSender {
 
   /** `o` is due: it joins the ready orders, and a step to send the next is queued if none is. */
   private release(o: TrackedOrder): void {
-    if (this.ready.includes(o)) return;
-    this.ready.push(o);
+    if (this.isReady.has(o)) return;
+    this.isReady.add(o);
+    const id = o.request.strategyId;
+    const r: ReadyOrder = { o, seq: this.readySeq++ };
+    const q = this.ready.get(id);
+    if (q === undefined) {
+      this.ready.set(id, { queue: [r], head: 0 });
+      this.heads.push({ strategyId: id, first: r });
+    } else q.queue.push(r);
     if (this.sending) return;
     this.sending = true;
     void this.host.enqueue(() => this.sendNext());
@@ -137,15 +162,15 @@ export class OrderSender {
    * to the one that came due first.
    */
   private takeNext(): TrackedOrder | undefined {
-    const heads = new Set<StrategyId>();
-    let best = -1;
-    for (let i = 0; i < this.ready.length; i++) {
-      const o = this.ready[i]!;
-      if (heads.has(o.request.strategyId)) continue;
-      heads.add(o.request.strategyId);
-      if (best === -1 || o.request.tier < this.ready[best]!.request.tier) best = i;
-    }
-    return best === -1 ? undefined : this.ready.splice(best, 1)[0];
+    const top = this.heads.pop();
+    if (top === undefined) return undefined;
+    const q = this.ready.get(top.strategyId)!;
+    q.head++;
+    const next = q.queue[q.head];
+    if (next === undefined) this.ready.delete(top.strategyId);
+    else this.heads.push({ strategyId: top.strategyId, first: next });
+    this.isReady.delete(top.first.o);
+    return top.first.o;
   }
 
   /** One step: sends the next ready order; the step for the one after goes behind what arrived meanwhile. */
@@ -155,7 +180,7 @@ export class OrderSender {
       // The send is the strategy's own part of the step: a failure there is isolated (step-isolation.ts).
       if (o) await this.host.isolated(o.request.strategyId, 'send', () => this.send(o));
     } finally {
-      if (this.ready.length > 0) void this.host.enqueue(() => this.sendNext());
+      if (this.heads.size > 0) void this.host.enqueue(() => this.sendNext());
       else this.sending = false;
     }
   }

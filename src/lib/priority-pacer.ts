@@ -1,6 +1,7 @@
 import { LegguardError } from '../core/errors.js';
 import { EpochMs } from '../core/quantity.js';
 import type { Clock, TimerHandle } from '../ports/clock.js';
+import { MinHeap } from './min-heap.js';
 
 interface Job {
   readonly priority: number;
@@ -24,7 +25,7 @@ interface Job {
  *   await pacer.submit(order.tier, () => api.placeOrder(id, contract, ibOrder));
  */
 export class PriorityPacer {
-  private readonly queue: Job[] = [];
+  private readonly queue = new MinHeap<Job>((a, b) => a.priority < b.priority || (a.priority === b.priority && a.seq < b.seq));
   private readonly sent: number[] = [];
   private seq = 0;
   private timer: TimerHandle | null = null;
@@ -42,27 +43,26 @@ export class PriorityPacer {
   submit(priority: number, run: () => void): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ priority, seq: this.seq++, run, resolve, reject });
-      this.queue.sort((a, b) => a.priority - b.priority || a.seq - b.seq);
       this.drain();
     });
   }
 
   get pending(): number {
-    return this.queue.length;
+    return this.queue.size;
   }
 
   /** Rejects every queued job with `error` (the connection went down: nothing queued was sent). */
   rejectAll(error: LegguardError): void {
     this.timer?.cancel();
     this.timer = null;
-    for (const job of this.queue.splice(0)) job.reject(error);
+    for (const job of this.queue.clear().sort((a, b) => a.priority - b.priority || a.seq - b.seq)) job.reject(error);
   }
 
   private drain(): void {
     const now = this.clock.now();
     while (this.sent.length > 0 && now - this.sent[0]! >= 1000) this.sent.shift();
-    while (this.queue.length > 0 && this.sent.length < this.perSecond) {
-      const job = this.queue.shift()!;
+    while (this.queue.size > 0 && this.sent.length < this.perSecond) {
+      const job = this.queue.pop()!;
       this.sent.push(now);
       try {
         job.run();
@@ -71,7 +71,7 @@ export class PriorityPacer {
         job.reject(e);
       }
     }
-    if (this.queue.length > 0 && this.timer === null) {
+    if (this.queue.size > 0 && this.timer === null) {
       this.timer = this.clock.setTimer(EpochMs.unsafe(this.sent[0]! + 1000), () => {
         this.timer = null;
         this.drain();
