@@ -1,6 +1,6 @@
 import type { Holding } from '../book.js';
 import { expiryClose as expiryCloseUncached, nextOpen, nyDate, nyInstant, previousTradingDay, sessionOn as sessionOnUncached, type Session } from '../calendar.js';
-import { describeContract, isOption, type Contract, type OptionContract } from '../contract.js';
+import { contractKey, describeContract, isOption, type Contract, type OptionContract } from '../contract.js';
 import type { EpochMs } from '../quantity.js';
 import type { CashDividend } from '../pricing/option-input.js';
 import type { Dividend, QuoteView } from '../quote-view.js';
@@ -12,10 +12,6 @@ import { AFTER_HOURS_MS, expirationRisk } from './expiration-risk.js';
 
 const YEAR_MS = 365 * 86_400_000;
 
-/** The New York date of an instant; instants of one pass repeat (every strategy is assessed at the same `now`). */
-function nyDateOf(t: number): string {
-  return cached(`date:${t}`, () => nyDate(t));
-}
 /** The expiration rule looks from this New York time on the last trading day (earlier on an early-close day). */
 const EXPIRATION_FROM_MINUTE = 15 * 60;
 
@@ -106,33 +102,45 @@ function mid(q: QuoteView | null): number | null {
 }
 
 // The calendar's answers are pure functions of a date; a pass over 10,000 strategies asks the same few dates again and
-// again, and each answer costs time-zone arithmetic. Memoized per date (a bounded set: cleared past 4,096 entries).
-const memo = new Map<string, unknown>();
-function cached<T>(key: string, f: () => T): T {
-  if (memo.has(key)) return memo.get(key) as T;
-  if (memo.size > 4096) memo.clear();
-  const v = f();
-  memo.set(key, v);
-  return v;
+// again, and each answer costs time-zone arithmetic. Memoized per date, one map per question keyed by the date itself
+// (no key built per call: a pass asks hundreds of thousands of times), each bounded (cleared past 4,096 entries).
+function memoOf<K, V>(f: (k: K) => V): (k: K) => V {
+  const m = new Map<K, V>();
+  return (k) => {
+    let v = m.get(k);
+    if (v === undefined && !m.has(k)) {
+      if (m.size > 4096) m.clear();
+      v = f(k);
+      m.set(k, v);
+    }
+    return v as V;
+  };
 }
 
-function expiryClose(expiry: string): EpochMs {
-  return cached(`close:${expiry}`, () => expiryCloseUncached(expiry));
-}
-
-function sessionOn(date: string, kind: 'option'): Session | null {
-  return cached(`session:${date}`, () => sessionOnUncached(date, kind));
-}
-
-function exDateStart(exDate: string): number {
-  return cached(`midnight:${exDate}`, () => nyInstant(exDate, 0, 0));
+const expiryClose = memoOf((expiry: string): EpochMs => expiryCloseUncached(expiry));
+/** The options session of a New York date (null: no session). */
+const optionSessionOn = memoOf((date: string): Session | null => sessionOnUncached(date, 'option'));
+const exDateStart = memoOf((exDate: string): number => nyInstant(exDate, 0, 0));
+const nyDateOf = memoOf((t: number): string => nyDate(t));
+const nextOptionOpen = memoOf((t: number): EpochMs => nextOpen(t as EpochMs, 'option'));
+const dayBefore = memoOf((date: string): string => previousTradingDay(date, true));
+const lastTradingDay = memoOf((expiry: string): string => previousTradingDay(expiry));
+const expirationFrom = memoOf((day: string): number => nyInstant(day, Math.floor(EXPIRATION_FROM_MINUTE / 60), EXPIRATION_FROM_MINUTE % 60));
+const actByCache = new Map<number, (date: string) => EpochMs>();
+function actByOn(date: string, minute: number): EpochMs {
+  let f = actByCache.get(minute);
+  if (!f) {
+    f = memoOf((d: string) => nyInstant(d, Math.floor(minute / 60), minute % 60));
+    actByCache.set(minute, f);
+  }
+  return f(date);
 }
 
 /** The latest moment of `date` the guard closes: `actBy` New York, or the session's close when earlier. */
 function deadlineOn(date: string, settings: EarlyAssignmentSettings): EpochMs | null {
-  const s = sessionOn(date, 'option');
+  const s = optionSessionOn(date);
   if (!s) return null;
-  const actBy = cached(`at:${date}:${settings.actByMinute}`, () => nyInstant(date, Math.floor(settings.actByMinute / 60), settings.actByMinute % 60));
+  const actBy = actByOn(date, settings.actByMinute);
   return (actBy < s.close ? actBy : s.close);
 }
 
@@ -172,8 +180,8 @@ function exDividendCall(c: OptionContract, view: RiskView, env: RiskEnvironment)
   const next = divs[0];
   if (!next) return null;
   // Holders decide on the last trading day before the ex-date; the guard acts from that day's open.
-  const day = cached(`prev:${next.exDate}`, () => previousTradingDay(next.exDate, true));
-  const open = sessionOn(day, 'option')?.open ?? exDateStart(day);
+  const day = dayBefore(next.exDate);
+  const open = optionSessionOn(day)?.open ?? exDateStart(day);
   const from = (open) as EpochMs;
   const S = view.spot(c.symbol);
   const at = exDateStart(next.exDate);
@@ -211,7 +219,7 @@ function deepItmPut(c: OptionContract, view: RiskView, env: RiskEnvironment): Ra
   const close = expiryClose(c.expiry);
   if (now >= close) return null;
   // Holders may exercise any trading day: the window is the session now, or the next one.
-  const from = cached(`open:${now}`, () => nextOpen(now, 'option'));
+  const from = nextOptionOpen(now);
   const day = nyDateOf(from);
   const S = view.spot(c.symbol);
   const time = (close - now) / YEAR_MS;
@@ -237,11 +245,11 @@ function deepItmPut(c: OptionContract, view: RiskView, env: RiskEnvironment): Ra
 function expiration(c: OptionContract, view: RiskView, env: RiskEnvironment): Raw | null {
   if (c.settlement !== 'physical') return null;
   const now = view.now;
-  const day = cached(`last:${c.expiry}`, () => previousTradingDay(c.expiry));
+  const day = lastTradingDay(c.expiry);
   if (nyDateOf(now) !== day) return null;
-  const session = sessionOn(day, 'option');
+  const session = optionSessionOn(day);
   if (!session) return null;
-  const from = Math.min(cached(`from:${day}`, () => nyInstant(day, Math.floor(EXPIRATION_FROM_MINUTE / 60), EXPIRATION_FROM_MINUTE % 60)), session.close - 3_600_000) as EpochMs;
+  const from = Math.min(expirationFrom(day), session.close - 3_600_000) as EpochMs;
   const S = view.spot(c.symbol);
   const time = Math.max(0, session.close + AFTER_HOURS_MS - now) / YEAR_MS;
   if (S === null) return { rule: 'expiration', atRisk: null, numbers: { S: null, K: c.strike, tau: time }, reason: `no price for ${c.symbol}`, from, day };
@@ -254,20 +262,75 @@ function expiration(c: OptionContract, view: RiskView, env: RiskEnvironment): Ra
  * in-the-money put (American, physically settled options only: European and cash-settled ones are never exercised
  * early) and the expiration day (physically settled). One function for the engine's rules and `legguard risk`.
  */
-export function assessStrategy(view: RiskView, env: RiskEnvironment): StrategyRisk {
+export function assessStrategy(view: RiskView, env: RiskEnvironment, memo?: LegRiskMemo): StrategyRisk {
   const planned = PLANNED.has(view.strategy.kind);
   const legs: LegRisk[] = [];
   for (const h of view.holdings) {
     if (h.qty >= 0 || !isOption(h.contract)) continue;
     const c = h.contract;
     if (view.now >= expiryClose(c.expiry)) continue;
-    const early = c.style === 'american' && c.settlement === 'physical';
-    const exempt = early ? null : `${c.style}, ${c.settlement}-settled: never assigned early${c.settlement === 'cash' ? '; settles in cash, no stock delivered' : ''}`;
-    const raws: (Raw | null)[] = [];
-    if (early) raws.push(c.right === 'C' ? exDividendCall(c, view, env) : deepItmPut(c, view, env));
-    raws.push(expiration(c, view, env));
-    const findings = raws.filter((r): r is Raw => r !== null).map((r) => finish(r, view.now, env.settings, planned));
-    legs.push({ contract: c, leg: describeContract(c), qty: h.qty, exempt, findings });
+    const a = memo ? memo.leg(c, view, env, planned) : assessLeg(c, view, env, planned);
+    legs.push({ contract: c, leg: a.leg, qty: h.qty, exempt: a.exempt, findings: a.findings });
   }
   return { strategyId: view.strategy.id, kind: view.strategy.kind, planned, legs };
+}
+
+/** What the rules find for one short leg, whatever its quantity: shared by every strategy short that contract. */
+interface LegAssessment {
+  readonly leg: string;
+  readonly exempt: string | null;
+  readonly findings: readonly RiskFinding[];
+}
+
+function assessLeg(c: OptionContract, view: RiskView, env: RiskEnvironment, planned: boolean): LegAssessment {
+  const early = c.style === 'american' && c.settlement === 'physical';
+  const exempt = early ? null : `${c.style}, ${c.settlement}-settled: never assigned early${c.settlement === 'cash' ? '; settles in cash, no stock delivered' : ''}`;
+  const raws: (Raw | null)[] = [];
+  if (early) raws.push(c.right === 'C' ? exDividendCall(c, view, env) : deepItmPut(c, view, env));
+  raws.push(expiration(c, view, env));
+  const findings = raws.filter((r): r is Raw => r !== null).map((r) => finish(r, view.now, env.settings, planned));
+  return { leg: describeContract(c), exempt, findings };
+}
+
+interface LegMemoEntry {
+  readonly spot: number | null;
+  readonly quote: number | null;
+  readonly dividends: readonly Dividend[];
+  readonly planned: boolean;
+  readonly result: LegAssessment;
+}
+
+/**
+ * One pass's leg assessments, by contract: at 10,000 strategies a pass meets some 40,000 short legs on a few hundred
+ * contracts, and each assessment prices an American option on a tree. A leg's findings depend on its contract, the
+ * instant, the underlying's price, the quote the rule reads (the put's for a call, its own for a put), the
+ * underlying's dividends and whether assignment is the strategy's plan (the rule settings, rate and volatilities are
+ * the environment's, fixed for the memo's life): an entry is reused only when every one of them is the same, and the
+ * memo empties when the instant changes.
+ */
+export class LegRiskMemo {
+  private at: number | null = null;
+  private readonly entries = new Map<string, LegMemoEntry>();
+
+  leg(c: OptionContract, view: RiskView, env: RiskEnvironment, planned: boolean): LegAssessment {
+    if (this.at !== view.now) {
+      this.entries.clear();
+      this.at = view.now;
+    }
+    const spot = view.spot(c.symbol);
+    const quote = mid(view.quote(c.right === 'C' ? { ...c, right: 'P' } : c));
+    const dividends = env.dividends(c.symbol);
+    const key = contractKey(c);
+    const e = this.entries.get(key);
+    if (e && e.spot === spot && e.quote === quote && e.planned === planned && sameDividends(e.dividends, dividends)) return e.result;
+    const result = assessLeg(c, view, env, planned);
+    this.entries.set(key, { spot, quote, dividends, planned, result });
+    return result;
+  }
+}
+
+function sameDividends(a: readonly Dividend[], b: readonly Dividend[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  return a.every((d, i) => d.exDate === b[i]!.exDate && d.amount === b[i]!.amount);
 }

@@ -1,7 +1,7 @@
 import type { Decision } from '../decision.js';
 import { formatNyTime, nyDate } from '../calendar.js';
 import { contractKey } from '../contract.js';
-import { assessStrategy, type LegRisk, type RiskEnvironment, type RiskFinding, type StrategyRisk } from './assignment-risk.js';
+import { assessStrategy, LegRiskMemo, type LegRisk, type RiskEnvironment, type RiskFinding, type StrategyRisk } from './assignment-risk.js';
 import type { RiskRuleName } from './early-assignment-settings.js';
 import { rollForRisk, rollMetadata, type Roll } from './roll.js';
 import type { Rule, RuleContext } from './rule.js';
@@ -102,10 +102,11 @@ function decide(ctx: RuleContext, risk: StrategyRisk, env: RiskEnvironment, memo
 export function earlyAssignmentRules(env: RiskEnvironment): readonly Rule[] {
   const seen = new WeakMap<RuleContext, StrategyRisk>();
   const rolls = new Map<string, Roll | null>();
+  const legs = new LegRiskMemo();
   const assess = (ctx: RuleContext): StrategyRisk => {
     let r = seen.get(ctx);
     if (!r) {
-      r = assessStrategy({ strategy: ctx.strategy, holdings: ctx.holdings, now: ctx.now, spot: ctx.underlyingPrice, quote: ctx.quote }, env);
+      r = assessStrategy({ strategy: ctx.strategy, holdings: ctx.holdings, now: ctx.now, spot: ctx.underlyingPrice, quote: ctx.quote }, env, legs);
       seen.set(ctx, r);
     }
     return r;
