@@ -105,17 +105,21 @@ export interface NyParts {
 }
 
 /**
- * The last instant asked about and its answer: a burst is handled at one instant of the clock (a thousand breaks
- * plan a thousand closes at the same `now`), and each plan asks the calendar for it many times over.
+ * The instants asked about lately and their answers: a burst is handled at one instant of the clock (a thousand
+ * breaks plan a thousand closes at the same `now`, each waiting for the same open), and each plan asks the calendar
+ * about those few instants many times over.
  */
-let lastNy: { readonly t: number; readonly parts: NyParts } | null = null;
+const recentNy = new Map<number, NyParts>();
+const RECENT_NY_MAX = 64;
 
 export function nyParts(t: number): NyParts {
-  if (lastNy !== null && lastNy.t === t) return lastNy.parts;
+  const hit = recentNy.get(t);
+  if (hit !== undefined) return hit;
   const w = wallTimeIn(t, NY);
   const date = IsoDate.unsafe(`${w.year}-${String(w.month).padStart(2, '0')}-${String(w.day).padStart(2, '0')}`);
   const parts: NyParts = Object.freeze({ ...w, date, minuteOfDay: w.hour * 60 + w.minute });
-  lastNy = { t, parts };
+  if (recentNy.size >= RECENT_NY_MAX) recentNy.clear();
+  recentNy.set(t, parts);
   return parts;
 }
 
@@ -317,7 +321,7 @@ export function isOpen(t: number, kind: SessionKind): boolean {
   return s !== null && t >= s.open && t < s.close;
 }
 
-/** The last answer of `nextOpen` per session kind (see `lastNy`: a burst asks about one instant). */
+/** The last answer of `nextOpen` per session kind (see `recentNy`: a burst asks about one instant). */
 const lastNextOpen = new Map<SessionKind, { readonly t: number; readonly open: EpochMs }>();
 
 /** `t` itself when the session is open, else the start of the next session of `kind`. */
