@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { contractKey, isOption, stock, type Contract, type OptionContract } from '../src/core/contract.js';
 import { LegguardError } from '../src/core/errors.js';
+import { expiryClose, formatNyTime } from '../src/core/calendar.js';
 import { RISK_TIERS } from '../src/core/order.js';
 import { VirtualClock } from '../src/adapters/clock/virtual-clock.js';
 import { SimBroker } from '../src/adapters/sim/sim-broker.js';
@@ -34,6 +35,8 @@ const NIGHT_AT = Date.parse('2026-01-28T02:30:00-05:00');
 const HOURS_AFTER = 8 * 3_600_000;
 /** What the issue asks of the plans: all committed within a quarter second of the first assignment. */
 const PLANS_TARGET_MS = 250;
+/** After the close of an expiry, its expirations are posted before the next morning's open (02:30 in the simulator). */
+const AFTER_EXPIRY_MS = 18 * 3_600_000;
 /** IB's limit per connection. */
 const IB_MESSAGES_PER_SECOND = 50;
 
@@ -63,6 +66,8 @@ async function measure(kind: StoreKind, when: 'overnight' | 'intraday'): Promise
     // This process's CPU time (user + system, ms) since the posting at each of them: on a shared machine the real time
     // shows the other processes too.
     const planCpu: number[] = [];
+    // Quotes the guard had asked the broker for by each of them.
+    const planQuotes: number[] = [];
     let cpuAtPosting = process.cpuUsage();
     let inBurst = false;
     const store = withCommitHook(inner, (batch) => {
@@ -70,6 +75,7 @@ async function measure(kind: StoreKind, when: 'overnight' | 'intraday'): Promise
         planCommits.push(performance.now());
         const c = process.cpuUsage(cpuAtPosting);
         planCpu.push((c.user + c.system) / 1000);
+        planQuotes.push(quoting.asked);
       }
     });
     const timeline: TimelineEntry[] = [];
@@ -122,8 +128,21 @@ async function measure(kind: StoreKind, when: 'overnight' | 'intraday'): Promise
     const t1 = performance.now();
     await clock.advanceTo(postedAt + HOURS_AFTER, settle);
     const restS = (performance.now() - t1) / 1000;
+    const statesAt8h = new Map<string, number>();
+    for (const s of engine.strategies.values()) statesAt8h.set(s.state, (statesAt8h.get(s.state) ?? 0) + 1);
+    const holdersAt8h = [...engine.strategies.values()].filter((s) => s.state !== 'CLOSED').map((s) => ({ id: s.def.id, holdings: engine.holdingsOf(s.def.id) }));
+    // What is still held then: the clearing house takes over at the expiry of the last of it (exercise by exception at
+    // the close, posted the next morning), and the guard sees the expiration as the broker reports it.
+    const lastExpiry = holdersAt8h.flatMap((h) => h.holdings.map((x) => x.contract)).filter(isOption).reduce<string | null>((acc, c) => (acc === null || c.expiry > acc ? c.expiry : acc), null);
+    let expiredAt: number | null = null;
+    if (lastExpiry !== null) {
+      sim.clearing.start();
+      expiredAt = expiryClose(lastExpiry) + AFTER_EXPIRY_MS;
+      await clock.advanceTo(expiredAt, settle);
+    }
     await engine.stop();
 
+    const quotesAsked = planQuotes[planQuotes.length - 1] ?? 0;
     const lastPlanMs = planCommits.length > 0 ? planCommits[planCommits.length - 1]! - t0 : Number.NaN;
     const sent = timeline.filter((e): e is Extract<TimelineEntry, { kind: 'order-sent' }> => e.kind === 'order-sent');
     const tiers: number[] = sent.map((e) => e.order.request.tier);
@@ -134,15 +153,16 @@ async function measure(kind: StoreKind, when: 'overnight' | 'intraday'): Promise
     const firstOrderAt = new Map<string, number>();
     for (const e of sent) if (!firstOrderAt.has(e.order.request.strategyId)) firstOrderAt.set(e.order.request.strategyId, e.at);
     const lastFirstOrderS = firstOrderAt.size > 0 ? (Math.max(...firstOrderAt.values()) - postedAt) / 1000 : Number.NaN;
-    const states = new Map<string, number>();
-    for (const s of engine.strategies.values()) states.set(s.state, (states.get(s.state) ?? 0) + 1);
+    const states = statesAt8h;
     const closed = states.get('CLOSED') ?? 0;
+    const finalStates = new Map<string, number>();
+    for (const s of engine.strategies.values()) finalStates.set(s.state, (finalStates.get(s.state) ?? 0) + 1);
+    const atBroker = new Set(sim.allPositions().filter((p) => p.qty !== 0).map((p) => contractKey(p.contract)));
+    const stillHeld = holdersAt8h.filter((h) => h.holdings.some((x) => atBroker.has(contractKey(x.contract)))).length;
     // A close whose only holdings left are long options nobody bids for waits for their expiry (LEFT TO EXPIRE): at
     // no risk, but not CLOSED before the expiry, which may be after the run's end.
     const leftToExpire = new Set(alerts.raised.filter((a) => a.key.startsWith('worthless:')).map((a) => a.strategyId));
-    const waiting = [...engine.strategies.values()].filter(
-      (s) => s.state === 'EMERGENCY_CLOSING' && leftToExpire.has(s.def.id) && engine.holdingsOf(s.def.id).every((h) => isOption(h.contract) && h.qty > 0),
-    ).length;
+    const waiting = holdersAt8h.filter((h) => leftToExpire.has(h.id) && h.holdings.every((x) => isOption(x.contract) && x.qty > 0)).length;
     const stateText = [...states].map(([s, n]) => `${n} ${s}`).join(', ');
     const messages = paced.sentAt.length - sentBefore;
     const what = `mass event ${when}, ${N.toLocaleString('en-US')} iron condors (${items.length} short puts assigned at once), ${label}`;
@@ -153,7 +173,7 @@ async function measure(kind: StoreKind, when: 'overnight' | 'intraday'): Promise
         unit: 'ms',
         value: lastPlanMs,
         target: { value: PLANS_TARGET_MS, of: 'value' },
-        note: `real time; ${planCommits.length} commits with plans in the burst, the last ${(planCpu[planCpu.length - 1] ?? Number.NaN).toFixed(0)} ms of CPU on this process after the posting; the burst took ${firstPassMs.toFixed(0)} ms (${burstCpuMs.toFixed(0)} ms of CPU on this process: a shared machine shows in the difference), the ${HOURS_AFTER / 3_600_000} virtual hours after it ${restS.toFixed(1)} s`,
+        note: `real time; ${planCommits.length} commits with plans in the burst, the last ${(planCpu[planCpu.length - 1] ?? Number.NaN).toFixed(0)} ms of CPU on this process after the posting; the plans waited for ${quotesAsked} quotes, answered here at once from the simulator's book: through IB's pacer (each request at least one message, after orders) they alone would take ${(quotesAsked / config.maxMessagesPerSecond).toFixed(0)} s; the burst took ${firstPassMs.toFixed(0)} ms (${burstCpuMs.toFixed(0)} ms of CPU on this process: a shared machine shows in the difference), the ${HOURS_AFTER / 3_600_000} virtual hours after it ${restS.toFixed(1)} s`,
       },
       {
         area: 'mass-event',
@@ -179,6 +199,18 @@ async function measure(kind: StoreKind, when: 'overnight' | 'intraday'): Promise
         target: { value: N, of: 'value', better: 'higher' },
         note: `${stateText}${waiting > 0 ? `; of those closing, ${waiting} hold only long options nobody bids for, left to expire (at no risk)` : ''}`,
       },
+      ...(expiredAt === null
+        ? []
+        : [
+            {
+              area: 'mass-event',
+              name: `${what}: strategies CLOSED once what was left expired (${formatNyTime(expiredAt)})`,
+              unit: 'strategies',
+              value: finalStates.get('CLOSED') ?? 0,
+              target: { value: N, of: 'value' as const, better: 'higher' as const },
+              note: `${[...finalStates].map(([s, n]) => `${n} ${s}`).join(', ')}; ${stillHeld} of the ${holdersAt8h.length} not CLOSED at 8 h still hold a contract the broker shows (the simulator's clearing house expires options at their expiry's close, posted the next morning)`,
+            },
+          ]),
     ];
   } finally {
     await dispose();
@@ -189,19 +221,30 @@ async function measure(kind: StoreKind, when: 'overnight' | 'intraday'): Promise
  * `broker` answering quotes asked for at the instant `ready` was called from what it computed then (the same
  * answers, computed before the measurement); at any other time it asks `broker`.
  */
-function readyQuotes(broker: BrokerPort, clock: Clock): { broker: BrokerPort; ready(contracts: readonly Contract[]): Promise<void> } {
+function readyQuotes(broker: BrokerPort, clock: Clock): { broker: BrokerPort; ready(contracts: readonly Contract[]): Promise<void>; readonly asked: number } {
   const known = new Map<string, Promise<Quote | null>>();
   let at = Number.NaN;
+  let asked = 0;
   return {
+    /** Quotes the guard asked for since `ready`. */
+    get asked() {
+      return asked;
+    },
     ready: async (contracts) => {
       known.clear();
       at = clock.now();
+      asked = 0;
       for (const c of contracts) if (!known.has(contractKey(c))) known.set(contractKey(c), broker.quote(c));
       await Promise.all(known.values());
     },
     broker: new Proxy(broker, {
       get(target, p, receiver) {
-        if (p === 'quote') return (c: Contract) => (clock.now() === at ? (known.get(contractKey(c)) ?? target.quote(c)) : target.quote(c));
+        if (p === 'quote') {
+          return (c: Contract) => {
+            asked++;
+            return clock.now() === at ? (known.get(contractKey(c)) ?? target.quote(c)) : target.quote(c);
+          };
+        }
         const v: unknown = Reflect.get(target, p, receiver);
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
