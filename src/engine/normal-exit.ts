@@ -32,6 +32,8 @@ export class NormalExit {
   async evaluateRules(ids: Iterable<StrategyId> = this.ctx.strategies.keys()): Promise<void> {
     if (this.rules.length === 0) return;
     const now = this.ctx.clock.now();
+    const quote = (c: Contract) => this.ctx.quotes.get(contractKey(c)) ?? null;
+    const underlyingPrice = (s: string) => this.ctx.underlyingPrices.get(s) ?? null;
     for (const id of [...ids]) {
       const rt = this.ctx.strategies.get(id);
       if (!rt) {
@@ -42,15 +44,20 @@ export class NormalExit {
         this.alerting.delete(rt.def.id);
         continue;
       }
+      // The rules are pure and synchronous: most strategies in a pass decide nothing, and those cost no step of their
+      // own. A rule that throws is that strategy's failure, isolated as any other (step-isolation.ts).
+      let decisions: readonly Decision[];
+      try {
+        decisions = evaluateAllRules(this.rules, { strategy: rt.def, state: rt.state, holdings: this.ctx.book.holdings(rt.def.id), now, quote, underlyingPrice });
+      } catch (e) {
+        await this.ctx.isolated(rt.def.id, 'rules', () => Promise.reject(e instanceof Error ? e : new Error(String(e))));
+        continue;
+      }
+      if (decisions.length === 0) {
+        this.alerting.delete(rt.def.id);
+        continue;
+      }
       await this.ctx.isolated(rt.def.id, 'rules', async () => {
-        const decisions = evaluateAllRules(this.rules, {
-          strategy: rt.def,
-          state: rt.state,
-          holdings: this.ctx.book.holdings(rt.def.id),
-          now,
-          quote: (c: Contract) => this.ctx.quotes.get(contractKey(c)) ?? null,
-          underlyingPrice: (s: string) => this.ctx.underlyingPrices.get(s) ?? null,
-        });
         const alerts = decisions.filter((d) => d.action === 'ALERT_ONLY');
         // Early-assignment warnings carry their numbers and are keyed per leg and day (risk-rules.ts).
         for (const d of alerts.filter((a) => isRiskRuleName(a.rule))) await raiseRiskAlert(this.ctx, rt, d, this.riskAlerts);

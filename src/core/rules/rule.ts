@@ -53,11 +53,22 @@ export function evaluateRules(rules: readonly Rule[], ctx: RuleContext): Decisio
  */
 export function evaluateAllRules(rules: readonly Rule[], ctx: RuleContext): Decision[] {
   if (ctx.state !== 'OPEN') return [];
-  const ordered = [...rules].sort((a, b) => a.priority - b.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const ordered = inPriorityOrder(rules);
   const out: Decision[] = [];
   for (const rule of ordered) {
     const d = rule.evaluate(ctx);
     if (d !== null) out.push(d);
   }
   return out;
+}
+
+/** A rule list in evaluation order, sorted once per list (a pass evaluates the same list for thousands of strategies). */
+const orderedLists = new WeakMap<readonly Rule[], readonly Rule[]>();
+function inPriorityOrder(rules: readonly Rule[]): readonly Rule[] {
+  let o = orderedLists.get(rules);
+  if (!o) {
+    o = [...rules].sort((a, b) => a.priority - b.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    orderedLists.set(rules, o);
+  }
+  return o;
 }
