@@ -1,7 +1,7 @@
 import type { StrategyId } from '../core/ids.js';
 
-/** Strategies per slice of a rule pass: about 25 ms of American pricing (10,000 iron condors take about 1 s). */
-export const DEFAULT_RULE_SLICE = 250;
+/** Strategies per slice of a rule pass: about 0.5 ms (10,000 iron condors take about 50 ms, legs on one contract priced once). */
+export const DEFAULT_RULE_SLICE = 100;
 
 /** Which strategies a pass evaluates: every one, or those on symbols whose price or dividends changed. */
 export type PassScope = 'all' | Iterable<StrategyId>;
