@@ -14,3 +14,16 @@ export interface Command {
   /** Resolves to the exit code. */
   run(args: readonly string[], io: CommandIo): Promise<number>;
 }
+
+/** A command known by name, its module loaded when it is asked for (`commands.ts`). */
+export interface CommandEntry {
+  readonly name: string;
+  load(): Promise<Command>;
+}
+
+/** What `main` takes: commands ready to run (tests build them with their own dependencies) or entries to load. */
+export type ListedCommand = Command | CommandEntry;
+
+export function loadCommand(c: ListedCommand): Promise<Command> {
+  return 'run' in c ? Promise.resolve(c) : c.load();
+}

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { unprivileged } from '../support/unprivileged.js';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import type { Command, CommandIo } from '../../src/cli/command.js';
+import type { CommandIo, ListedCommand } from '../../src/cli/command.js';
 import { main } from '../../src/cli/main.js';
 
 export interface Ran {
@@ -18,7 +18,7 @@ export interface Ran {
 
 const BIN = fileURLToPath(new URL('../../bin/legguard.mjs', import.meta.url));
 
-export async function runLegguard(argv: readonly string[], opts: { env?: Record<string, string>; cwd: string; commands?: readonly Command[] }): Promise<Ran> {
+export async function runLegguard(argv: readonly string[], opts: { env?: Record<string, string>; cwd: string; commands?: readonly ListedCommand[] }): Promise<Ran> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
