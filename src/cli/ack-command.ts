@@ -1,46 +1,27 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { formatNyTime } from '../adapters/alerts/format-alert.js';
-import type { OpenStoreOptions } from '../adapters/store/open-store.js';
 import { DEFAULT_CONFIG_FILE } from '../app/config.js';
 import { acknowledgeIncident, checkBy } from '../app/operator-actions.js';
 import { LegguardError } from '../core/errors.js';
-import { AccountId, IncidentId } from '../core/ids.js';
-import type { StorePort } from '../ports/store.js';
+import { IncidentId, type AccountId } from '../core/ids.js';
 import type { Command, CommandIo } from './command.js';
-import { defaultStoreDeps, openCommandStore, storeOptions, type StoreDeps } from './command-store.js';
-import { resolveConfig } from './config-source.js';
+import { actingAccount, DEFAULT_DATA_DIR, openAccountsStore, type AccountsStore } from './accounts-store.js';
+import { defaultStoreDeps, type StoreDeps } from './command-store.js';
 import { parseCommandArgs } from './parse-args.js';
 
-/** The data directory when there is no config file and no `--data-dir` (the SQLite file is `<dir>/legguard.db`). */
-export const DEFAULT_DATA_DIR = 'data';
+export { DEFAULT_DATA_DIR } from './accounts-store.js';
 
 /**
- * The store to acknowledge in: the config's (`--config`, or legguard.yaml here), as the guard opens it, with
- * `--data-dir` on top; without a config file, `--data-dir` (default `data`) or DATABASE_URL. The account is the
- * config's when there is one (`--account` names another).
+ * The account of the incident: `--account`; else, in a store of several accounts, the one account where the incident
+ * waits for acknowledgement; else as any command acting on one account finds it (the config's, or the store's only).
  */
-async function ackStore(
-  values: { config?: string | undefined; dataDir?: string | undefined },
-  io: CommandIo,
-): Promise<{ options: OpenStoreOptions; account: AccountId | null }> {
-  if (values.config !== undefined || existsSync(resolve(io.cwd, DEFAULT_CONFIG_FILE))) {
-    const config = await resolveConfig({ config: values.config ?? DEFAULT_CONFIG_FILE, dataDir: values.dataDir }, io, Date.now());
-    return { options: storeOptions(config), account: config.account };
+async function ackAccount(where: AccountsStore, id: IncidentId): Promise<AccountId> {
+  if (where.given === undefined && where.accounts.length > 1) {
+    const waiting: AccountId[] = [];
+    for (const a of where.accounts) if ((await where.store.unackedCritical(a)).some((u) => u.incidentId === id)) waiting.push(a);
+    if (waiting.length === 1) return waiting[0]!;
+    if (waiting.length > 1) throw new LegguardError('INVALID_INPUT', `incident ${id} waits in ${waiting.length} accounts (${waiting.join(', ')}): name one with --account`);
   }
-  return { options: { dataDir: resolve(io.cwd, values.dataDir ?? DEFAULT_DATA_DIR), databaseUrl: io.env.DATABASE_URL ?? '' }, account: null };
-}
-
-/** `--account`, else the config's, else the store's only account; a store of several accounts needs `--account`. */
-async function ackAccount(store: StorePort, given: string | undefined, configured: AccountId | null): Promise<AccountId> {
-  if (given !== undefined) return AccountId.parse(given);
-  if (configured !== null) return configured;
-  const all = await store.accounts();
-  if (all.length === 1) return all[0]!;
-  throw new LegguardError(
-    'INVALID_INPUT',
-    all.length === 0 ? 'the store has no account yet: nothing to acknowledge' : `the store holds ${all.length} accounts (${all.join(', ')}): name one with --account`,
-  );
+  return actingAccount(where, false);
 }
 
 /**
@@ -66,16 +47,16 @@ export function ackCommand(deps: StoreDeps = defaultStoreDeps): Command {
       }
       const id = IncidentId.parse(positionals[0]);
       const by = checkBy(str('by') ?? io.env.USER ?? io.env.LOGNAME ?? 'cli');
-      const where = await ackStore({ config: str('config'), dataDir: str('data-dir') }, io);
-      const store = await openCommandStore(where.options, deps, false, io);
+      const now = deps.clock.now();
+      const where = await openAccountsStore(values, io, deps, now);
+      const { store } = where;
       try {
-        const now = deps.clock.now();
-        const account = await ackAccount(store, str('account'), where.account);
+        const account = await ackAccount(where, id);
         const { wasWaiting } = await acknowledgeIncident(store, account, id, now, by);
         io.stdout.write(
           wasWaiting
-            ? `acknowledged ${id} (by ${by}, ${formatNyTime(now)}): its alerts stop repeating\n`
-            : `${id} was already acknowledged or is not critical: nothing repeats for it\n`,
+            ? `acknowledged ${id}${where.accounts.length > 1 ? ` of ${account}` : ''} (by ${by}, ${formatNyTime(now)}): its alerts stop repeating\n`
+            : `${id}${where.accounts.length > 1 ? ` of ${account}` : ''} was already acknowledged or is not critical: nothing repeats for it\n`,
         );
         return 0;
       } finally {

@@ -5,7 +5,7 @@ import { DEFAULT_CONFIG_FILE } from '../app/config.js';
 import { LegguardError } from '../core/errors.js';
 import { startHttpEdge } from '../web/http-edge.js';
 import type { Command } from './command.js';
-import { openAccountsStore } from './accounts-store.js';
+import { openAccountsStore, readAccounts } from './accounts-store.js';
 import { defaultStoreDeps, describeStore, STORE_FLAGS, type StoreDeps } from './command-store.js';
 import { parseCommandArgs } from './parse-args.js';
 import { httpEdgeOptions } from './run-command.js';
@@ -32,9 +32,10 @@ export function dashboardCommand(deps: StoreDeps & { readonly stop?: AbortSignal
       const now = deps.clock.now();
       // The address and its token are checked before the store is opened: a refused --http opens nothing.
       let checked: ReturnType<typeof httpEdgeOptions> = null;
-      const where = await openAccountsStore(values, io, deps, now, (c) => (checked = httpEdgeOptions(str('http') ?? c.http.listen ?? DEFAULT_DASHBOARD_LISTEN, c, io.env)));
-      const { config, options, store } = where;
+      const where = await openAccountsStore(values, io, deps, now, { beforeOpen: (c) => (checked = httpEdgeOptions(str('http') ?? c.http.listen ?? DEFAULT_DASHBOARD_LISTEN, c, io.env)) });
+      const { options, store } = where;
       try {
+        const { config, selected } = readAccounts(where);
         const http = checked as ReturnType<typeof httpEdgeOptions>;
         if (http === null) throw new LegguardError('INTERNAL', 'no address for the dashboard');
         const redactor = new Redactor([...channelSecrets(config.alerts, io.env), config.databaseUrl !== null ? urlPassword(config.databaseUrl) : null, http.token]);
@@ -44,11 +45,11 @@ export function dashboardCommand(deps: StoreDeps & { readonly stop?: AbortSignal
           address: http.address,
           token: http.token,
           tokenEnv: http.tokenEnv,
-          api: storeEdgeApi(store, config, describeStore(options), deps.clock, where.selected),
+          api: storeEdgeApi(store, config, describeStore(options), deps.clock, selected),
           redact: (t) => redactor.redact(t),
           log: (level, text) => io.stderr.write(`${level}: ${redactor.redact(text)}\n`),
         });
-        const shown = where.selected !== null ? [where.selected] : where.accounts;
+        const shown = selected !== null ? [selected] : where.accounts;
         io.stdout.write(`legguard dashboard (read-only) for ${shown.join(', ')} on ${edge.url}/ over ${describeStore(options)}; Ctrl-C stops it\n`);
         await new Promise<void>((done) => {
           const finish = (): void => {

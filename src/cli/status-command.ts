@@ -5,7 +5,7 @@ import { urlPassword } from '../adapters/store/redact-url.js';
 import { describeCost } from '../core/incident-cost.js';
 import { LegguardError } from '../core/errors.js';
 import type { Command } from './command.js';
-import { DEFAULT_DATA_DIR, openAccountsStore } from './accounts-store.js';
+import { DEFAULT_DATA_DIR, openAccountsStore, readAccounts } from './accounts-store.js';
 import { defaultStoreDeps, describeStore, STORE_FLAGS, STORE_FLAGS_USAGE, type StoreDeps } from './command-store.js';
 import { parseCommandArgs } from './parse-args.js';
 import { gatherAccountsStatus, type AccountsStatus, type StatusReport } from '../app/status-report.js';
@@ -183,12 +183,20 @@ export function statusCommand(deps: StoreDeps = defaultStoreDeps): Command {
       if (positionals.length > 0) throw new LegguardError('INVALID_INPUT', `status takes no arguments; usage: ${this.usage}`);
       const now = deps.clock.now();
       const where = await openAccountsStore(values, io, deps, now);
-      const { config, options } = where;
+      const { options } = where;
+      let read: ReturnType<typeof readAccounts>;
+      try {
+        read = readAccounts(where);
+      } catch (e) {
+        await where.store.close();
+        throw e;
+      }
+      const { config, selected, primary } = read;
       const redactor = new Redactor([...channelSecrets(config.alerts, io.env), config.databaseUrl !== null ? urlPassword(config.databaseUrl) : null]);
       let report: AccountsStatus;
       try {
         // The first account shown is the primary one (named, or the config's); the others follow in order.
-        const shown = where.selected !== null ? [where.selected] : [where.primary, ...where.accounts.filter((a) => a !== where.primary)];
+        const shown = selected !== null ? [selected] : [primary, ...where.accounts.filter((a) => a !== primary)];
         report = await gatherAccountsStatus(where.store, shown, config, describeStore(options), now);
       } finally {
         await where.store.close();

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DEFAULT_CONFIG_FILE } from '../app/config.js';
 import { formatNyTime } from '../adapters/alerts/format-alert.js';
 import { TRADING_STATE_POLL_MS } from '../app/daemon.js';
 import { checkBy, checkReason, setTradingState } from '../app/operator-actions.js';
@@ -5,7 +8,8 @@ import { LegguardError } from '../core/errors.js';
 import type { TradingState } from '../core/gate.js';
 import { TRADING_STATE_MEANING } from '../engine/trading-state-change.js';
 import type { Command, CommandIo } from './command.js';
-import { defaultStoreDeps, describeStore, openCommandStore, STORE_FLAGS, STORE_FLAGS_USAGE, storeCommandConfig, storeOptions, type StoreDeps } from './command-store.js';
+import { actingAccount, openAccountsStore } from './accounts-store.js';
+import { defaultStoreDeps, describeStore, STORE_FLAGS, STORE_FLAGS_USAGE, type StoreDeps } from './command-store.js';
 import { parseCommandArgs } from './parse-args.js';
 
 const SUMMARY: Readonly<Record<TradingState, string>> = {
@@ -15,8 +19,9 @@ const SUMMARY: Readonly<Record<TradingState, string>> = {
 };
 
 /**
- * `legguard halt|reduce-only|resume [--reason "..."] [--by name]`: sets the account's trading state in the store the
- * guard reads (as `strategies add` finds it). A running guard reads it every second, takes it, journals and alerts
+ * `legguard halt|reduce-only|resume [--reason "..."] [--by name] [--account ID]`: sets one account's trading state in
+ * the store the guard reads (as `strategies add` finds it): the config's account, or the one `--account` names (which
+ * must be one the config or the store has; a store of several accounts with no config file needs it). A running guard reads it every second, takes it, journals and alerts
  * it; a guard started later starts in it. The change is journaled here too (who, why, when), in the same commit.
  * `halt` creates the store if there is none yet (a guard started later starts halted); the others need one.
  */
@@ -32,11 +37,12 @@ export function tradingStateCommand(name: 'halt' | 'reduce-only' | 'resume', sta
       const reason = checkReason(typeof values.reason === 'string' ? values.reason : undefined);
       const by = checkBy(typeof values.by === 'string' ? values.by : (io.env.USER ?? io.env.LOGNAME ?? 'cli'));
       const now = deps.clock.now();
-      const config = await storeCommandConfig(values, io, now);
-      const opts = storeOptions(config);
-      const store = await openCommandStore(opts, deps, state === 'HALTED');
+      // A halt may create the store (a guard started later starts halted), when it knows the account it is for.
+      const named = typeof values.account === 'string' || typeof values.config === 'string' || existsSync(resolve(io.cwd, DEFAULT_CONFIG_FILE));
+      const where = await openAccountsStore(values, io, deps, now, { create: state === 'HALTED' && named });
+      const { store, options: opts } = where;
       try {
-        const account = config.account;
+        const account = actingAccount(where, true);
         const { before } = await setTradingState(store, account, { state, reason, by, now, origin: 'cli', source: `legguard ${name}` });
         const lock = await store.lockHolder(account);
         const guard =
