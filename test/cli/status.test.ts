@@ -337,4 +337,18 @@ describe('legguard status: two accounts in one store', () => {
     assert.equal(bad.code, 2, bad.err);
     assert.match(bad.err, /AccountId must be 1-32 letters or digits; got "DU-7"/);
   });
+
+  test('strategies list: every account, one block each (--json: each strategy with its account); --account selects', async () => {
+    const text = await runLegguard(['strategies', 'list', '--data-dir', data], { cwd: dir });
+    assert.equal(text.code, 0, text.err);
+    const heads = text.out.split('\n').filter((l) => /^\d+ strateg/.test(l));
+    assert.deepEqual(heads, [`1 strategy for ${CONDOR_ACCOUNT} in SQLite ${data}/legguard.db:`, `1 strategy for ${SPREAD_ACCOUNT} in SQLite ${data}/legguard.db:`]);
+    const json = JSON.parse((await runLegguard(['strategies', 'list', '--json', '--data-dir', data], { cwd: dir })).out) as { account: string; id: string }[];
+    assert.deepEqual(json.map((x) => `${x.account} ${x.id}`), [`${CONDOR_ACCOUNT} ic-spy`, `${SPREAD_ACCOUNT} bps-spy`]);
+    const one = await runLegguard(['strategies', 'list', '--data-dir', data, '--account', SPREAD_ACCOUNT], { cwd: dir });
+    assert.match(one.out, new RegExp(`^1 strategy for ${SPREAD_ACCOUNT} in SQLite .*\n {2}bps-spy `));
+    assert.doesNotMatch(one.out, /ic-spy/);
+    const unknown = await runLegguard(['strategies', 'list', '--data-dir', data, '--account', 'DU7'], { cwd: dir });
+    assert.equal(unknown.code, 3, unknown.err);
+  });
 });

@@ -155,9 +155,10 @@ describe('legguard strategies add and list', () => {
     assert.match(replaced.out, /^replaced x \(was PENDING\) .*PENDING, legs \+200 SPY\n.*\nA guard already running keeps the definition it loaded for a replaced strategy \(x\) until it restarts/s);
     const bare = join(root, `bare${++n}`);
     mkdirSync(bare);
-    const noAccount = await runLegguard(['strategies', 'list'], { cwd: bare });
-    assert.equal(noAccount.code, 2);
-    assert.match(noAccount.err, /no legguard\.yaml here and no --config: give --account/);
+    // No config and no store here: list reads the store in ./data (as status does), and there is none.
+    const noStore = await runLegguard(['strategies', 'list'], { cwd: bare });
+    assert.equal(noStore.code, 3);
+    assert.match(noStore.err, /no legguard database at .*\/data\/legguard\.db/);
     const flags = await runLegguard(['strategies', 'add', 'y', '--leg', 'SPY STK 5', '--account', 'DU999', '--data-dir', 'st'], { cwd: bare });
     assert.equal(flags.code, 0, flags.err);
     assert.match(flags.out, new RegExp(`^added y for DU999 in SQLite ${bare}/st/legguard\\.db`));
