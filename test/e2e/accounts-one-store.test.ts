@@ -15,6 +15,7 @@ import { GatewayProcess, GuardProcess, guardSetup, type GuardSetup } from '../su
 import { condorAssignedInHours, writeScenario } from '../support/drill-scenarios.js';
 import { killAll } from '../support/legguard-process.js';
 import { postgresForTests, testSchema } from '../support/postgres.js';
+import { runLegguard } from '../cli/cli-run.js';
 
 const pg = await postgresForTests();
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -101,6 +102,18 @@ async function twoAccounts(store: { dataDir: string } | { databaseUrl: string })
   } finally {
     await s.close();
   }
+
+  // One `legguard status` over the store shows both accounts, each with its own condor and incident; --account one.
+  const env: Record<string, string> = 'databaseUrl' in store ? { DATABASE_URL: store.databaseUrl } : {};
+  const first = guards[0]!.setup;
+  const status = await runLegguard(['status', '--json', '--config', first.configFile], { cwd: first.dir, env });
+  assert.equal(status.code, 0, status.err);
+  const all = JSON.parse(status.out) as { account: string; accounts: { account: string; strategies: { id: string; state: string }[]; incidents: { strategyId: string | null }[] }[] };
+  assert.equal(all.account, ACCOUNTS[0], "the config's account at the top");
+  assert.deepEqual(all.accounts.map((a) => `${a.account} ${a.strategies.map((x) => `${x.id} ${x.state}`).join(' ')}`), ACCOUNTS.map((a) => `${a} ic CLOSED`));
+  for (const a of all.accounts) assert.ok(a.incidents.some((i) => i.strategyId === 'ic'), `${a.account} has its own incident`);
+  const selected = await runLegguard(['status', '--json', '--config', first.configFile, '--account', ACCOUNTS[1]], { cwd: first.dir, env });
+  assert.deepEqual((JSON.parse(selected.out) as { accounts: { account: string }[] }).accounts.map((a) => a.account), [ACCOUNTS[1]]);
 }
 
 async function waitUntil(ok: () => boolean, what: () => string): Promise<void> {
