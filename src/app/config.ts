@@ -72,9 +72,25 @@ const leaderSchema = z
   })
   .refine((l) => l.renewMs * 2 <= l.leaseMs, { message: 'leader.renewMs must be at most half of leader.leaseMs (a renewal may fail once without losing the lease)', path: ['renewMs'] });
 
+const accountIdSchema = z.string().regex(/^[A-Za-z0-9]{1,32}$/, 'must be an IB account id like DU1234567');
+
+/**
+ * One account of `accounts:` (several accounts reachable through one TWS/Gateway login, guarded by one process): its
+ * own IB client id (default `broker.clientId` + its index), its own strategies, and alert channels of its own when
+ * its alerts must not reach the others' (default: the shared `alerts:`).
+ */
+const accountEntrySchema = z.strictObject({
+  account: accountIdSchema,
+  clientId: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+  strategies: z.array(configStrategySchema).default([]),
+  alerts: alertsConfigSchema.optional(),
+});
+
 export const configSchema = z.strictObject({
-  /** The IB account the guard acts for (DU... paper, U... live). */
-  account: z.string().regex(/^[A-Za-z0-9]{1,32}$/, 'must be an IB account id like DU1234567'),
+  /** The IB account the guard acts for (DU... paper, U... live). Exactly one of `account` and `accounts`. */
+  account: accountIdSchema.optional(),
+  /** Several accounts of one TWS/Gateway login, each guarded on its own (one process, one store). */
+  accounts: z.array(accountEntrySchema).min(1, 'must list at least one account').max(64, 'at most 64 accounts per process').optional(),
   /** Where the SQLite file (and the lock) live; relative to the config file. */
   dataDir: z.string().min(1).default('data'),
   database: z
@@ -99,10 +115,29 @@ export const configSchema = z.strictObject({
 
 export type BrokerConfig = z.output<typeof brokerSchema>;
 
+/** One account a `legguard run` guards: what differs between the accounts of one login. */
+export interface AccountConfig {
+  readonly account: AccountId;
+  /** The IB client id of this account's connection (each account has its own connection to the same TWS/Gateway). */
+  readonly clientId: number;
+  readonly strategies: readonly StrategyDefinition[];
+  /** The account's own `alerts:`, or the config's shared one. */
+  readonly alerts: AlertsConfig;
+}
+
 export interface LegguardConfig {
   /** The file it came from, or null for the built-in defaults. */
   readonly file: string | null;
+  /**
+   * The account commands act on: the `account:`, or the first of `accounts:` (commands that act on one account ask
+   * for `--account` when the file lists several; see `resolveConfig`).
+   */
   readonly account: AccountId;
+  /**
+   * Every account `legguard run` guards, at least one: `account:` alone (client id `broker.clientId`, the top-level
+   * `strategies:` and `alerts:`), or each entry of `accounts:`.
+   */
+  readonly accounts: readonly AccountConfig[];
   readonly dataDir: string;
   /** From the environment variable `database.urlEnv`; null: SQLite in `dataDir`. */
   readonly databaseUrl: string | null;
@@ -112,6 +147,7 @@ export interface LegguardConfig {
   readonly broker: BrokerConfig;
   readonly guard: GuardConfig;
   readonly alerts: AlertsConfig;
+  /** The strategies of `account` (the first account's when there are several). */
   readonly strategies: readonly StrategyDefinition[];
   /** `market.rate` (default 0.045) and `market.volatility` per symbol (upper case). */
   readonly market: { readonly rate: number; readonly volatility: Readonly<Record<string, number>> };
@@ -156,30 +192,59 @@ export function checkConfig(text: string, file: string, env: NodeJS.ProcessEnv, 
   const base = dirname(resolve(file));
   const rawDataDir = raw.dataDir === undefined ? 'data' : raw.dataDir;
   const dataDir = typeof rawDataDir === 'string' && rawDataDir !== '' ? abs(base, rawDataDir) : null;
-  const channelProblems = checkChannels(raw);
+  const channelProblems = checkChannels(raw.alerts, 'alerts');
+  if (Array.isArray(raw.accounts)) {
+    raw.accounts.forEach((entry: unknown, i) => {
+      if (typeof entry === 'object' && entry !== null) channelProblems.push(...checkChannels((entry as Record<string, unknown>).alerts, `accounts[${i}].alerts`));
+    });
+  }
   const problems: string[] = channelProblems.map((p) => p.problem);
-  const reported = new Set(channelProblems.map((p) => p.index));
+  const reported = new Set(channelProblems.map((p) => p.at));
   const r = configSchema.safeParse(raw);
   if (!r.success) {
     for (const i of r.error.issues) {
       // A channel entry already named on its own (with the known types) is not named again by the whole-file schema.
-      if (i.path[0] === 'alerts' && i.path[1] === 'channels' && typeof i.path[2] === 'number' && reported.has(i.path[2])) continue;
+      const at = channelAt(i.path);
+      if (at !== null && reported.has(at)) continue;
       problems.push(`${fieldPath(i.path)}: ${i.message}`);
     }
   }
+  problems.push(...accountKeyProblems(raw));
   if (!r.success || problems.length > 0) return { config: null, problems, onlyChannels: problems.length === channelProblems.length, dataDir };
   const c = r.data;
-  const account = AccountId.parse(c.account);
   const url = env[c.database.urlEnv];
   const broker: BrokerConfig = c.broker;
-  const strategies = buildStrategies(c.strategies, account, now);
-  const ids = new Set<string>();
-  strategies.forEach((s, i) => {
-    if (ids.has(s.id)) problems.push(`strategies[${i}].id: "${s.id}" is used twice`);
-    ids.add(s.id);
-    const legs = [...duplicateLegs(s.legs), ...(opts.refuseExpired ? expiredLegs(s.legs, now) : [])].sort((a, b) => a.index - b.index);
-    for (const p of legs) problems.push(`strategies[${i}].legs[${p.index}]: strategy "${s.id}": ${p.message}`);
+  const entries =
+    c.accounts ?? [{ account: c.account!, clientId: broker.clientId, strategies: c.strategies, alerts: undefined }];
+  const accounts: AccountConfig[] = [];
+  const seenAccounts = new Map<string, number>();
+  const seenClients = new Map<number, number>();
+  entries.forEach((e, n) => {
+    const where = c.accounts === undefined ? '' : `accounts[${n}].`;
+    const account = AccountId.parse(e.account);
+    const other = seenAccounts.get(account.toUpperCase());
+    if (other !== undefined) problems.push(`accounts[${n}].account: ${account} is listed twice (also accounts[${other}]); one guard per account`);
+    seenAccounts.set(account.toUpperCase(), n);
+    const clientId = e.clientId ?? broker.clientId + n;
+    const clash = seenClients.get(clientId);
+    if (clash !== undefined) {
+      problems.push(
+        `accounts[${n}].clientId: ${clientId} is also accounts[${clash}]'s client id${e.clientId === undefined ? ` (broker.clientId ${broker.clientId} + ${n})` : ''}; ` +
+          'each account needs its own connection to TWS, and TWS refuses a second one with the same client id',
+      );
+    }
+    seenClients.set(clientId, n);
+    const strategies = buildStrategies(e.strategies, account, now);
+    const ids = new Set<string>();
+    strategies.forEach((s, i) => {
+      if (ids.has(s.id)) problems.push(`${where}strategies[${i}].id: "${s.id}" is used twice`);
+      ids.add(s.id);
+      const legs = [...duplicateLegs(s.legs), ...(opts.refuseExpired ? expiredLegs(s.legs, now) : [])].sort((a, b) => a.index - b.index);
+      for (const p of legs) problems.push(`${where}strategies[${i}].legs[${p.index}]: strategy "${s.id}": ${p.message}`);
+    });
+    accounts.push({ account, clientId, strategies, alerts: e.alerts ?? c.alerts });
   });
+  const first = accounts[0]!;
   let guard: GuardConfig | null = null;
   try {
     guard = parseGuardConfig(c.guard, file);
@@ -193,7 +258,8 @@ export function checkConfig(text: string, file: string, env: NodeJS.ProcessEnv, 
   return {
     config: {
       file,
-      account,
+      account: first.account,
+      accounts,
       dataDir: abs(base, c.dataDir),
       databaseUrl: url !== undefined && url !== '' ? url : null,
       databaseUrlEnv: c.database.urlEnv,
@@ -201,7 +267,7 @@ export function checkConfig(text: string, file: string, env: NodeJS.ProcessEnv, 
       broker,
       guard,
       alerts: c.alerts,
-      strategies,
+      strategies: first.strategies,
       market: { rate: c.market.rate, volatility: Object.fromEntries(Object.entries(c.market.volatility).map(([k, v]) => [k.toUpperCase(), v])) },
       dividends: Object.fromEntries(
         Object.entries(c.dividends).map(([k, v]) => [k.toUpperCase(), v.map((d) => ({ exDate: d.exDate, amount: d.amount }))]),
@@ -233,20 +299,39 @@ export function configError(file: string, problems: readonly string[], onlyChann
  * ...`), where the whole-file schema would only say the discriminator is invalid. Every bad entry is named. Other
  * problems of the `alerts:` section are left to the whole-file check, which names their key.
  */
-function checkChannels(raw: Record<string, unknown>): { index: number; problem: string }[] {
-  const alerts = raw.alerts;
+function checkChannels(alerts: unknown, prefix: string): { at: string; problem: string }[] {
   const channels: unknown = typeof alerts === 'object' && alerts !== null ? (alerts as Record<string, unknown>).channels : undefined;
   if (!Array.isArray(channels)) return [];
-  const out: { index: number; problem: string }[] = [];
+  const out: { at: string; problem: string }[] = [];
   channels.forEach((ch: unknown, index) => {
     try {
       parseAlertsConfig({ channels: [ch] });
     } catch (e) {
       if (!LegguardError.is(e, 'ALERT_CHANNEL_INVALID')) return;
-      out.push({ index, problem: `alerts.channels[${index}]: ${e.message}` });
+      out.push({ at: `${prefix}.channels[${index}]`, problem: `${prefix}.channels[${index}]: ${e.message}` });
     }
   });
   return out;
+}
+
+/** `alerts.channels[2]` or `accounts[1].alerts.channels[0]` when a schema issue lies within a channel entry. */
+function channelAt(path: readonly PropertyKey[]): string | null {
+  if (path[0] === 'alerts' && path[1] === 'channels' && typeof path[2] === 'number') return fieldPath(path.slice(0, 3));
+  if (path[0] === 'accounts' && path[2] === 'alerts' && path[3] === 'channels' && typeof path[4] === 'number') return fieldPath(path.slice(0, 5));
+  return null;
+}
+
+/**
+ * `account:` and `accounts:` are alternatives: exactly one is given. With `accounts:`, the strategies are listed per
+ * account (a top-level `strategies:` would not say whose they are).
+ */
+function accountKeyProblems(raw: Record<string, unknown>): string[] {
+  const one = raw.account !== undefined;
+  const many = raw.accounts !== undefined;
+  if (one && many) return ['accounts: give either account: (one account) or accounts: (several), not both'];
+  if (!one && !many) return ['account: missing: name the IB account to guard (account: DU1234567), or list several under accounts:'];
+  if (many && raw.strategies !== undefined) return ["strategies: with accounts:, list each account's strategies under its entry (accounts[n].strategies)"];
+  return [];
 }
 
 function abs(base: string, p: string): string {

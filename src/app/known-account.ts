@@ -20,6 +20,6 @@ export function knownAccount(name: string, known: readonly AccountId[], where: s
  * The accounts a config names for this process to guard. Status, the dashboard and the commands that act on one
  * account read it here, so that they follow the config's shape in one place.
  */
-export function configuredAccounts(config: Pick<LegguardConfig, 'account'>): readonly AccountId[] {
-  return [config.account];
+export function configuredAccounts(config: Pick<LegguardConfig, 'accounts'>): readonly AccountId[] {
+  return config.accounts.map((a) => a.account);
 }

@@ -51,7 +51,7 @@ export async function openAccountsStore(
   const configFile = str('config') ?? (existsSync(resolve(io.cwd, DEFAULT_CONFIG_FILE)) ? DEFAULT_CONFIG_FILE : undefined);
   const fromFile = configFile !== undefined;
   const dataDir = str('data-dir') ?? (fromFile ? undefined : DEFAULT_DATA_DIR);
-  const config = await resolveConfig({ config: configFile, account: fromFile ? undefined : UNSETTLED, dataDir }, io, now);
+  const config = await resolveConfig({ config: configFile, account: fromFile ? undefined : UNSETTLED, dataDir, allAccounts: true }, io, now);
   // Checks of the config before the store is opened: a refused flag opens (or creates) nothing.
   opts.beforeOpen?.(config);
   const options = storeOptions(config);

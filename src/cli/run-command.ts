@@ -49,6 +49,9 @@ function parseClock(spec: string | undefined): { kind: 'system' } | { kind: 'bro
  * `legguard run`: the long-running guard. Stops gracefully on SIGINT/SIGTERM (exit 0); exits 70 when a broken
  * invariant stops it (a restart reconciles and resumes), 5 when another guard leads the account (without --standby),
  * 6 when it stepped down: another guard took the lease over (FENCED) or this one could not renew it in time.
+ * A config of `accounts:` guards each account in this one process (`--account` picks one of them); an account whose
+ * guard stops by itself is restarted alone while the others guard on, and the exit codes above are the last one's
+ * once no account is guarded (see `startDaemon`).
  */
 export function runCommand(deps: { readonly crashPoint?: (point: CrashPoint) => void } = {}): Command {
   return {
@@ -71,13 +74,14 @@ export function runCommand(deps: { readonly crashPoint?: (point: CrashPoint) => 
       });
       const str = (k: string): string | undefined => (typeof values[k] === 'string' ? values[k] : undefined);
       const config = await resolveConfig(
-        { config: str('config'), account: str('account'), dataDir: str('data-dir'), ib: str('ib'), clientId: str('client-id') },
+        { config: str('config'), account: str('account'), dataDir: str('data-dir'), ib: str('ib'), clientId: str('client-id'), allAccounts: true },
         io,
         Date.now(),
       );
       const clock = parseClock(str('clock'));
       const http = httpEdgeOptions(str('http'), config, io.env);
       const json = values.json === true;
+      const several = config.accounts.length > 1;
       const fmt = new TimelineFormatter(!json && useColor(io));
       // Signals are heard from before start-up: a service manager's SIGTERM while the guard connects or reconciles
       // must stop it cleanly (lock released, store closed), not kill it by the default action.
@@ -99,13 +103,15 @@ export function runCommand(deps: { readonly crashPoint?: (point: CrashPoint) => 
             abort: abort.signal,
             ...(http !== null ? { http } : {}),
             standby: values.standby === true,
-            out: ({ level, text, timeline }) => {
+            // Every line names its account (JSON: `account`; text: `[DU...]` when the process guards several).
+            out: ({ level, text, timeline, account }) => {
+              const named = account === null ? {} : { account };
               if (json) {
-                io.stdout.write(`${JSON.stringify(timeline ? { level, ...timeline } : { level, text, at: new Date().toISOString() })}\n`);
+                io.stdout.write(`${JSON.stringify(timeline ? { level, ...timeline, ...named } : { level, text, at: new Date().toISOString(), ...named })}\n`);
                 return;
               }
               const line = timeline ? fmt.format(timeline) : `${fmt.time(Date.now())}  ${level.toUpperCase().padEnd(9)} ${text}`;
-              if (line !== null) io.stdout.write(`${line}\n`);
+              if (line !== null) io.stdout.write(`${several && account !== null ? `[${account}] ` : ''}${line}\n`);
             },
           });
         } catch (e) {

@@ -21,18 +21,21 @@ export type { RunningGuard } from './guard-edge-api.js';
  */
 export function guardMetrics(guards: readonly { readonly account: AccountId; readonly engine: GuardEngine }[], store: StorePort): GuardMetrics {
   const metrics = new GuardMetrics();
-  for (const { account, engine } of guards) {
+  for (const g of guards) {
+    // The engine is read at each scrape: the daemon restarts an account's guard alone (a new engine); it subscribes
+    // the new engine's timeline itself.
+    const account = g.account;
     metrics.track(account, {
-      connected: () => engine.isConnected,
-      strategyStates: () => [...engine.strategies.values()].map((s) => s.state),
-      tradingState: () => engine.tradingState,
-      openOrders: () => engine.openOrderCount(),
+      connected: () => g.engine.isConnected,
+      strategyStates: () => [...g.engine.strategies.values()].map((s) => s.state),
+      tradingState: () => g.engine.tradingState,
+      openOrders: () => g.engine.openOrderCount(),
       outbox: async () => {
         const o = await store.outboxSummary(account);
         return { backlog: o.channels.reduce((n, c) => n + c.pending, 0), failed: o.channels.reduce((n, c) => n + c.dead - c.skipped, 0) };
       },
     });
-    engine.onTimeline((t) => metrics.observe(account, t));
+    g.engine.onTimeline((t) => metrics.observe(account, t));
   }
   return metrics;
 }
