@@ -85,7 +85,8 @@ export function guardEdgeApi(d: GuardEdgeDeps): EdgeApi {
   return {
     mode: 'guard',
     accounts: () => Promise.resolve(accounts),
-    status: (account) =>
+    // Async throughout: an unknown account is a rejected promise, never a throw at the call.
+    status: async (account) =>
       account === null
         ? gatherAccountsStatus(d.store, accounts, d.config, d.storeName, d.real.now())
         : gatherStatus(d.store, guard(account).account, d.config, d.storeName, d.real.now()),
@@ -94,7 +95,7 @@ export function guardEdgeApi(d: GuardEdgeDeps): EdgeApi {
       for (const g of chosen(account)) strategies.push(...payoffReport(await d.store.listStrategies(g.account), (symbol) => g.engine.underlyingPrice(symbol)).strategies);
       return { strategies };
     },
-    history: (account) => accountsHistory(d.store, chosen(account).map((g) => g.account)),
+    history: async (account) => accountsHistory(d.store, chosen(account).map((g) => g.account)),
     async health(account) {
       const each: AccountHealth[] = [];
       for (const g of chosen(account)) each.push(await healthOf(g));
@@ -107,7 +108,7 @@ export function guardEdgeApi(d: GuardEdgeDeps): EdgeApi {
         for (const off of offs) off();
       };
     },
-    ack: (account, id, by) => acknowledgeIncident(d.store, guard(account).account, id, d.real.now(), by),
+    ack: async (account, id, by) => acknowledgeIncident(d.store, guard(account).account, id, d.real.now(), by),
     async setTradingState(account, state, reason, by) {
       const g = guard(account);
       const r = await setTradingState(d.store, g.account, { state, reason, by, now: d.real.now(), origin: 'http', source: 'http POST /api/trading-state' });
