@@ -66,6 +66,8 @@ export interface DaemonGuard {
   readonly tradingStateWritten: () => void;
   /** Whether the account is guarded now (false between its guard stopping by itself and its restart). */
   readonly running: boolean;
+  /** Every timeline entry of the account's guard, across its restarts (the event stream follows a new engine). */
+  onTimeline(fn: (entry: TimelineEntry) => void): () => void;
 }
 
 export interface RunningDaemon {
@@ -95,6 +97,15 @@ interface Slot {
   last: AccountGuard;
   restartTimer: NodeJS.Timeout | null;
   failedStarts: number;
+  /** Who hears the account's timeline whichever engine runs it (`DaemonGuard.onTimeline`). */
+  readonly listeners: Set<(entry: TimelineEntry) => void>;
+}
+
+/** Passes every timeline entry of the guard's engine to the slot's listeners. */
+function follow(s: Slot, g: AccountGuard): void {
+  g.engine.onTimeline((t) => {
+    for (const l of s.listeners) l(t);
+  });
 }
 
 /**
@@ -159,7 +170,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   }
   const slots: Slot[] = started.map((r, i) => {
     const g = (r as PromiseFulfilledResult<AccountGuard>).value;
-    return { config: config.accounts[i]!, current: g, last: g, restartTimer: null, failedStarts: 0 };
+    const slot: Slot = { config: config.accounts[i]!, current: g, last: g, restartTimer: null, failedStarts: 0, listeners: new Set() };
+    follow(slot, g);
+    return slot;
   });
 
   let resolveDone!: (code: number) => void;
@@ -179,6 +192,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     tradingStateWritten: () => s.current?.tradingStateWritten(),
     get running() {
       return s.current !== null;
+    },
+    onTimeline(fn) {
+      s.listeners.add(fn);
+      return () => s.listeners.delete(fn);
     },
   }));
   // The HTTP edge's module (and prom-client) only when one is asked for.
@@ -247,6 +264,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
           s.current = g;
           s.last = g;
           if (metrics) g.engine.onTimeline((t) => metrics.observe(s.config.account, t));
+          follow(s, g);
           opts.out({ level: 'warn', account: s.config.account, text: `restarted the guard of ${s.config.account} (it had stopped: ${why.reason})` });
           watch(s, g);
         },

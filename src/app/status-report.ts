@@ -218,7 +218,9 @@ export async function gatherStatus(store: StorePort, account: AccountId, config:
   });
 
   const summary = await store.outboxSummary(account);
-  const configured = new Map(config.alerts.channels.map((c) => [c.name, c.type as string]));
+  // The account's own channels (`accounts[n].alerts`), else the shared ones.
+  const alerts = config.accounts.find((a) => a.account === account)?.alerts ?? config.alerts;
+  const configured = new Map(alerts.channels.map((c) => [c.name, c.type as string]));
   const counted = new Map(summary.channels.map((c) => [c.channel, c]));
   const names = [...configured.keys(), ...summary.channels.map((c) => c.channel).filter((n) => !configured.has(n))];
   const channels: ChannelStatus[] = names.map((channel) => {

@@ -1,6 +1,5 @@
-import { channelSecrets } from '../adapters/alerts/build-channels.js';
 import { Redactor } from '../adapters/alerts/redactor.js';
-import { urlPassword } from '../adapters/store/redact-url.js';
+import { configSecrets } from '../app/config-secrets.js';
 import { DEFAULT_CONFIG_FILE } from '../app/config.js';
 import { LegguardError } from '../core/errors.js';
 import { startHttpEdge } from '../web/http-edge.js';
@@ -38,7 +37,7 @@ export function dashboardCommand(deps: StoreDeps & { readonly stop?: AbortSignal
         const { config, selected } = readAccounts(where);
         const http = checked as ReturnType<typeof httpEdgeOptions>;
         if (http === null) throw new LegguardError('INTERNAL', 'no address for the dashboard');
-        const redactor = new Redactor([...channelSecrets(config.alerts, io.env), config.databaseUrl !== null ? urlPassword(config.databaseUrl) : null, http.token]);
+        const redactor = new Redactor([...configSecrets(config, io.env), http.token]);
         // Loaded here, not at the top: the metrics module brings prom-client, which no other command needs.
         const { storeEdgeApi } = await import('../web/store-edge-api.js');
         const edge = await startHttpEdge({

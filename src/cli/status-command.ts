@@ -1,7 +1,6 @@
-import { channelSecrets } from '../adapters/alerts/build-channels.js';
 import { formatNyTime } from '../adapters/alerts/format-alert.js';
 import { Redactor } from '../adapters/alerts/redactor.js';
-import { urlPassword } from '../adapters/store/redact-url.js';
+import { configSecrets } from '../app/config-secrets.js';
 import { describeCost } from '../core/incident-cost.js';
 import { LegguardError } from '../core/errors.js';
 import type { Command } from './command.js';
@@ -192,7 +191,7 @@ export function statusCommand(deps: StoreDeps = defaultStoreDeps): Command {
         throw e;
       }
       const { config, selected, primary } = read;
-      const redactor = new Redactor([...channelSecrets(config.alerts, io.env), config.databaseUrl !== null ? urlPassword(config.databaseUrl) : null]);
+      const redactor = new Redactor(configSecrets(config, io.env));
       let report: AccountsStatus;
       try {
         // The first account shown is the primary one (named, or the config's); the others follow in order.

@@ -5,6 +5,7 @@ import { gatherAccountsStatus, gatherStatus } from '../app/status-report.js';
 import { LegguardError } from '../core/errors.js';
 import type { AccountId } from '../core/ids.js';
 import type { GuardEngine } from '../engine/guard-engine.js';
+import type { TimelineEntry } from '../engine/timeline.js';
 import type { Clock } from '../ports/clock.js';
 import type { StorePort } from '../ports/store.js';
 import type { AccountChoice, AccountHealth, EdgeApi } from './edge-api.js';
@@ -21,6 +22,13 @@ export interface RunningGuard {
   readonly lockOwner: string;
   /** Called after the account's trading state is written, so that its guard takes it now rather than at its next poll. */
   readonly tradingStateWritten: () => void;
+  /** False while the account's guard is down (the daemon restarts it); absent: always running. */
+  readonly running?: boolean;
+  /**
+   * The account's timeline across restarts of its guard (a new engine); absent: the engine's own, which a guard that
+   * never restarts keeps.
+   */
+  readonly onTimeline?: (fn: (entry: TimelineEntry) => void) => () => void;
 }
 
 export interface GuardEdgeDeps {
@@ -72,9 +80,11 @@ export function guardEdgeApi(d: GuardEdgeDeps): EdgeApi {
     } catch (e) {
       store = { ok: false, detail: `the store does not answer: ${e instanceof Error ? e.message : String(e)}` };
     }
+    const running = g.running !== false;
+    if (!running) store = { ok: false, detail: `the guard of ${g.account} stopped and is being restarted: ${g.account} is not guarded now` };
     return {
       account: g.account,
-      ok: connected && store.ok,
+      ok: running && connected && store.ok,
       broker: { connected },
       lastReconciledAt: lastReconciledAt === null ? null : new Date(lastReconciledAt).toISOString(),
       lastReconciledAgeMs: lastReconciledAt === null ? null : Math.max(0, g.engine.clock.now() - lastReconciledAt),
@@ -103,7 +113,7 @@ export function guardEdgeApi(d: GuardEdgeDeps): EdgeApi {
     },
     metrics: async () => ({ contentType: d.metrics.contentType, body: await d.metrics.text() }),
     subscribe(fn) {
-      const offs = guards.map((g) => g.engine.onTimeline((e) => fn({ ...e, account: g.account })));
+      const offs = guards.map((g) => (g.onTimeline ?? ((l) => g.engine.onTimeline(l)))((e) => fn({ ...e, account: g.account })));
       return () => {
         for (const off of offs) off();
       };

@@ -1,6 +1,5 @@
-import { channelSecrets } from '../adapters/alerts/build-channels.js';
 import { Redactor } from '../adapters/alerts/redactor.js';
-import { urlPassword } from '../adapters/store/redact-url.js';
+import { configSecrets } from '../app/config-secrets.js';
 import { storeOptions, type LegguardConfig } from '../app/config.js';
 import { describeStore } from '../app/store-description.js';
 import type { AccountId } from '../core/ids.js';
@@ -56,7 +55,7 @@ export interface GuardEdgeOptions {
 export async function startGuardEdge(o: GuardEdgeOptions): Promise<HttpEdge> {
   const h = o.http;
   const guards = sortedGuards(o.guards);
-  const redactor = new Redactor([...channelSecrets(o.config.alerts, o.env), o.config.databaseUrl !== null ? urlPassword(o.config.databaseUrl) : null, h.token]);
+  const redactor = new Redactor([...configSecrets(o.config, o.env), h.token]);
   const edge = await startHttpEdge({
     address: h.address,
     token: h.token,

@@ -338,6 +338,51 @@ describe('legguard status: two accounts in one store', () => {
     assert.match(bad.err, /AccountId must be 1-32 letters or digits; got "DU-7"/);
   });
 
+  test('a config of accounts: [...]: every account, each with its own channels; no secret of any account shown; acting commands ask which', async () => {
+    const secret2 = 'T0B/B0B/desk-two-secret-77';
+    const cfgDir = join(dir, 'multi');
+    mkdirSync(cfgDir);
+    writeFileSync(
+      join(cfgDir, 'legguard.yaml'),
+      stringify({
+        dataDir: '../data',
+        alerts: { channels: [{ type: 'console', name: 'console' }] },
+        accounts: [
+          { account: SPREAD_ACCOUNT, alerts: { channels: [{ type: 'webhook', name: 'desk-two', urlEnv: 'DESK_TWO', format: 'json' }] } },
+          { account: CONDOR_ACCOUNT },
+        ],
+      }),
+    );
+    const env = { DESK_TWO: `https://hooks.example.com/${secret2}` };
+    // A failed delivery of the spread account whose error quotes its channel's URL.
+    const s = await openStore({ dataDir: data });
+    try {
+      const alert = (await s.recentAlerts({ account: SPREAD_ACCOUNT, limit: 1 }))[0]!;
+      await s.recordDelivery({ account: SPREAD_ACCOUNT, alertKey: alert.key, channel: 'desk-two', at: EpochMs.unsafe(Date.now()), delivered: false, error: `POST ${env.DESK_TWO} failed: 500`, nextAttemptAt: EpochMs.unsafe(Date.now() + 60_000) });
+    } finally {
+      await s.close();
+    }
+    const r = await runLegguard(['status', '--json'], { cwd: cfgDir, env });
+    assert.equal(r.code, 0, r.err);
+    assert.ok(!r.out.includes(secret2), 'the second account\'s channel secret is redacted');
+    const json = JSON.parse(r.out) as StatusReport & { accounts: StatusReport[] };
+    assert.deepEqual(json.accounts.map((a) => a.account), [SPREAD_ACCOUNT, CONDOR_ACCOUNT], "the config's first account first");
+    const channels = (a: StatusReport): string[] => a.outbox.channels.map((c) => `${c.channel} ${c.type ?? '-'}`);
+    assert.deepEqual(channels(json.accounts[0]!), ['desk-two webhook'], "the spread account's own channel");
+    assert.deepEqual(channels(json.accounts[1]!), ['console console'], 'the condor account on the shared one');
+    assert.match(JSON.stringify(json.accounts[0]!.outbox.undelivered), /\[redacted\]/);
+    const text = await runLegguard(['status'], { cwd: cfgDir, env });
+    assert.ok(!text.out.includes(secret2));
+
+    const halt = await runLegguard(['halt'], { cwd: cfgDir, env });
+    assert.equal(halt.code, 2, halt.err);
+    assert.equal(halt.err, `legguard halt: the config names 2 accounts (${SPREAD_ACCOUNT}, ${CONDOR_ACCOUNT}): name one with --account\n`);
+    const named = await runLegguard(['halt', '--account', CONDOR_ACCOUNT], { cwd: cfgDir, env });
+    assert.equal(named.code, 0, named.err);
+    assert.match(named.out, new RegExp(`^trading HALTED for ${CONDOR_ACCOUNT} `));
+    assert.equal((await runLegguard(['resume', '--account', CONDOR_ACCOUNT], { cwd: cfgDir, env })).code, 0);
+  });
+
   test('strategies list: every account, one block each (--json: each strategy with its account); --account selects', async () => {
     const text = await runLegguard(['strategies', 'list', '--data-dir', data], { cwd: dir });
     assert.equal(text.code, 0, text.err);

@@ -79,6 +79,35 @@ test('events: each entry with its account; unsubscribing stops all', () => {
   assert.deepEqual(got.map((e) => `${(e as { account: string }).account} ${(e as { text: string }).text}`), [`${SPREAD_ACCOUNT} from the spread`, `${CONDOR_ACCOUNT} from the condor`]);
 });
 
+test("a guard the daemon restarts: its account unhealthy while it is down; the event stream follows the daemon's timeline, not one engine", async () => {
+  const relay: ((e: object) => void)[] = [];
+  let running = false;
+  const restarting: RunningGuard = {
+    ...guards[0]!,
+    get running() {
+      return running;
+    },
+    onTimeline: (fn) => {
+      relay.push(fn as (e: object) => void);
+      return () => relay.splice(relay.indexOf(fn as (e: object) => void), 1);
+    },
+  };
+  const config = parseConfig(`account: ${CONDOR_ACCOUNT}\n`, 'test', {}, Date.now());
+  const edge = guardEdgeApi({ guards: [restarting], store, config, storeName: 'memory', real: new SystemClock(), metrics: guardMetrics([restarting], store) });
+  const down = await edge.health(null);
+  assert.equal(down.ok, false);
+  assert.match(down.store.detail, /the guard of DU0000002 stopped and is being restarted: DU0000002 is not guarded now/);
+  running = true;
+  assert.doesNotMatch((await edge.health(null)).store.detail, /being restarted/);
+  const got: object[] = [];
+  const off = edge.subscribe((e) => got.push(e));
+  guards[0]!.engine.emit({ kind: 'note', at: EpochMs.unsafe(4), strategyId: null, text: 'old engine' });
+  for (const l of relay) l({ kind: 'note', at: 5, strategyId: null, text: 'via the daemon' });
+  off();
+  assert.deepEqual(relay, []);
+  assert.deepEqual(got.map((e) => (e as { text: string }).text), ['via the daemon']);
+});
+
 test('composition errors: no guard, an account twice, an engine of another account', () => {
   assert.throws(() => sortedGuards([]), /at least one running guard/);
   assert.throws(() => sortedGuards([guards[0]!, guards[0]!]), /got account DU0000002 twice/);
