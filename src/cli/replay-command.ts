@@ -9,15 +9,10 @@ import type { StorePort } from '../ports/store.js';
 import type { Command, CommandIo } from './command.js';
 import { parseCommandArgs } from './parse-args.js';
 import { TimelineFormatter } from './timeline-format.js';
+import { useColor } from './use-color.js';
 
 /** Where replays keep their SQLite files, under the working directory, one directory per scenario file. */
 export const REPLAY_DATA_DIR = '.legguard/replay';
-
-export function useColor(io: CommandIo): boolean {
-  if (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '') return false;
-  if (io.env.FORCE_COLOR !== undefined && io.env.FORCE_COLOR !== '0') return true;
-  return io.stdout.isTTY === true;
-}
 
 /** A fresh SQLite store for one replay: the previous run's file is removed so every run starts clean (the store makes the directory, private). */
 export async function freshReplayStore(dataDir: string): Promise<StorePort> {

@@ -1,10 +1,10 @@
-import { startDaemon, type RunningDaemon } from '../app/daemon.js';
+import type { RunningDaemon } from '../app/daemon.js';
 import type { CrashPoint } from '../engine/guard-engine.js';
 import { LegguardError } from '../core/errors.js';
 import type { Command } from './command.js';
 import { resolveConfig } from './config-source.js';
 import { parseCommandArgs } from './parse-args.js';
-import { useColor } from './replay-command.js';
+import { useColor } from './use-color.js';
 import { TimelineFormatter } from './timeline-format.js';
 import { checkExposure, parseListen, type ListenAddress } from '../web/listen-address.js';
 import type { LegguardConfig } from '../app/config.js';
@@ -73,11 +73,15 @@ export function runCommand(deps: { readonly crashPoint?: (point: CrashPoint) => 
         standby: { type: 'boolean' },
       });
       const str = (k: string): string | undefined => (typeof values[k] === 'string' ? values[k] : undefined);
-      const config = await resolveConfig(
+      // The config (a large one is read on a worker thread) and the daemon's modules load side by side.
+      const reading = resolveConfig(
         { config: str('config'), account: str('account'), dataDir: str('data-dir'), ib: str('ib'), clientId: str('client-id'), allAccounts: true },
         io,
         Date.now(),
       );
+      const loading = import('../app/daemon.js');
+      loading.catch(() => undefined); // awaited below, once the config is good
+      const config = await reading;
       const clock = parseClock(str('clock'));
       const http = httpEdgeOptions(str('http'), config, io.env);
       const json = values.json === true;
@@ -95,6 +99,7 @@ export function runCommand(deps: { readonly crashPoint?: (point: CrashPoint) => 
       process.on('SIGTERM', onSignal);
       try {
         try {
+          const { startDaemon } = await loading;
           daemon = await startDaemon({
             config,
             clock,
