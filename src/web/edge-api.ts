@@ -1,6 +1,7 @@
 import type { AckResult, TradingStateChange } from '../app/operator-actions.js';
 import type { TradingState } from '../core/gate.js';
 import type { AccountId, IncidentId } from '../core/ids.js';
+import type { AccountSummary } from './account-summary.js';
 import type { HistoryEntry } from './journal-history.js';
 import type { PayoffReport } from './payoff-report.js';
 
@@ -47,6 +48,8 @@ export interface EdgeApi {
   readonly mode: 'guard' | 'read-only';
   /** The accounts this edge serves, sorted: a guard's, or those the store holds. `?account=` must name one. */
   accounts(): Promise<readonly AccountId[]>;
+  /** Each account served in a line's worth (`/api/accounts`), in the order of `accounts()`. */
+  summaries(): Promise<readonly AccountSummary[]>;
   /**
    * The `legguard status --json` object: every account (`accounts`, with the first's report at the top level for
    * readers of one account), or the one named.

@@ -9,6 +9,7 @@ import type { TimelineEntry } from '../engine/timeline.js';
 import type { Clock } from '../ports/clock.js';
 import type { StorePort } from '../ports/store.js';
 import type { AccountChoice, AccountHealth, EdgeApi } from './edge-api.js';
+import { accountSummary } from './account-summary.js';
 import { combinedHealth } from './edge-health.js';
 import type { GuardMetrics } from './guard-metrics.js';
 import { accountsHistory } from './journal-history.js';
@@ -95,6 +96,12 @@ export function guardEdgeApi(d: GuardEdgeDeps): EdgeApi {
   return {
     mode: 'guard',
     accounts: () => Promise.resolve(accounts),
+    // From the engines' memory, but for the incidents waiting for acknowledgement (the store's).
+    summaries: async () => {
+      const out = [];
+      for (const g of guards) out.push(await accountSummary(d.store, g.account, [...g.engine.strategies.values()].map((s) => s.state), g.engine.tradingState));
+      return out;
+    },
     // Async throughout: an unknown account is a rejected promise, never a throw at the call.
     status: async (account) =>
       account === null

@@ -107,7 +107,7 @@ export async function startHttpEdge(opts: HttpEdgeOptions): Promise<HttpEdge> {
     switch (path) {
       case '/api/accounts':
         only('GET', 'HEAD');
-        return json(res, 200, { accounts: await api.accounts() });
+        return json(res, 200, { accounts: await api.accounts(), summaries: await api.summaries() });
       case '/api/status':
         only('GET', 'HEAD');
         return json(res, 200, await api.status(await readAccount(url)));

@@ -6,6 +6,7 @@ import type { AccountId } from '../core/ids.js';
 import type { Clock } from '../ports/clock.js';
 import type { StorePort } from '../ports/store.js';
 import type { AccountChoice, AccountHealth, EdgeApi } from './edge-api.js';
+import { accountSummary } from './account-summary.js';
 import { combinedHealth } from './edge-health.js';
 import { GuardMetrics } from './guard-metrics.js';
 import { accountsHistory } from './journal-history.js';
@@ -64,6 +65,13 @@ export function storeEdgeApi(store: StorePort, config: LegguardConfig, storeName
   return {
     mode: 'read-only',
     accounts,
+    async summaries() {
+      const out = [];
+      for (const a of await accounts()) {
+        out.push(await accountSummary(store, a, (await store.listStrategies(a)).map((r) => r.state), (await store.tradingState(a)).state));
+      }
+      return out;
+    },
     async status(account) {
       const which = await chosen(account);
       return account === null ? gatherAccountsStatus(store, which, config, storeName, clock.now()) : gatherStatus(store, which[0]!, config, storeName, clock.now());

@@ -108,7 +108,10 @@ test('dashboard over two accounts in one store: every account served, ?account= 
     const line = await proc.waitForLine((l) => l.startsWith('legguard dashboard (read-only) for '), 'naming its URL', 60_000);
     assert.match(line, new RegExp(`^legguard dashboard \\(read-only\\) for ${CONDOR_ACCOUNT}, ${SPREAD_ACCOUNT} on http://127\\.0\\.0\\.1:\\d+/`));
     const url = /(http:\/\/127\.0\.0\.1:\d+)/.exec(line)![1]!;
-    assert.deepEqual(await (await fetch(`${url}/api/accounts`)).json(), { accounts: [CONDOR_ACCOUNT, SPREAD_ACCOUNT] });
+    const listed = (await (await fetch(`${url}/api/accounts`)).json()) as { accounts: string[]; summaries: unknown[] };
+    assert.deepEqual(listed.accounts, [CONDOR_ACCOUNT, SPREAD_ACCOUNT]);
+    // Each account in a line's worth: the replays left both CLOSED, each with its critical incident not acknowledged.
+    assert.deepEqual(listed.summaries, [CONDOR_ACCOUNT, SPREAD_ACCOUNT].map((account) => ({ account, tradingState: 'ACTIVE', strategies: 1, attention: {}, unacknowledged: 1 })));
     const all = (await (await fetch(`${url}/api/status`)).json()) as { accounts: { account: string; strategies: { id: string }[] }[] };
     assert.deepEqual(all.accounts.map((a) => `${a.account} ${a.strategies.map((x) => x.id).join(' ')}`), [`${CONDOR_ACCOUNT} ic-spy`, `${SPREAD_ACCOUNT} bps-spy`]);
     const spread = (await (await fetch(`${url}/api/status?account=${SPREAD_ACCOUNT}`)).json()) as { account: string; strategies: { id: string }[] };
@@ -141,6 +144,8 @@ test('dashboard over two accounts in one store: every account served, ?account= 
       await tab.locator('#timeline li[data-kind="record-state"]', { hasText: 'bps-spy' }).first().waitFor({ timeout: 60_000 });
       assert.equal(await tab.locator('#timeline li', { hasText: 'ic-spy' }).count(), 0, "the timeline is the account's own");
       assert.match((await tab.locator('#account').textContent()) ?? '', new RegExp(`^${SPREAD_ACCOUNT} · SQLite`));
+      // The other account's unacknowledged incident is said above the page.
+      assert.equal(await tab.locator('#elsewhere').textContent(), `other accounts need attention: ${CONDOR_ACCOUNT} (ACTIVE, 1 strategy, 1 not acknowledged)`);
       assert.deepEqual(errors, [], 'no script errors on the page');
     } finally {
       await browser.close();

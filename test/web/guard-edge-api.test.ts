@@ -38,6 +38,11 @@ after(() => store.close());
 
 test('reads: every account unless one is named; one not guarded here is NOT_FOUND naming those that are', async () => {
   assert.deepEqual(await api.accounts(), [CONDOR_ACCOUNT, SPREAD_ACCOUNT]);
+  // From the engines' memory: both CLOSED; each account's critical incident waits.
+  assert.deepEqual(
+    (await api.summaries()).map((x) => `${x.account} ${x.tradingState} ${x.strategies} ${JSON.stringify(x.attention)} ${x.unacknowledged}`),
+    [`${CONDOR_ACCOUNT} ACTIVE 1 {} 1`, `${SPREAD_ACCOUNT} ACTIVE 1 {} 1`],
+  );
   const all = (await api.status(null)) as { account: string; accounts: { account: string; strategies: { id: string }[] }[] };
   assert.deepEqual(all.accounts.map((r) => `${r.account} ${r.strategies.map((s) => s.id).join(' ')}`), [`${CONDOR_ACCOUNT} ic-spy`, `${SPREAD_ACCOUNT} bps-spy`]);
   assert.equal(((await api.status(SPREAD_ACCOUNT)) as { account: string }).account, SPREAD_ACCOUNT);

@@ -61,6 +61,7 @@ test('the latency histogram counts the detections; strategies, orders and tradin
   const api: EdgeApi = {
     mode: 'guard',
     accounts: () => Promise.resolve([]),
+    summaries: () => Promise.resolve([]),
     status: () => Promise.resolve({}),
     payoff: () => Promise.resolve({ strategies: [] }),
     history: () => Promise.resolve({ entries: [] }),

@@ -31,6 +31,7 @@ function fakeApi(mode: EdgeApi['mode'], calls: Calls, listeners: ((e: object) =>
   return {
     mode,
     accounts: () => Promise.resolve(accounts.map((a) => AccountId.parse(a))),
+    summaries: () => Promise.resolve(accounts.map((account) => ({ account, tradingState: 'ACTIVE' as const, strategies: 0, attention: {}, unacknowledged: 0 }))),
     // A stored alert error that quotes a secret, as a failing webhook's would: the edge must not pass it on.
     status: (account) =>
       Promise.resolve(
@@ -210,7 +211,9 @@ test('mutations need the bearer token: missing or wrong is 401 and nothing happe
 test('several accounts: ?account= selects one (400 malformed, 404 unknown naming those served); a mutation must name its account', async () => {
   const two = await start(fakeApi('guard', calls, [], ['DU1', 'DU2']), TOKEN);
   try {
-    assert.deepEqual(JSON.parse((await get(two, 'GET', '/api/accounts')).body), { accounts: ['DU1', 'DU2'] });
+    const listed = JSON.parse((await get(two, 'GET', '/api/accounts')).body) as { accounts: string[]; summaries: { account: string }[] };
+    assert.deepEqual(listed.accounts, ['DU1', 'DU2']);
+    assert.deepEqual(listed.summaries.map((x) => x.account), ['DU1', 'DU2']);
     const all = JSON.parse((await get(two, 'GET', '/api/status')).body) as { account: string; accounts: { account: string }[] };
     assert.deepEqual(all.accounts.map((a) => a.account), ['DU1', 'DU2'], 'not named: every account');
     assert.equal((JSON.parse((await get(two, 'GET', '/api/status?account=DU2')).body) as { account: string }).account, 'DU2');

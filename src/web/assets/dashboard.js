@@ -26,18 +26,12 @@
   /** The account the page shows: `?account=` in the page's address, else the first the guard serves (set at the first read). */
   let account = new URLSearchParams(location.search).get('account');
   const q = () => (account === null ? '' : `?account=${encodeURIComponent(account)}`);
-  /** Strategy states that need a person to look. */
-  const ATTENTION = ['BROKEN', 'EMERGENCY_CLOSING', 'NEEDS_ATTENTION'];
-
-  /** `ACTIVE, 3 strategies, 1 BROKEN, 1 not acknowledged`, and whether anything in it needs a person. */
-  function summary(r) {
-    const counts = new Map();
-    for (const s of r.strategies) if (ATTENTION.includes(s.state)) counts.set(s.state, (counts.get(s.state) || 0) + 1);
-    const unacked = r.outbox.unacknowledged.length;
-    const parts = [r.tradingState.state, `${r.strategies.length} strateg${r.strategies.length === 1 ? 'y' : 'ies'}`];
-    for (const [state, n] of counts) parts.push(`${n} ${state}`);
-    if (unacked > 0) parts.push(`${unacked} not acknowledged`);
-    return { text: parts.join(', '), attention: counts.size > 0 || unacked > 0 || r.tradingState.state !== 'ACTIVE' };
+  /** `ACTIVE, 3 strategies, 1 BROKEN, 1 not acknowledged` (an `/api/accounts` summary), and whether it needs a person. */
+  function summary(a) {
+    const parts = [a.tradingState, `${a.strategies} strateg${a.strategies === 1 ? 'y' : 'ies'}`];
+    for (const [state, n] of Object.entries(a.attention)) parts.push(`${n} ${state}`);
+    if (a.unacknowledged > 0) parts.push(`${a.unacknowledged} not acknowledged`);
+    return { text: parts.join(', '), attention: Object.keys(a.attention).length > 0 || a.unacknowledged > 0 || a.tradingState !== 'ACTIVE' };
   }
 
   function renderAccounts(all) {
@@ -262,14 +256,11 @@
     }
     refreshing = (async () => {
       try {
-        // Every account's status (for the selector), then the shown account's payoffs and health.
-        const st = await getJson('/api/status');
-        const all = st.body.accounts || [st.body];
-        const shown = all.find((r) => r.account === account) || all[0];
-        const [po, he] = await Promise.all([getJson(`/api/payoff${q()}`), getJson(`/healthz${q()}`)]);
-        renderAccounts(all);
+        // Every account in a line (for the selector), then the shown account's status, payoffs and health.
+        const [ac, st, po, he] = await Promise.all([getJson('/api/accounts'), getJson(`/api/status${q()}`), getJson(`/api/payoff${q()}`), getJson(`/healthz${q()}`)]);
+        renderAccounts(ac.body.summaries || []);
         renderPayoffs(po.body);
-        renderStatus(shown);
+        renderStatus(st.body);
         renderHealth(he.body);
       } catch (e) {
         message(`cannot read the guard: ${e}`, 'error');
