@@ -5,7 +5,10 @@
 //    synchronous=FULL, as `legguard run` by default) and on the memory store. Decoding, detection (the option's and
 //    the stock's report paired), the break, the write-ahead commit, quotes asked over the wire, planning, the gate,
 //    the adapter's pacer and encoding are all in it. Regular hours (a Tuesday 10:00 New York, on a clock running at real
-//    speed from there), so no order waits for an open;
+//    speed from there), so no order waits for an open. The gateway and its simulator run on a worker thread
+//    (wire-gateway-worker.ts), as TWS runs in a process of its own: on the guard's thread, the synchronous SQLite commit
+//    the engine makes right after handing an order over (3-4 ms at load) held back the gateway's reading of the order
+//    already on the socket, and the gateway's quote pricing ran on the guard's thread;
 //  - a bare TCP round trip on loopback and this disk's fsync measured in the same run: the floor of the wire path is
 //    one fsync (the write-ahead commit) plus two round trips (the quotes asked for the plan, the order written and
 //    read); target (issue 15) p99 within 3 times the floor's p99.
@@ -25,50 +28,26 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ScaledClock } from '../src/adapters/clock/scaled-clock.js';
+import { Worker } from 'node:worker_threads';
 import { IbBroker } from '../src/adapters/ib/ib-broker.js';
 import { SimBroker } from '../src/adapters/sim/sim-broker.js';
 import { SimMarket } from '../src/adapters/sim/sim-market.js';
 import { MemoryStore } from '../src/adapters/store/memory-store.js';
 import { openStore } from '../src/adapters/store/open-store.js';
 import { simBackend } from '../src/adapters/tws-sim/sim-backend.js';
-import { ClientMsg, ServerMsg } from '../src/adapters/tws-sim/message-ids.js';
+import { ServerMsg } from '../src/adapters/tws-sim/message-ids.js';
 import { TwsGateway } from '../src/adapters/tws-sim/tws-gateway.js';
 import { CollectingAlerts, guardStrategies } from '../src/app/replay.js';
-import { option, stock, type OptionContract } from '../src/core/contract.js';
+import { stock, type OptionContract } from '../src/core/contract.js';
 import { LegguardError } from '../src/core/errors.js';
-import { AccountId, StrategyId } from '../src/core/ids.js';
-import { EpochMs, Qty } from '../src/core/quantity.js';
-import type { StrategyDefinition } from '../src/core/strategy.js';
+import type { StrategyId } from '../src/core/ids.js';
 import { DEFAULT_GUARD_CONFIG } from '../src/engine/guard-config.js';
 import { GuardEngine } from '../src/engine/guard-engine.js';
-import type { Clock, TimerHandle } from '../src/ports/clock.js';
 import type { StorePort } from '../src/ports/store.js';
 import { summarize, type BenchRow } from './bench-row.js';
 import { fsyncSamples } from './floor.bench.js';
-import { MessageWindow } from './message-window.js';
-
-/**
- * Real time from a chosen instant (a trading morning), whose timers do not keep the process alive: the simulator
- * arms its clearing house for the next close, hours away, and has no way to disarm it.
- */
-class MorningClock implements Clock {
-  private readonly inner = new ScaledClock(1);
-  constructor(start: EpochMs) {
-    this.inner.sync(start);
-  }
-  now(): EpochMs {
-    return this.inner.now();
-  }
-  perf(): number {
-    return this.inner.perf();
-  }
-  setTimer(at: EpochMs, fn: () => void): TimerHandle {
-    const h = setTimeout(fn, Math.min(Math.max(0, at - this.now()), 2 ** 31 - 1));
-    h.unref();
-    return { cancel: () => clearTimeout(h) };
-  }
-}
+import type { GatewayAnswer, GatewayAsk } from './wire-gateway-worker.js';
+import { ACCOUNT, GUARD_CLIENT, MorningClock, spreads, START } from './wire-world.js';
 
 const RUNS = 400;
 /** The defaults: a change in a stock the guard has just traded waits out this window before it is judged. */
@@ -77,13 +56,8 @@ const PACING = DEFAULT_GUARD_CONFIG.maxMessagesPerSecond;
 const ENGINE_RUNS = 200;
 /** The back-to-back row (pacer saturated on purpose): fewer samples, it shows a queue, not a latency. */
 const BACK_TO_BACK_RUNS = 100;
-/** The guard's client id at the gateway. */
-const GUARD_CLIENT = 17;
 const WARMUP = 30;
-const ACCOUNT = AccountId.unsafe('DU0000001');
 const SPY = stock('SPY');
-/** A Tuesday, 10:00 New York: regular hours, so closing orders go out at once. */
-const START = EpochMs.unsafe(Date.parse('2026-01-27T10:00:00-05:00'));
 
 async function loopbackRoundTrips(n: number): Promise<number[]> {
   const server: Server = createServer((s) => {
@@ -110,80 +84,85 @@ async function loopbackRoundTrips(n: number): Promise<number[]> {
   return out;
 }
 
-/**
- * Underlyings the spreads rotate through (the simulated market trades any symbol it is given): enough that an
- * assignment rarely comes within the correlation window of the guard's last trade in its stock (the run waits when it
- * would).
- */
-const SYMBOLS = Array.from({ length: 100 }, (_, i) => `U${String(i).padStart(3, '0')}`);
+type Ask = GatewayAsk extends infer A ? (A extends { id: number } ? Omit<A, 'id'> : never) : never;
 
-/**
- * Put credit spreads, one lot, 440/435 near the money, each on contracts of its own: consecutive ones on different
- * underlyings (100 in rotation), weekly expiries for the rest. An assignment of the short put leaves 100 shares and
- * the long put, closed by two orders (the stock first: tier 1; then the put).
- */
-function spreads(n: number): StrategyDefinition[] {
-  const out: StrategyDefinition[] = [];
-  for (let i = 0; i < n; i++) {
-    const symbol = SYMBOLS[i % SYMBOLS.length]!;
-    const expiry = new Date(Date.parse('2026-02-06T12:00:00Z') + Math.floor(i / SYMBOLS.length) * 7 * 86_400_000).toISOString().slice(0, 10);
-    const legs = [
-      { contract: option({ symbol, right: 'P', strike: 440, expiry }), qty: Qty.unsafe(-1) },
-      { contract: option({ symbol, right: 'P', strike: 435, expiry }), qty: Qty.unsafe(1) },
-    ];
-    out.push({ id: StrategyId.unsafe(`ps${i}`), account: ACCOUNT, kind: 'vertical', legs, createdAt: EpochMs.unsafe(START - n + i) });
+/** The gateway's worker thread, asked and answered by message. */
+class GatewayThread {
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve(a: GatewayAnswer): void; reject(e: unknown): void }>();
+
+  private constructor(
+    private readonly worker: Worker,
+    readonly port: number,
+  ) {
+    worker.on('message', (a: GatewayAnswer) => {
+      if (!('id' in a)) return;
+      const w = this.waiting.get(a.id);
+      this.waiting.delete(a.id);
+      if (a.kind === 'failed') w?.reject(new LegguardError('INTERNAL', `wire bench gateway: ${a.message}`));
+      else w?.resolve(a);
+    });
+    worker.on('error', (e) => this.failAll(e));
+    worker.on('exit', (code) => this.failAll(new LegguardError('INTERNAL', `wire bench gateway stopped (exit ${code})`)));
   }
-  return out;
-}
 
-interface Stopwatch {
-  /** Set before a change is made: the next POSITION the gateway writes starts the measurement. */
-  arm(): Promise<{ wire: number }>;
-  /** Every message the guard's client wrote, by the time the gateway read it. */
-  readonly guardMessages: MessageWindow;
-  /** How many messages the guard's client has written so far. */
-  guardCount(): number;
-}
+  /**
+   * Starts the gateway with the positions of `count` spreads, its clock at START at `origin` (performance.timeOrigin +
+   * performance.now(), comparable across threads). The bench runs from source: tsx loads the worker.
+   */
+  static async start(count: number, origin: number): Promise<GatewayThread> {
+    const entry = new URL('./wire-gateway-worker.ts', import.meta.url);
+    const worker = new Worker(
+      `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((t) => { t.register(); return import(${JSON.stringify(entry.href)}); })`,
+      { eval: true, workerData: { count, origin } },
+    );
+    const port = await new Promise<number>((resolve, reject) => {
+      worker.on('message', (a: GatewayAnswer) => {
+        if (a.kind === 'ready') resolve(a.port);
+      });
+      worker.once('error', reject);
+    });
+    return new GatewayThread(worker, port);
+  }
 
-/** A gateway in front of a SimBroker on `clock`, timing each armed position write to the next PLACE_ORDER read. */
-async function tracedGateway(sim: SimBroker): Promise<{ gateway: TwsGateway; port: number; stopwatch: Stopwatch }> {
-  let armed = false;
-  let from: number | null = null;
-  let done: ((r: { wire: number }) => void) | null = null;
-  const guardMessages = new MessageWindow(1000);
-  let guardCount = 0;
-  const gateway = new TwsGateway({
-    backend: simBackend(sim),
-    trace: (dir, msgId, perf, clientId) => {
-      if (dir === 'in' && clientId === GUARD_CLIENT) {
-        guardMessages.add(perf);
-        guardCount++;
-      }
-      if (dir === 'out' && msgId === ServerMsg.POSITION && armed) {
-        armed = false;
-        from = perf;
-      } else if (dir === 'in' && msgId === ClientMsg.PLACE_ORDER && from !== null) {
-        const wire = perf - from;
-        from = null;
-        done?.({ wire });
-      }
-    },
-  });
-  const { port } = await gateway.start();
-  return {
-    gateway,
-    port,
-    stopwatch: {
-      guardMessages,
-      guardCount: () => guardCount,
-      arm: () =>
-        new Promise((resolve) => {
-          armed = true;
-          from = null;
-          done = resolve;
-        }),
-    },
-  };
+  ask(q: Ask): Promise<GatewayAnswer> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ ...q, id });
+    });
+  }
+
+  /** Posts the assignment of one short put; resolves with position write -> first PLACE_ORDER read, in ms. */
+  async assign(contract: OptionContract): Promise<number> {
+    const a = await this.ask({ kind: 'assign', contract });
+    if (a.kind !== 'wire') throw new LegguardError('INTERNAL', `wire bench gateway answered ${a.kind} to an assignment`);
+    return a.ms;
+  }
+
+  /** How long until the guard's messages read in the last second leave room for `need` more under `limit`. */
+  async roomIn(need: number, limit: number): Promise<number> {
+    const a = await this.ask({ kind: 'room', need, limit });
+    if (a.kind !== 'room') throw new LegguardError('INTERNAL', `wire bench gateway answered ${a.kind} to room`);
+    return a.waitMs;
+  }
+
+  /** Messages the guard has written so far. */
+  async guardCount(): Promise<number> {
+    const a = await this.ask({ kind: 'count' });
+    if (a.kind !== 'count') throw new LegguardError('INTERNAL', `wire bench gateway answered ${a.kind} to count`);
+    return a.n;
+  }
+
+  async stop(): Promise<void> {
+    await this.ask({ kind: 'stop' });
+    await this.worker.terminate();
+  }
+
+  private failAll(e: unknown): void {
+    for (const w of this.waiting.values()) w.reject(e);
+    this.waiting.clear();
+  }
 }
 
 /**
@@ -193,11 +172,10 @@ async function tracedGateway(sim: SimBroker): Promise<{ gateway: TwsGateway; por
  */
 async function engineRows(kind: 'sqlite' | 'memory', paced: boolean, runs: number, floorMs: number, floorNote: string): Promise<BenchRow[]> {
   const clock = new MorningClock(START);
-  const market = new SimMarket(clock, SYMBOLS.map((symbol) => ({ symbol, price: 436, volatility: 0.18 })));
-  const sim = new SimBroker({ account: ACCOUNT, clock, market, name: 'bench' });
   const defs = spreads(WARMUP + runs);
-  for (const d of defs) for (const l of d.legs) sim.setPosition(l.contract, sim.position(l.contract) + l.qty);
-  const { gateway, port, stopwatch } = await tracedGateway(sim);
+  // The gateway's simulator holds the same spreads, on a clock at the same morning instant.
+  const gateway = await GatewayThread.start(defs.length, performance.timeOrigin + performance.now() - (clock.now() - START));
+  const port = gateway.port;
   const dir = kind === 'sqlite' ? mkdtempSync(join(tmpdir(), 'legguard-wire-bench-')) : null;
   let store: StorePort;
   if (dir !== null) store = await openStore({ dataDir: dir });
@@ -232,10 +210,9 @@ async function engineRows(kind: 'sqlite' | 'memory', paced: boolean, runs: numbe
     // The start-up's own traffic (a price and dividends asked for each of the 100 underlyings) drains first: the samples
     // start on a quiet pacer, so the first close's count of messages is its own.
     for (;;) {
-      const now = performance.now();
-      const at = stopwatch.guardMessages.roomAt(now, PACING, PACING);
-      if (at <= now && !ib.busy) break;
-      await new Promise((r) => setTimeout(r, Math.max(10, at - now + 1)));
+      const wait = await gateway.roomIn(PACING, PACING);
+      if (wait <= 0 && !ib.busy) break;
+      await new Promise((r) => setTimeout(r, Math.max(10, wait + 1)));
     }
     for (const [i, d] of defs.entries()) {
       const short = d.legs[0]!.contract as OptionContract;
@@ -253,21 +230,18 @@ async function engineRows(kind: 'sqlite' | 'memory', paced: boolean, runs: numbe
       let waited = false;
       if (paced) {
         for (;;) {
-          const now = performance.now();
-          const at = stopwatch.guardMessages.roomAt(now, perAssignment, PACING);
-          if (at <= now) break;
+          const wait = await gateway.roomIn(perAssignment, PACING);
+          if (wait <= 0) break;
           if (i >= WARMUP) waited = true;
           // A millisecond over: the pacer counts on a clock in whole milliseconds.
-          await new Promise((r) => setTimeout(r, at - now + 1));
+          await new Promise((r) => setTimeout(r, wait + 1));
         }
       }
-      const before = stopwatch.guardCount();
-      const lap = stopwatch.arm();
-      sim.postAssignment(short, 1);
-      const { wire } = await lap;
+      const before = await gateway.guardCount();
+      const wire = await gateway.assign(short);
       const own = await latency;
       await closed;
-      const wrote = stopwatch.guardCount() - before;
+      const wrote = (await gateway.guardCount()) - before;
       perAssignment = i === 0 ? wrote : Math.max(perAssignment, wrote);
       busiestClose = Math.max(busiestClose, wrote);
       if (waited) pacedWaits++;
@@ -281,7 +255,6 @@ async function engineRows(kind: 'sqlite' | 'memory', paced: boolean, runs: numbe
     await engine.stop();
     await ib.disconnect();
     await gateway.stop();
-    await sim.disconnect();
     await store.close();
     if (dir !== null) rmSync(dir, { recursive: true, force: true });
   }
