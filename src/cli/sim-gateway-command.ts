@@ -10,7 +10,7 @@ import { ScenarioRun } from '../adapters/sim/scenario-run.js';
 import { checkResetWindow, type ResetWindow } from '../adapters/tws-sim/nightly-reset.js';
 import { checkShapeOptions, type ShapeOptions } from '../adapters/tws-sim/outgoing-shaper.js';
 import { Lockstep } from '../adapters/tws-sim/lockstep.js';
-import { simBackend } from '../adapters/tws-sim/sim-backend.js';
+import { simLoginBackend } from '../adapters/tws-sim/sim-backend.js';
 import { TwsGateway } from '../adapters/tws-sim/tws-gateway.js';
 import { LegguardError } from '../core/errors.js';
 import type { Command, CommandIo } from './command.js';
@@ -94,7 +94,7 @@ function intOption(value: string | undefined, name: string, def: number, min: nu
 }
 
 const USAGE =
-  'legguard sim-gateway [--port 7497] [--host 127.0.0.1] [--scenario file.yaml] [--speed 1] [--lockstep] [--master-client-id N] ' +
+  'legguard sim-gateway [--port 7497] [--host 127.0.0.1] [--scenario file.yaml [--scenario account2.yaml ...]] [--speed 1] [--lockstep] [--master-client-id N] ' +
   '[--reset HH:MM[/minutes[/drop|notice]]] [--shape delay=ms,duplicate=p,reorder=n,seed=s]';
 
 /**
@@ -112,14 +112,14 @@ export function simGatewayCommand(deps: SimGatewayDeps = defaultDeps): Command {
     summary: 'serve the simulator over the TWS API (port 7497) for any TWS client to drill against',
     usage: USAGE,
     async run(args: readonly string[], io: CommandIo): Promise<number> {
-      let values: Record<string, string | boolean | undefined>;
+      let values: Record<string, string | boolean | string[] | undefined>;
       try {
         ({ values } = parseArgs({
           args: [...args],
           options: {
             port: { type: 'string' },
             host: { type: 'string' },
-            scenario: { type: 'string' },
+            scenario: { type: 'string', multiple: true },
             speed: { type: 'string' },
             'master-client-id': { type: 'string' },
             reset: { type: 'string' },
@@ -133,6 +133,7 @@ export function simGatewayCommand(deps: SimGatewayDeps = defaultDeps): Command {
         throw new LegguardError('INVALID_INPUT', `${e instanceof Error ? e.message : String(e)}; usage: ${USAGE}`);
       }
       const str = (k: string): string | undefined => (typeof values[k] === 'string' ? values[k] : undefined);
+      const scenarioFiles = Array.isArray(values.scenario) ? (values.scenario) : [];
       const lockstep = values.lockstep === true;
       const port = intOption(str('port'), 'port', 7497, 0, 65535);
       const speed = str('speed') === undefined ? 1 : Number(str('speed'));
@@ -142,20 +143,26 @@ export function simGatewayCommand(deps: SimGatewayDeps = defaultDeps): Command {
       const master = str('master-client-id') === undefined ? 'all' : intOption(str('master-client-id'), 'master-client-id', 0, 0, 2 ** 31 - 1);
       const reset = str('reset') === undefined ? null : parseReset(str('reset')!);
       const shape = str('shape') === undefined ? null : parseShape(str('shape')!);
-      const scenarioFile = str('scenario');
-      const scenario = scenarioFile === undefined ? builtInWorld(deps.now()) : await loadScenario(resolve(io.cwd, scenarioFile));
+      const scenarios = scenarioFiles.length === 0 ? [builtInWorld(deps.now())] : await Promise.all(scenarioFiles.map((f) => loadScenario(resolve(io.cwd, f))));
+      const runs = accountRuns(scenarios, scenarioFiles);
+      const run = runs[0]!;
+      // The world runs until the last account's scenario ends.
+      const scenario = { ...run.scenario, until: Math.max(...runs.map((r) => r.scenario.until)) as Scenario['until'] };
 
       const out = (line: string): void => {
         io.stdout.write(`${line}\n`);
       };
-      const run = new ScenarioRun(scenario);
       const stamp = (): string => formatNyTime(run.clock.now());
-      run.onApplied((a) => out(`${formatNyTime(a.at)}  scenario: ${a.text}`));
-      run.broker.onActivity((a) => {
-        if (a.kind !== 'price') out(`${formatNyTime(a.at)}  sim: ${a.text}`);
-      });
+      const several = runs.length > 1;
+      for (const r of runs) {
+        const who = several ? ` [${r.broker.account}]` : '';
+        r.onApplied((a) => out(`${formatNyTime(a.at)}  scenario${who}: ${a.text}`));
+        r.broker.onActivity((a) => {
+          if (a.kind !== 'price') out(`${formatNyTime(a.at)}  sim${who}: ${a.text}`);
+        });
+      }
       const gateway = new TwsGateway({
-        backend: simBackend(run.broker),
+        backend: simLoginBackend(runs.map((r) => r.broker)),
         port,
         ...(str('host') !== undefined ? { host: str('host')! } : {}),
         masterClientId: master,
@@ -164,11 +171,11 @@ export function simGatewayCommand(deps: SimGatewayDeps = defaultDeps): Command {
       const { host, port: bound } = await gateway.start();
       if (reset) gateway.setNightlyReset(reset);
       if (shape) gateway.shapeOutgoing(shape);
-      out(`legguard sim-gateway: TWS API on ${host}:${bound}, server version 193, account ${scenario.account}`);
+      out(`legguard sim-gateway: TWS API on ${host}:${bound}, server version 193, account${several ? 's' : ''} ${runs.map((r) => r.broker.account).join(', ')}`);
       const pace = lockstep
         ? `lockstep with its clients${str('speed') === undefined ? '' : `, at most x${speed}`}; time starts when the first has started up`
         : `speed x${speed}`;
-      out(`scenario: ${scenario.name} (${formatNyTime(scenario.start)} to ${formatNyTime(scenario.until)}, ${pace})`);
+      out(`scenario: ${runs.map((r) => r.scenario.name).join(' + ')} (${formatNyTime(scenario.start)} to ${formatNyTime(scenario.until)}, ${pace})`);
       out(`commands: drop | notice <code> (1100, 1101, 1102, 2110 ...) |${lockstep ? ' advance <time|+30m> | pause | resume |' : ''} status | quit`);
 
       const state: { failure: LegguardError | null } = { failure: null };
@@ -198,7 +205,7 @@ export function simGatewayCommand(deps: SimGatewayDeps = defaultDeps): Command {
       });
 
       const rl = deps.input ? createInterface({ input: deps.input }) : null;
-      rl?.on('line', (line) => operatorCommand(line.trim(), gateway, run, step, out, stop));
+      rl?.on('line', (line) => operatorCommand(line.trim(), gateway, runs, step, out, stop));
       void deps.stopSignal().then((why) => stop(why));
       const why = await stopped;
       if (pump) clearInterval(pump);
@@ -210,6 +217,30 @@ export function simGatewayCommand(deps: SimGatewayDeps = defaultDeps): Command {
       return 0;
     },
   };
+}
+
+/**
+ * One run per scenario file, one account each, on one clock and one market (the first file's underlyings and
+ * prices): the accounts of one login. Their starts must be the same instant and their accounts differ.
+ */
+function accountRuns(scenarios: readonly Scenario[], files: readonly string[]): ScenarioRun[] {
+  const first = new ScenarioRun(scenarios[0]!);
+  const runs = [first];
+  const seen = new Map<string, string>([[first.broker.account, files[0] ?? '(built-in)']]);
+  scenarios.slice(1).forEach((sc, i) => {
+    const file = files[i + 1]!;
+    if (sc.start !== first.scenario.start) {
+      throw new LegguardError(
+        'INVALID_INPUT',
+        `--scenario ${file}: starts at ${new Date(sc.start).toISOString()}, ${files[0]!} at ${new Date(first.scenario.start).toISOString()}: the accounts of one login share one clock, so their scenarios start together`,
+      );
+    }
+    const other = seen.get(sc.account);
+    if (other !== undefined) throw new LegguardError('INVALID_INPUT', `--scenario ${file}: account ${sc.account} is also ${other}'s: one scenario per account`);
+    seen.set(sc.account, file);
+    runs.push(new ScenarioRun(sc, { clock: first.clock, market: first.market, idSpace: i + 1 }));
+  });
+  return runs;
 }
 
 /** Scenario time follows real time from now on, `speed` times as fast, whatever the clients do. */
@@ -240,7 +271,8 @@ function freeRunning(run: ScenarioRun, scenario: Scenario, speed: number, finish
   }, 20);
 }
 
-function operatorCommand(line: string, gw: TwsGateway, run: ScenarioRun, lockstep: Lockstep | null, out: (l: string) => void, stop: (why: string) => void): void {
+function operatorCommand(line: string, gw: TwsGateway, runs: readonly ScenarioRun[], lockstep: Lockstep | null, out: (l: string) => void, stop: (why: string) => void): void {
+  const run = runs[0]!;
   const [cmd = '', arg] = line.split(/\s+/);
   switch (cmd) {
     case '':
@@ -272,7 +304,11 @@ function operatorCommand(line: string, gw: TwsGateway, run: ScenarioRun, lockste
       return;
     case 'status': {
       out(`${formatNyTime(run.clock.now())}  clients: ${gw.sessionsInfo().map((s) => `${s.clientId ?? '-'}@${s.remote}`).join(', ') || 'none'}`);
-      for (const p of run.broker.allPositions()) out(`  position ${p.contract.symbol} ${p.contract.secType === 'OPT' ? `${p.contract.expiry} ${p.contract.strike} ${p.contract.right}` : ''} ${p.qty}`);
+      for (const r of runs) {
+        for (const p of r.broker.allPositions()) {
+          out(`  position ${runs.length > 1 ? `${r.broker.account} ` : ''}${p.contract.symbol} ${p.contract.secType === 'OPT' ? `${p.contract.expiry} ${p.contract.strike} ${p.contract.right}` : ''} ${p.qty}`);
+        }
+      }
       return;
     }
     case 'quit':

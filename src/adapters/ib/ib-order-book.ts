@@ -53,6 +53,12 @@ export class OrderBook {
     return typeof permId === 'number' && Number.isSafeInteger(permId) && permId > 0 ? `perm-${permId}` : null;
   }
 
+  /** Whether an order TWS lists is this account's: one naming another account is not (one naming none is kept). */
+  private ofThisAccount(o: IbOrder | undefined): boolean {
+    const acct = o?.account;
+    return typeof acct !== 'string' || acct === '' || acct === this.account;
+  }
+
   /** This client placed order `id` with `ref`. */
   placed(id: number, ref: OrderRef, quantity: number): void {
     const own = this.record(String(id));
@@ -67,6 +73,9 @@ export class OrderBook {
 
   /** An open order: its ref is learned (a restarted guard's order); the reconciliation's round collects it. */
   onOpenOrder(orderId: number, c: IbContract, o: IbOrder, s: OrderState, round: OpenOrdersRound | null): void {
+    // A login of several accounts lists every account's orders (reqAllOpenOrders): another account's order is never
+    // this guard's, even when it carries the same ref (the same strategy id and incident in two accounts).
+    if (!this.ofThisAccount(o)) return;
     const id = this.ownerId(o?.clientId, orderId, o?.permId);
     if (id === null) return;
     const ref = typeof o.orderRef === 'string' && OrderRef.is(o.orderRef) ? o.orderRef : null;
@@ -156,6 +165,7 @@ export class OrderBook {
 
   /** A completed order that finished while the guard could not hear: its final status, marked reconciled. */
   onCompletedOrder(o: IbOrder, s: OrderState, at: EpochMs): OrderStatusReport | null {
+    if (!this.ofThisAccount(o)) return null;
     if (typeof o?.orderRef !== 'string' || !OrderRef.is(o.orderRef)) return null;
     const id = this.byRef.get(o.orderRef);
     if (id === undefined) return null;

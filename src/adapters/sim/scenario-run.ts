@@ -37,14 +37,24 @@ export class ScenarioRun {
 
   constructor(
     readonly scenario: Scenario,
-    opts: { clock?: VirtualClock } = {},
+    opts: {
+      clock?: VirtualClock;
+      /**
+       * Another run's market, shared: several accounts behind one simulated login see one market (the first
+       * scenario's underlyings and prices), each with its own positions and orders.
+       */
+      market?: SimMarket;
+      /** The account's id range among several on one login (`SimBrokerOptions.idSpace`). */
+      idSpace?: number;
+    } = {},
   ) {
     this.clock = opts.clock ?? new VirtualClock(scenario.start);
     if (this.clock.now() !== scenario.start) {
       throw new LegguardError('INVALID_INPUT', `the clock must start at the scenario's start ${new Date(scenario.start).toISOString()}`);
     }
-    this.market = new SimMarket(this.clock, scenario.underlyings, scenario.market);
+    this.market = opts.market ?? new SimMarket(this.clock, scenario.underlyings, scenario.market);
     this.broker = new SimBroker({
+      ...(opts.idSpace !== undefined ? { idSpace: opts.idSpace } : {}),
       account: scenario.account,
       clock: this.clock,
       market: this.market,

@@ -60,6 +60,11 @@ export interface SimBrokerOptions {
   readonly recheckMs?: number;
   /** The clearing house's settings (posting time, early exercise, seed). */
   readonly clearing?: Partial<ClearingSettings>;
+  /**
+   * Which of several simulated accounts behind one login this is (0-99, default 0): its order, execution and
+   * permanent ids are drawn from a range of their own, so that the accounts' ids never meet at the gateway.
+   */
+  readonly idSpace?: number;
 }
 
 
@@ -129,10 +134,12 @@ export class SimBroker implements BrokerPort, SimControl {
   private outbox: BrokerEvent[] = [];
   private flushTimer: TimerHandle | null = null;
   private recheckTimer: TimerHandle | null = null;
-  private nextOrderId = 1;
+  private nextOrderId: number;
   private nextExec = 1;
+  /** Execution ids end in the id space (`.01` for the first account), as IB's end in a sequence. */
+  private readonly execSuffix: string;
   /** Permanent ids of orders placed outside legguard (the account holder's, the broker's liquidations). */
-  private nextPerm = 500_000_001;
+  private nextPerm: number;
   /** Exercise requests by ref: one request per ref. */
   private readonly exerciseRefs = new Map<OrderRef, BrokerOrderId>();
   /** Instructions for the expiry (lapse, or exercise after the last trading moment), per option. */
@@ -143,6 +150,11 @@ export class SimBroker implements BrokerPort, SimControl {
   constructor(opts: SimBrokerOptions) {
     this.name = opts.name ?? 'sim';
     this.account = opts.account;
+    const space = opts.idSpace ?? 0;
+    if (!(Number.isInteger(space) && space >= 0 && space <= 99)) throw new LegguardError('INVALID_INPUT', `idSpace must be a whole number from 0 to 99; got ${space}`);
+    this.nextOrderId = 1 + space * 10_000_000;
+    this.nextPerm = 500_000_001 + space * 10_000_000;
+    this.execSuffix = String(space + 1).padStart(2, '0');
     this.clock = opts.clock;
     this.market = opts.market;
     this.fills = fillModel(opts.fills);
@@ -798,7 +810,7 @@ export class SimBroker implements BrokerPort, SimControl {
     at: EpochMs,
     permId: number | null = null,
   ): ExecutionReport {
-    const execId = ExecId.unsafe(`sim.${(this.nextExec++).toString(16).padStart(8, '0')}.01`);
+    const execId = ExecId.unsafe(`sim.${(this.nextExec++).toString(16).padStart(8, '0')}.${this.execSuffix}`);
     const e: ExecutionReport = {
       kind: 'execution',
       account: this.account,

@@ -1,11 +1,11 @@
 import { describeContract, isOption } from '../../core/contract.js';
 import { LegguardError } from '../../core/errors.js';
-import { OrderRef } from '../../core/ids.js';
+import { AccountId, OrderRef } from '../../core/ids.js';
 import { Qty } from '../../core/quantity.js';
 import type { ClientSession } from './client-session.js';
 import type { ContractDirectory } from './contract-directory.js';
 import type { WireExercise } from './decode-exercise.js';
-import type { GatewayBackend } from './gateway-backend.js';
+import { managedAccounts, type GatewayBackend } from './gateway-backend.js';
 import { TwsCode } from './message-ids.js';
 
 /**
@@ -34,8 +34,10 @@ export class ExerciseDesk {
     if (!Number.isSafeInteger(req.quantity) || req.quantity <= 0) return refuse(TwsCode.ERROR_VALIDATING_REQUEST, `exerciseQuantity must be a positive whole number; got ${req.quantity}`);
     if (req.override !== 0 && req.override !== 1) return refuse(TwsCode.ERROR_VALIDATING_REQUEST, `override must be 0 or 1; got ${req.override}`);
     const broker = this.backend.broker;
-    const account = req.account === '' ? broker.account : req.account;
-    if (account !== broker.account) return refuse(TwsCode.ERROR_VALIDATING_REQUEST, `account ${account} is not managed by this login (${broker.account})`);
+    const accounts = managedAccounts(this.backend);
+    if (req.account === '' && accounts.length > 1) return refuse(TwsCode.ERROR_VALIDATING_REQUEST, `this login manages several accounts (${accounts.join(', ')}): the request must name its account`);
+    const account = req.account === '' ? accounts[0]! : req.account;
+    if (!accounts.includes(account)) return refuse(TwsCode.ERROR_VALIDATING_REQUEST, `account ${account} is not managed by this login (${accounts.join(', ')})`);
     let contract;
     try {
       contract = this.directory.resolve(req.contract, (spec) => this.backend.resolve(spec));
@@ -48,7 +50,7 @@ export class ExerciseDesk {
     const ref = OrderRef.unsafe(`tws/${s.clientId ?? 0}/exercise/${req.reqId}/${++this.seq}`);
     const ack = await broker.exerciseOptions({
       ref,
-      account: broker.account,
+      account: AccountId.unsafe(account),
       contract,
       quantity: Qty.unsafe(req.quantity),
       action: req.action === 1 ? 'exercise' : 'lapse',

@@ -29,6 +29,16 @@ export interface GatewayBackend {
   readonly clock: Clock;
   /** The contract for a full description, or null when the backend does not trade it (IB error 200). */
   resolve(spec: ContractSpec): Contract | null;
+  /**
+   * The accounts of this login (REQ_MANAGED_ACCTS), when it manages several (`LoginBroker`); absent: the broker's
+   * one account.
+   */
+  readonly accounts?: readonly string[];
+}
+
+/** The accounts a backend's login manages: its list, or its broker's one account. */
+export function managedAccounts(backend: Pick<GatewayBackend, 'broker' | 'accounts'>): readonly string[] {
+  return backend.accounts ?? [backend.broker.account];
 }
 
 /**

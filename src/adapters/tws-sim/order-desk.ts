@@ -9,7 +9,7 @@ import type { WireExecutionFilter } from './client-requests.js';
 import type { ClientSession } from './client-session.js';
 import type { ContractDirectory, ReportedContract } from './contract-directory.js';
 import type { WireOrder } from './decode-place-order.js';
-import type { GatewayBackend } from './gateway-backend.js';
+import { managedAccounts, type GatewayBackend } from './gateway-backend.js';
 import { TwsCode } from './message-ids.js';
 import { completedOrderMessage, openOrderMessage, type OrderViewLeg } from './order-messages.js';
 import { ibStatus, isTerminalIbStatus, OrderRegistry, viewOf, type GatewayOrder } from './order-registry.js';
@@ -47,8 +47,8 @@ export class OrderDesk {
     private readonly log: (line: string) => void,
   ) {}
 
-  private get account(): string {
-    return this.backend.broker.account;
+  private get accounts(): readonly string[] {
+    return managedAccounts(this.backend);
   }
 
   private now(): number {
@@ -81,9 +81,14 @@ export class OrderDesk {
       reject(TwsCode.ORDER_REJECTED, `Order rejected - reason: not supported by the legguard sim gateway: ${o.unsupported}`);
       return;
     }
-    const account = o.account === '' ? this.account : o.account;
-    if (account !== this.account) {
-      reject(TwsCode.ORDER_REJECTED, `Order rejected - reason: account ${account} is not managed by this login (${this.account})`);
+    const accounts = this.accounts;
+    if (o.account === '' && accounts.length > 1) {
+      reject(TwsCode.ORDER_REJECTED, `Order rejected - reason: this login manages several accounts (${accounts.join(', ')}): the order must name its account`);
+      return;
+    }
+    const account = o.account === '' ? accounts[0]! : o.account;
+    if (!accounts.includes(account)) {
+      reject(TwsCode.ORDER_REJECTED, `Order rejected - reason: account ${account} is not managed by this login (${accounts.join(', ')})`);
       return;
     }
     let legs: OrderLeg[];
@@ -127,7 +132,7 @@ export class OrderDesk {
       return;
     }
 
-    const backendRef = OrderRef.is(o.orderRef) && !this.registry.refInUse(o.orderRef) ? o.orderRef : `tws/${clientId}/${o.orderId}`;
+    const backendRef = OrderRef.is(o.orderRef) && !this.registry.refInUse(account, o.orderRef) ? o.orderRef : `tws/${clientId}/${o.orderId}`;
     const parsed = parseOrderRef(backendRef);
     const strategyId = parsed && StrategyId.is(parsed.strategyId) ? StrategyId.unsafe(parsed.strategyId) : StrategyId.unsafe(`tws-client-${clientId}`);
     const incidentId = parsed && IncidentId.is(parsed.incident) && !parsed.incident.startsWith('exit') ? IncidentId.unsafe(parsed.incident) : null;
@@ -226,7 +231,7 @@ export class OrderDesk {
   async openOrders(session: ClientSession, scope: 'client' | 'all' | 'auto'): Promise<void> {
     const snap = await this.backend.broker.snapshot({ executionsSince: EpochMs.unsafe(this.now()) });
     for (const r of snap.openOrders) {
-      const o = this.registry.byBackendId(r.orderId) ?? this.registry.byBackendRef(r.orderRef) ?? this.foreign(r);
+      const o = this.registry.byBackendId(r.orderId) ?? this.registry.byBackendRef(r.orderRef, r.account) ?? this.foreign(r);
       if (o.backendId === null) this.registry.bind(o, r.orderId);
       if (scope === 'client' && (o.clientId !== session.clientId || o.orderId === 0)) continue;
       this.applyStatus(o, r.status, r.filledQty, r.remainingQty, null);
@@ -273,7 +278,7 @@ export class OrderDesk {
   }
 
   onOrderStatus(ev: OrderStatusReport): void {
-    const order = this.registry.byBackendId(ev.orderId) ?? this.registry.byBackendRef(ev.orderRef);
+    const order = this.registry.byBackendId(ev.orderId) ?? this.registry.byBackendRef(ev.orderRef, null);
     if (!order) {
       this.log(`order-status for unknown backend order ${ev.orderId} (${ev.status}); no client placed it through this gateway`);
       return;
@@ -308,7 +313,7 @@ export class OrderDesk {
   private record(x: ExecutionReport): ExecRecord {
     const seen = this.execs.get(x.execId);
     if (seen) return seen;
-    const order = this.registry.byBackendId(x.orderId) ?? this.registry.byBackendRef(x.orderRef) ?? null;
+    const order = this.registry.byBackendId(x.orderId) ?? this.registry.byBackendRef(x.orderRef, x.account) ?? null;
     let cumQty = x.qty as number;
     let avgPrice = x.price as number;
     if (order) {

@@ -112,8 +112,9 @@ export class OrderRegistry {
     return orderId <= (this.maxIds.get(clientId) ?? 0);
   }
 
-  refInUse(ref: string): boolean {
-    return this.byRef.has(ref);
+  /** Whether an order of `account` already carries `ref` (refs are unique per account: two accounts may share one). */
+  refInUse(account: string, ref: string): boolean {
+    return this.byRef.has(refKey(account, ref));
   }
 
   add(o: GatewayOrder): void {
@@ -121,7 +122,7 @@ export class OrderRegistry {
       this.byClientOrder.set(`${o.clientId}/${o.orderId}`, o);
       this.noteId(o.clientId, o.orderId);
     }
-    this.byRef.set(o.backendRef, o);
+    this.byRef.set(refKey(o.account, o.backendRef), o);
     if (o.backendId) this.byBackend.set(o.backendId, o);
   }
 
@@ -138,12 +139,22 @@ export class OrderRegistry {
     return id === null ? undefined : this.byBackend.get(id);
   }
 
-  /** An order by the ref the backend knows; events that outrun `placeOrder`'s answer find their order this way. */
-  byBackendRef(ref: string | null): GatewayOrder | undefined {
-    return ref === null ? undefined : this.byRef.get(ref);
+  /**
+   * An order by the ref the backend knows; events that outrun `placeOrder`'s answer find their order this way. An event
+   * that names no account (an order status) takes the one order with that ref, none when accounts share it.
+   */
+  byBackendRef(ref: string | null, account: string | null): GatewayOrder | undefined {
+    if (ref === null) return undefined;
+    if (account !== null) return this.byRef.get(refKey(account, ref));
+    const found = [...this.byRef.values()].filter((o) => o.backendRef === ref);
+    return found.length === 1 ? found[0] : undefined;
   }
 
   all(): IterableIterator<GatewayOrder> {
     return this.byRef.values();
   }
+}
+
+function refKey(account: string, ref: string): string {
+  return `${account} ${ref}`;
 }

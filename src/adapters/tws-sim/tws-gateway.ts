@@ -8,7 +8,7 @@ import { formatIbHourMinute } from '../ib/ib-time.js';
 import type { ClientRequest } from './client-requests.js';
 import { ClientSession, type SessionHost } from './client-session.js';
 import { ContractDirectory } from './contract-directory.js';
-import type { GatewayBackend } from './gateway-backend.js';
+import { managedAccounts, type GatewayBackend } from './gateway-backend.js';
 import { ExerciseDesk } from './exercise-desk.js';
 import { MarketDesk } from './market-desk.js';
 import { TWS_TEXT, TwsCode } from './message-ids.js';
@@ -109,6 +109,11 @@ export class TwsGateway implements SessionHost {
     return this.opts.backend.broker;
   }
 
+  /** The accounts of this login, as REQ_MANAGED_ACCTS lists them. */
+  private get accounts(): readonly string[] {
+    return managedAccounts(this.opts.backend);
+  }
+
   async start(): Promise<{ host: string; port: number }> {
     if (this.server) throw new LegguardError('INVALID_INPUT', 'the gateway is already started');
     this.unsubscribe = this.broker.subscribe((ev) => this.onBrokerEvent(ev));
@@ -126,7 +131,7 @@ export class TwsGateway implements SessionHost {
     });
     const addr = server.address();
     this.boundPort = typeof addr === 'object' && addr ? addr.port : 0;
-    this.log(`sim gateway listening on ${this.host}:${this.boundPort} (server version 193, account ${this.broker.account})`);
+    this.log(`sim gateway listening on ${this.host}:${this.boundPort} (server version 193, account${this.accounts.length > 1 ? 's' : ''} ${this.accounts.join(', ')})`);
     return { host: this.host, port: this.boundPort };
   }
 
@@ -267,7 +272,7 @@ export class TwsGateway implements SessionHost {
         s.send(Msg.nextValidId(this.orders.registry.nextValidId(s.clientId ?? 0)));
         return;
       case 'req-managed-accounts':
-        s.send(Msg.managedAccounts([this.broker.account]));
+        s.send(Msg.managedAccounts(this.accounts));
         return;
       case 'req-current-time':
         s.send(Msg.currentTime(Math.floor(this.clock.now() / 1000)));
@@ -343,7 +348,7 @@ export class TwsGateway implements SessionHost {
     s.markReady(clientId);
     this.log(`client ${clientId} (${s.remote}) started the API`);
     s.send(Msg.nextValidId(this.orders.registry.nextValidId(clientId)));
-    s.send(Msg.managedAccounts([this.broker.account]));
+    s.send(Msg.managedAccounts(this.accounts));
     for (const code of [TwsCode.MARKET_DATA_FARM_OK, TwsCode.HMDS_FARM_OK, TwsCode.SECDEF_FARM_OK]) s.error(-1, code, TWS_TEXT[code]!);
     if (this.linkDown) s.linkDown(TwsCode.CONNECTIVITY_LOST, TWS_TEXT[TwsCode.CONNECTIVITY_LOST]!);
   }
@@ -353,7 +358,7 @@ export class TwsGateway implements SessionHost {
     const listed = new Set<string>();
     for (const p of snap.positions) {
       if (p.qty === 0) continue;
-      listed.add(contractKey(p.contract));
+      listed.add(positionKey(p));
       s.send(Msg.position(p.account, this.directory.report(p.contract), p.qty, p.avgCost ?? 0));
     }
     // As TWS lists a position closed during the day with quantity 0: a client that subscribes after the change (or
@@ -369,9 +374,14 @@ export class TwsGateway implements SessionHost {
       s.accountSubscription = null;
       return;
     }
-    const acct = account === '' ? this.broker.account : account;
-    if (acct !== this.broker.account) {
-      s.error(-1, TwsCode.ERROR_VALIDATING_REQUEST, `Error validating request: account ${acct} is not managed by this login (${this.broker.account})`);
+    const accounts = this.accounts;
+    if (account === '' && accounts.length > 1) {
+      s.error(-1, TwsCode.ERROR_VALIDATING_REQUEST, `Error validating request: this login manages several accounts (${accounts.join(', ')}): name one`);
+      return;
+    }
+    const acct = account === '' ? accounts[0]! : account;
+    if (!accounts.includes(acct)) {
+      s.error(-1, TwsCode.ERROR_VALIDATING_REQUEST, `Error validating request: account ${acct} is not managed by this login (${accounts.join(', ')})`);
       return;
     }
     s.accountSubscription = acct;
@@ -381,8 +391,8 @@ export class TwsGateway implements SessionHost {
     s.send(Msg.accountValue('Currency', 'USD', 'USD', acct));
     const snap = await this.broker.snapshot({ executionsSince: EpochMs.unsafe(this.clock.now()) });
     for (const p of snap.positions) {
-      this.positions.set(contractKey(p.contract), p);
-      if (p.qty === 0) continue;
+      this.positions.set(positionKey(p), p);
+      if (p.account !== acct || p.qty === 0) continue;
       await this.market.refreshMark(p.contract);
       s.send(this.portfolioMessage(p));
     }
@@ -416,7 +426,7 @@ export class TwsGateway implements SessionHost {
     try {
       switch (ev.kind) {
         case 'position':
-          this.positions.set(contractKey(ev.contract), ev);
+          this.positions.set(positionKey(ev), ev);
           for (const s of this.readySessions()) {
             if (s.positionsSubscribed) s.send(Msg.position(ev.account, this.directory.report(ev.contract), ev.qty, ev.avgCost ?? 0));
             if (s.accountSubscription === ev.account) s.send(this.portfolioMessage(ev));
@@ -483,6 +493,11 @@ export class TwsGateway implements SessionHost {
 
 function info(s: ClientSession): SessionInfo {
   return { id: s.id, clientId: s.clientId, remote: s.remote, ready: s.ready };
+}
+
+/** Positions are per account and contract: two accounts of one login may hold the same contract. */
+function positionKey(p: { readonly account: string; readonly contract: Contract }): string {
+  return `${p.account} ${contractKey(p.contract)}`;
 }
 
 function multiplierOf(c: Contract): number {
