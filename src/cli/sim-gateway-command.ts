@@ -133,7 +133,7 @@ export function simGatewayCommand(deps: SimGatewayDeps = defaultDeps): Command {
         throw new LegguardError('INVALID_INPUT', `${e instanceof Error ? e.message : String(e)}; usage: ${USAGE}`);
       }
       const str = (k: string): string | undefined => (typeof values[k] === 'string' ? values[k] : undefined);
-      const scenarioFiles = Array.isArray(values.scenario) ? (values.scenario) : [];
+      const scenarioFiles = Array.isArray(values.scenario) ? values.scenario : [];
       const lockstep = values.lockstep === true;
       const port = intOption(str('port'), 'port', 7497, 0, 65535);
       const speed = str('speed') === undefined ? 1 : Number(str('speed'));
