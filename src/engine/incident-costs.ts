@@ -329,18 +329,38 @@ export class IncidentCosts {
     return this.d.journal('note', `incident-cost:${incidentId}:${at}:${i.seq}`, { kind: 'incident-cost', text: describeCost(cost), cost }, i.strategyId, incidentId);
   }
 
+  /**
+   * The incident's state as a journal note. Each contract is written once, in `contracts`, and the holdings, breaks
+   * and fills name it by its index there: a broken condor's state names its five contracts ten times or more, and a
+   * burst of a thousand breaks commits a thousand of these with the plans.
+   */
   private snapshot(incidentId: IncidentId, i: Incident): JournalEntry {
     i.seq++;
+    const contracts: Contract[] = [];
+    const index = new Map<string, number>();
+    const idx = (c: Contract): number => {
+      const k = contractKey(c);
+      let n = index.get(k);
+      if (n === undefined) {
+        n = contracts.length;
+        contracts.push(c);
+        index.set(k, n);
+      }
+      return n;
+    };
+    const held = (hs: readonly HeldAtDetection[]): [number, number, number | null][] => hs.map((h) => [idx(h.contract), h.qty, h.mid]);
     const data = {
       kind: STATE,
+      v: 2,
       seq: i.seq,
       closed: i.closed,
-      beforeBreak: i.beforeBreak,
-      held: i.held,
-      breaks: i.breaks,
+      beforeBreak: held(i.beforeBreak),
+      held: held(i.held),
+      breaks: i.breaks.map((b) => [idx(b.contract), b.change, b.cash]),
       mids: [...i.mids].map(([ref, m]) => [ref, [...m]]),
-      fills: [...i.fills].map(([execId, f]) => ({ execId, ...f })),
+      fills: [...i.fills].map(([execId, f]) => [execId, f.ref, idx(f.contract), f.qty, f.price, f.midAtSend]),
       commissions: [...i.commissions],
+      contracts,
     };
     return this.d.journal('note', `${STATE}:${incidentId}:${i.seq}`, data, i.strategyId, incidentId);
   }
@@ -383,27 +403,12 @@ const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFin
 const isMid = (x: unknown): x is number | null => x === null || isNum(x);
 const isContract = (x: unknown): x is Contract => isObj(x) && typeof x.symbol === 'string' && (x.secType === 'STK' || (x.secType === 'OPT' && isNum(x.strike) && isNum(x.multiplier)));
 
-function readHeld(x: unknown): HeldAtDetection[] | null {
-  if (!Array.isArray(x)) return null;
-  const out: HeldAtDetection[] = [];
-  for (const h of x) {
-    if (!isObj(h) || !isContract(h.contract) || !isNum(h.qty) || !isMid(h.mid)) return null;
-    out.push({ contract: h.contract, qty: h.qty, mid: h.mid });
-  }
-  return out;
-}
-
 /** An `incident-cost-state` note's data read back; 'not-state' for another note, null for one that does not read. */
 function readState(data: unknown, strategyId: StrategyId): Incident | 'not-state' | null {
   if (!isObj(data) || data.kind !== STATE) return 'not-state';
-  const beforeBreak = readHeld(data.beforeBreak);
-  const held = readHeld(data.held);
-  if (beforeBreak === null || held === null || !isNum(data.seq) || !Array.isArray(data.breaks) || !Array.isArray(data.mids) || !Array.isArray(data.fills) || !Array.isArray(data.commissions)) return null;
-  const breaks: BreakChange[] = [];
-  for (const b of data.breaks as unknown[]) {
-    if (!isObj(b) || !isContract(b.contract) || !isNum(b.change) || !isMid(b.cash)) return null;
-    breaks.push({ contract: b.contract, change: b.change, cash: b.cash });
-  }
+  if (!isNum(data.seq) || !Array.isArray(data.breaks) || !Array.isArray(data.mids) || !Array.isArray(data.fills) || !Array.isArray(data.commissions)) return null;
+  const parts = data.v === 2 ? readIndexed(data) : readInline(data);
+  if (parts === null) return null;
   const mids = new Map<string, Map<string, number | null>>();
   for (const m of data.mids as unknown[]) {
     if (!Array.isArray(m) || typeof m[0] !== 'string' || !Array.isArray(m[1])) return null;
@@ -414,15 +419,73 @@ function readState(data: unknown, strategyId: StrategyId): Incident | 'not-state
     }
     mids.set(m[0], legs);
   }
-  const fills = new Map<string, Omit<ClosingFill, 'commission'>>();
-  for (const f of data.fills as unknown[]) {
-    if (!isObj(f) || typeof f.execId !== 'string' || typeof f.ref !== 'string' || !isContract(f.contract) || !isNum(f.qty) || !isNum(f.price) || !isMid(f.midAtSend)) return null;
-    fills.set(f.execId, { ref: f.ref, contract: f.contract, qty: f.qty, price: f.price, midAtSend: f.midAtSend });
-  }
   const commissions = new Map<string, number>();
   for (const c of data.commissions as unknown[]) {
     if (!Array.isArray(c) || typeof c[0] !== 'string' || !isNum(c[1])) return null;
     commissions.set(c[0], c[1]);
   }
-  return { strategyId, beforeBreak, held, breaks, mids, fills, commissions, seq: data.seq, closed: data.closed === true };
+  return { strategyId, ...parts, mids, commissions, seq: data.seq, closed: data.closed === true };
+}
+
+type StateParts = Pick<Incident, 'beforeBreak' | 'held' | 'breaks' | 'fills'>;
+
+/** The state as written now (`v: 2`): contracts once, in `contracts`, named by index. */
+function readIndexed(data: Json): StateParts | null {
+  if (!Array.isArray(data.contracts) || !data.contracts.every(isContract)) return null;
+  const contracts = data.contracts;
+  const at = (x: unknown): Contract | null => (typeof x === 'number' && Number.isInteger(x) ? (contracts[x] ?? null) : null);
+  const held = (x: unknown): HeldAtDetection[] | null => {
+    if (!Array.isArray(x)) return null;
+    const out: HeldAtDetection[] = [];
+    for (const h of x as unknown[]) {
+      const contract = Array.isArray(h) ? at(h[0]) : null;
+      if (!Array.isArray(h) || contract === null || !isNum(h[1]) || !isMid(h[2])) return null;
+      out.push({ contract, qty: h[1], mid: h[2] });
+    }
+    return out;
+  };
+  const beforeBreak = held(data.beforeBreak);
+  const after = held(data.held);
+  if (beforeBreak === null || after === null) return null;
+  const breaks: BreakChange[] = [];
+  for (const b of data.breaks as unknown[]) {
+    const contract = Array.isArray(b) ? at(b[0]) : null;
+    if (!Array.isArray(b) || contract === null || !isNum(b[1]) || !isMid(b[2])) return null;
+    breaks.push({ contract, change: b[1], cash: b[2] });
+  }
+  const fills = new Map<string, Omit<ClosingFill, 'commission'>>();
+  for (const f of data.fills as unknown[]) {
+    const contract = Array.isArray(f) ? at(f[2]) : null;
+    if (!Array.isArray(f) || typeof f[0] !== 'string' || typeof f[1] !== 'string' || contract === null || !isNum(f[3]) || !isNum(f[4]) || !isMid(f[5])) return null;
+    fills.set(f[0], { ref: f[1], contract, qty: f[3], price: f[4], midAtSend: f[5] });
+  }
+  return { beforeBreak, held: after, breaks, fills };
+}
+
+function readHeld(x: unknown): HeldAtDetection[] | null {
+  if (!Array.isArray(x)) return null;
+  const out: HeldAtDetection[] = [];
+  for (const h of x) {
+    if (!isObj(h) || !isContract(h.contract) || !isNum(h.qty) || !isMid(h.mid)) return null;
+    out.push({ contract: h.contract, qty: h.qty, mid: h.mid });
+  }
+  return out;
+}
+
+/** The state as notes before `v: 2` hold it (a record written by an earlier version): every contract in full where it is named. */
+function readInline(data: Json): StateParts | null {
+  const beforeBreak = readHeld(data.beforeBreak);
+  const held = readHeld(data.held);
+  if (beforeBreak === null || held === null) return null;
+  const breaks: BreakChange[] = [];
+  for (const b of data.breaks as unknown[]) {
+    if (!isObj(b) || !isContract(b.contract) || !isNum(b.change) || !isMid(b.cash)) return null;
+    breaks.push({ contract: b.contract, change: b.change, cash: b.cash });
+  }
+  const fills = new Map<string, Omit<ClosingFill, 'commission'>>();
+  for (const f of data.fills as unknown[]) {
+    if (!isObj(f) || typeof f.execId !== 'string' || typeof f.ref !== 'string' || !isContract(f.contract) || !isNum(f.qty) || !isNum(f.price) || !isMid(f.midAtSend)) return null;
+    fills.set(f.execId, { ref: f.ref, contract: f.contract, qty: f.qty, price: f.price, midAtSend: f.midAtSend });
+  }
+  return { beforeBreak, held, breaks, fills };
 }
