@@ -1,4 +1,5 @@
 import type { Holding } from '../core/book.js';
+import { compactContract, expandContract } from '../core/compact-contract.js';
 import { contractKey, isOption, type Contract } from '../core/contract.js';
 import type { Detection } from '../core/detection.js';
 import type { CommissionReport, ExecutionReport } from '../core/events.js';
@@ -330,20 +331,21 @@ export class IncidentCosts {
   }
 
   /**
-   * The incident's state as a journal note. Each contract is written once, in `contracts`, and the holdings, breaks
-   * and fills name it by its index there: a broken condor's state names its five contracts ten times or more, and a
-   * burst of a thousand breaks commits a thousand of these with the plans.
+   * The incident's state as a journal note. Each contract is written once, in `contracts` (compact:
+   * core/compact-contract.ts), and the holdings, breaks and fills name it by its index there: a broken condor's state
+   * names its five contracts ten times or more, and a burst of a thousand breaks commits a thousand of these with the
+   * plans.
    */
   private snapshot(incidentId: IncidentId, i: Incident): JournalEntry {
     i.seq++;
-    const contracts: Contract[] = [];
+    const contracts: unknown[] = [];
     const index = new Map<string, number>();
     const idx = (c: Contract): number => {
       const k = contractKey(c);
       let n = index.get(k);
       if (n === undefined) {
         n = contracts.length;
-        contracts.push(c);
+        contracts.push(compactContract(c));
         index.set(k, n);
       }
       return n;
@@ -431,8 +433,9 @@ type StateParts = Pick<Incident, 'beforeBreak' | 'held' | 'breaks' | 'fills'>;
 
 /** The state as written now (`v: 2`): contracts once, in `contracts`, named by index. */
 function readIndexed(data: Json): StateParts | null {
-  if (!Array.isArray(data.contracts) || !data.contracts.every(isContract)) return null;
-  const contracts = data.contracts;
+  if (!Array.isArray(data.contracts)) return null;
+  const contracts = (data.contracts as unknown[]).map(expandContract);
+  if (!contracts.every(isContract)) return null;
   const at = (x: unknown): Contract | null => (typeof x === 'number' && Number.isInteger(x) ? (contracts[x] ?? null) : null);
   const held = (x: unknown): HeldAtDetection[] | null => {
     if (!Array.isArray(x)) return null;

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Holding } from '../../src/core/book.js';
+import { expandContract } from '../../src/core/compact-contract.js';
 import { contractKey, option, stock, type Contract } from '../../src/core/contract.js';
 import type { Detection } from '../../src/core/detection.js';
 import type { CommissionReport, ExecutionReport } from '../../src/core/events.js';
@@ -111,7 +112,7 @@ test('the state names each contract once, and a restarted guard reads back the s
   const newest = notes[notes.length - 1]!;
   const data = newest.data as { v: number; contracts: Contract[]; held: unknown[]; beforeBreak: unknown[] };
   assert.equal(data.v, 2);
-  assert.deepEqual(data.contracts.map(contractKey).sort(), [putShort, putLong, callShort, callLong, spy].map(contractKey).sort(), 'five contracts, each once');
+  assert.deepEqual(data.contracts.map((c) => contractKey(expandContract(c) as Contract)).sort(), [putShort, putLong, callShort, callLong, spy].map(contractKey).sort(), 'five contracts, each once');
   assert.equal(data.held.length, 4);
   assert.equal(data.beforeBreak.length, 4);
   const text = JSON.stringify(data);
@@ -125,7 +126,7 @@ test('a note written by an earlier version (every contract in full) still reads 
   const { c, notes } = brokenCondor();
   const v2 = notes[notes.length - 1]!;
   const d = v2.data as { seq: number; closed: boolean; contracts: Contract[]; beforeBreak: [number, number, number | null][]; held: [number, number, number | null][]; breaks: [number, number, number | null][]; mids: unknown[]; fills: [string, string, number, number, number, number | null][]; commissions: unknown[] };
-  const at = (i: number): Contract => d.contracts[i]!;
+  const at = (i: number): Contract => expandContract(d.contracts[i]) as Contract;
   const v1 = {
     kind: 'incident-cost-state',
     seq: d.seq,

@@ -5,7 +5,7 @@ import type { KyselyStore } from '../../src/adapters/store/kysely-store.js';
 import { SCHEMA_VERSION } from '../../src/adapters/store/migrations.js';
 import { runStoreContract, isCode } from '../contract/store.contract.js';
 import { postgresForTests, runInSchema, testSchema } from '../support/postgres.js';
-import { ACCT, ACCT2, alert, at, condor } from './store-fixtures.js';
+import { ACCT, ACCT2, alert, at, condor, schema5Rows } from './store-fixtures.js';
 import { IncidentId } from '../../src/core/ids.js';
 
 const pg = await postgresForTests();
@@ -121,6 +121,28 @@ describe('postgres store', { skip: pg.skip ?? false }, () => {
     } finally {
       await store.close();
     }
+  });
+
+  test('schema 5 to 6: rows written in full (every contract field, the whole request) still read back; new rows leave them out', async () => {
+    const { schema, url } = schemaUrl('m6');
+    const v5 = schema5Rows();
+    const first = await openStore({ dataDir: '', databaseUrl: url });
+    await first.commit({ account: ACCT, strategies: [v5.strategy], orders: [v5.order] });
+    await first.close();
+    const [row] = await runInSchema(pg.url!, schema, 'select s.definition, o.request from legguard_strategies s, legguard_orders o');
+    assert.doesNotMatch(String(row!.definition), /multiplier|american|physical|USD/);
+    assert.doesNotMatch(String(row!.request), /"ref"|"account"|multiplier/);
+    await runInSchema(pg.url!, schema, v5.sql);
+    const store = await openStore({ dataDir: '', databaseUrl: url });
+    try {
+      const loaded = await store.load(ACCT);
+      assert.deepEqual(loaded.strategies, [v5.strategy]);
+      assert.deepEqual(loaded.openOrders, [v5.order]);
+    } finally {
+      await store.close();
+    }
+    const [version] = await runInSchema(pg.url!, schema, `select value from legguard_meta where key = 'schema_version'`);
+    assert.equal(version!.value, String(SCHEMA_VERSION));
   });
 
   test('a database that does not exist: STORE_UNREACHABLE naming it', async () => {

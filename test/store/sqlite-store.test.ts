@@ -10,7 +10,7 @@ import { createStore, openStore, SQLITE_FILE, type OpenStoreOptions } from '../.
 import type { KyselyStore } from '../../src/adapters/store/kysely-store.js';
 import { SCHEMA_VERSION } from '../../src/adapters/store/migrations.js';
 import { runStoreContract, isCode } from '../contract/store.contract.js';
-import { ACCT, ACCT2, alert, at, condor, entry, order, request } from './store-fixtures.js';
+import { ACCT, ACCT2, alert, at, condor, entry, order, request, schema5Rows } from './store-fixtures.js';
 import { IncidentId } from '../../src/core/ids.js';
 
 const root = mkdtempSync(join(tmpdir(), 'legguard-sqlite-'));
@@ -244,6 +244,39 @@ describe('sqlite store', () => {
       assert.deepEqual((await store.recentAlerts({ account: ACCT, limit: 10 })).map((a) => a.key), ['a1', 'a2', 'a0']);
       await store.enqueueAlerts(ACCT2, [alert('a1', 'critical', 50, 'inc-1')]);
       assert.deepEqual((await store.unackedCritical(ACCT2)).map((u) => u.incidentId), ['inc-1'], 'the same key and incident in another account');
+    } finally {
+      await store.close();
+    }
+    const check = raw(dir);
+    assert.deepEqual(check.prepare(`select value from legguard_meta where key = 'schema_version'`).get(), { value: String(SCHEMA_VERSION) });
+    check.close();
+  });
+
+  test('schema 5 to 6: rows written now leave out the usual contract fields and what the columns hold; rows written in full still read back', async () => {
+    const dir = freshDir();
+    const v5 = schema5Rows();
+    const first = await openStore({ dataDir: dir });
+    await first.commit({ account: ACCT, strategies: [v5.strategy], orders: [v5.order] });
+    await first.close();
+    const db = raw(dir);
+    const def = (db.prepare('select definition from legguard_strategies').get() as { definition: string }).definition;
+    assert.doesNotMatch(def, /multiplier|american|physical|USD/, def);
+    const contracts = (db.prepare('select contract from legguard_holdings order by idx').all() as { contract: string }[]).map((r) => r.contract);
+    assert.deepEqual(contracts.slice(-2), ['{"secType":"STK","symbol":"SPY"}', '{"secType":"OPT","symbol":"SPX","right":"P","strike":5432.5,"expiry":"2026-02-20","style":"european","settlement":"cash","tradingClass":"SPXW"}']);
+    const req = (db.prepare('select request from legguard_orders').get() as { request: string }).request;
+    assert.doesNotMatch(req, /"ref"|"strategyId"|"incidentId"|"account"|multiplier/, req);
+    // Back to the rows schema 5 wrote.
+    db.exec(v5.sql);
+    db.close();
+    const store = await openStore({ dataDir: dir });
+    try {
+      const loaded = await store.load(ACCT);
+      assert.deepEqual(loaded.strategies, [v5.strategy]);
+      assert.deepEqual(loaded.openOrders, [v5.order]);
+      // Written again by this version, the same records read back the same.
+      await store.commit({ account: ACCT, strategies: [v5.strategy], orders: [v5.order] });
+      assert.deepEqual(await store.listStrategies(ACCT), [v5.strategy]);
+      assert.deepEqual(await store.orders({ account: ACCT }), [v5.order]);
     } finally {
       await store.close();
     }

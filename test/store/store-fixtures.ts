@@ -115,3 +115,22 @@ export function alert(key: string, severity: Severity, ms: number, incident: str
     facts: { leg: 'SPY 2026-01-30 440 P', qty: -2, emergency: true, note: null },
   };
 }
+
+/**
+ * What schema 5 (before contracts were stored compact) holds for a broken condor with an index option among its
+ * holdings and one of its orders: every contract field and the whole request written out. `sql` rewrites the rows
+ * of a store that holds `strategy` and `order` (committed now) into that form and sets the version back to 5.
+ */
+export function schema5Rows(): { strategy: StrategyRecord; order: OrderRecord; sql: string } {
+  const base = condor('ic-v5', { broken: true });
+  const strategy: StrategyRecord = { ...base, holdings: [...base.holdings, holding(spxw, -1)] };
+  const o = order(request('ic-v5', 'g1'), 'working');
+  const text = (x: unknown): string => `'${JSON.stringify(x).replaceAll("'", "''")}'`;
+  const sql = [
+    `update legguard_strategies set definition = ${text(strategy.definition)} where strategy_id = 'ic-v5'`,
+    ...strategy.holdings.map((h, i) => `update legguard_holdings set contract = ${text(h.contract)} where strategy_id = 'ic-v5' and idx = ${i}`),
+    `update legguard_orders set request = ${text(o.request)} where ref = '${o.request.ref}'`,
+    `update legguard_meta set value = '5' where key = 'schema_version'`,
+  ].join(';\n');
+  return { strategy, order: o, sql };
+}

@@ -1,5 +1,6 @@
 import type { Holding } from '../../core/book.js';
 import { formatNyTime } from '../../core/calendar.js';
+import { compactContract, expandContract } from '../../core/compact-contract.js';
 import { contractKey, type Contract } from '../../core/contract.js';
 import { LegguardError } from '../../core/errors.js';
 import { ORDER_STATUSES } from '../../core/events.js';
@@ -156,7 +157,7 @@ export function strategyRows(account: AccountId, r: StrategyRecord): { row: Stra
     strategy_id: id,
     kind: d.kind,
     state,
-    definition: encodeJson(d, `${what} definition`),
+    definition: encodeJson(storedDefinition(d), `${what} definition`),
     broken: r.broken === null ? null : encodeJson(r.broken, `${what} broken info`),
     created_at: createdAt,
     updated_at: updatedAt,
@@ -167,7 +168,7 @@ export function strategyRows(account: AccountId, r: StrategyRecord): { row: Stra
 
 export function strategyFromRows(row: StrategyTable, holdings: readonly HoldingTable[], where: string): StrategyRecord {
   const at = `${where}: legguard_strategies ${row.account}/${row.strategy_id}`;
-  const definition = decodeJson(row.definition, `${at} definition`) as StrategyDefinition;
+  const definition = definitionRead(decodeJson(row.definition, `${at} definition`));
   if (typeof definition !== 'object' || definition === null || definition.id !== row.strategy_id) {
     throw new LegguardError('STORE_CORRUPT', `${at}: the definition does not name this strategy`, { where });
   }
@@ -180,6 +181,22 @@ export function strategyFromRows(row: StrategyTable, holdings: readonly HoldingT
   };
 }
 
+/** The definition as stored: its legs' contracts compact (core/compact-contract.ts). */
+function storedDefinition(d: StrategyDefinition): unknown {
+  return typeof d === 'object' && d !== null && Array.isArray(d.legs) ? { ...d, legs: withLegContracts(d.legs, compactContract) } : d;
+}
+
+function definitionRead(x: unknown): StrategyDefinition {
+  if (typeof x !== 'object' || x === null || !('legs' in x) || !Array.isArray(x.legs)) return x as StrategyDefinition;
+  return { ...x, legs: withLegContracts(x.legs, expandContract) } as StrategyDefinition;
+}
+
+/** `legs` with each leg's contract passed through `f` (what is not a list of objects is left as it is). */
+function withLegContracts(legs: unknown, f: (c: unknown) => unknown): unknown {
+  if (!Array.isArray(legs)) return legs;
+  return (legs as unknown[]).map((l) => (typeof l === 'object' && l !== null && 'contract' in l ? { ...l, contract: f(l.contract) } : l));
+}
+
 function holdingRows(holdings: readonly Holding[], what: string): { idx: number; contract_key: string; contract: string; qty: number }[] {
   const given: unknown = holdings;
   if (!Array.isArray(given)) throw new LegguardError('INVALID_INPUT', `${what} must be a list`);
@@ -190,7 +207,7 @@ function holdingRows(holdings: readonly Holding[], what: string): { idx: number;
       throw new LegguardError('INVALID_INPUT', `${what} list ${key} twice; give one holding per contract`, { contract: key });
     }
     seen.add(key);
-    return { idx, contract_key: key, contract: encodeJson(h.contract, `${what}[${idx}] contract`), qty: checkInt(h.qty, `${what} ${key} qty`) };
+    return { idx, contract_key: key, contract: encodeJson(compactContract(h.contract), `${what}[${idx}] contract`), qty: checkInt(h.qty, `${what} ${key} qty`) };
   });
 }
 
@@ -202,7 +219,7 @@ function keyOf(c: Contract, what: string): string {
 }
 
 function holdingFromRow(h: { contract: string; qty: number }, at: string): Holding {
-  return { contract: decodeJson(h.contract, `${at} contract`) as Contract, qty: Qty.unsafe(storedInt(h.qty, `${at} qty`)) };
+  return { contract: expandContract(decodeJson(h.contract, `${at} contract`)) as Contract, qty: Qty.unsafe(storedInt(h.qty, `${at} qty`)) };
 }
 
 // ------------------------------------------------------------------ outside holdings
@@ -292,7 +309,7 @@ export function orderRow(account: AccountId, o: OrderRecord): NoSeq<OrderTable> 
     incident_id: checkNullableText(req.incidentId, `${what} incident id`),
     status: checkOneOf(o.status, STORED_ORDER_STATUSES, `${what} status`),
     order_id: checkNullableText(o.orderId, `${what} broker order id`),
-    request: encodeJson(req, `${what} request`),
+    request: encodeJson(storedRequest(req), `${what} request`),
     filled_qty: checkInt(o.filledQty, `${what} filledQty`),
     avg_fill_price: o.avgFillPrice === null ? null : checkFinite(o.avgFillPrice, `${what} avgFillPrice`),
     placed_at: checkNullableInt(o.placedAt, `${what} placedAt`),
@@ -304,7 +321,7 @@ export function orderRow(account: AccountId, o: OrderRecord): NoSeq<OrderTable> 
 
 export function orderFromRow(row: NoSeq<OrderTable>, where: string): OrderRecord {
   const at = `${where}: legguard_orders ${row.account}/${row.ref}`;
-  const request = decodeJson(row.request, `${at} request`) as OrderRequest;
+  const request = requestRead(row, decodeJson(row.request, `${at} request`));
   if (typeof request !== 'object' || request === null || request.ref !== row.ref) {
     throw new LegguardError('STORE_CORRUPT', `${at}: the request does not carry this ref`, { where });
   }
@@ -323,6 +340,22 @@ export function orderFromRow(row: NoSeq<OrderTable>, where: string): OrderRecord
     reason: row.reason,
     updatedAt: EpochMs.unsafe(storedInt(row.updated_at, `${at} updated_at`)),
   };
+}
+
+/**
+ * The request as stored: without the fields its row's columns hold (ref, strategy, incident, account), its legs'
+ * contracts compact. Rows written before (every field in the request) read back the same.
+ */
+function storedRequest(req: OrderRequest): unknown {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { ref, strategyId, incidentId, account, ...rest } = req;
+  return { ...rest, legs: withLegContracts(rest.legs, compactContract) };
+}
+
+function requestRead(row: NoSeq<OrderTable>, x: unknown): OrderRequest {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) return x as OrderRequest;
+  const legs = 'legs' in x ? { legs: withLegContracts(x.legs, expandContract) } : {};
+  return { ref: row.ref, strategyId: row.strategy_id, incidentId: row.incident_id, account: row.account, ...x, ...legs } as OrderRequest;
 }
 
 // ------------------------------------------------------------------ alerts outbox
