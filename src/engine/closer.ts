@@ -9,8 +9,9 @@ import { afterBreak } from '../core/break-decision.js';
 import type { Alert } from '../ports/alerts.js';
 import type { JournalEntry, OrderRecord, StateChange } from '../ports/store.js';
 import { ClosePlanner, describeOrder, describeBlocked } from './close-planner.js';
-import { journalEntry, makeAlert, moveStrategy, strategyRecord, type ClosingState, type EngineHost, type StrategyRuntime } from './engine-host.js';
+import { makeAlert, moveStrategy, strategyRecord, type ClosingState, type EngineHost, type StrategyRuntime } from './engine-host.js';
 import { exerciseJournal } from './exercise-journal.js';
+import { planJournal } from './plan-journal.js';
 import { Exerciser } from './exerciser.js';
 import { CAUSE_TITLE, describeChange, describeHoldings, legFacts } from './incident.js';
 import { OrderLifecycle } from './order-lifecycle.js';
@@ -139,7 +140,7 @@ export class Closer {
     const alert = this.breakAlert(rt, ctx, planned.orders, `${again}${what}${blocked}`);
     const journal = [
       ...ctx.journal,
-      ...planned.orders.map((o) => journalEntry(e, 'order', `plan:${o.request.ref}`, o.request, id, ctx.incidentId)),
+      ...planned.orders.map((o) => planJournal(e, o.request, id, ctx.incidentId)),
       ...planned.exercises.map((x) => exerciseJournal(e, x, ctx.incidentId)),
     ];
     await e.commit({
@@ -191,7 +192,7 @@ export class Closer {
     await e.commit({
       strategies: [strategyRecord(e.book, rt)],
       stateChanges: changes,
-      journal: [...journal, ...planned.orders.map((o) => journalEntry(e, 'order', `plan:${o.request.ref}`, o.request, rt.def.id, null))],
+      journal: [...journal, ...planned.orders.map((o) => planJournal(e, o.request, rt.def.id, null))],
       orders: planned.orders.map((o) => e.tracker.toRecord(o)),
     });
     e.emit({ kind: 'note', at: now, strategyId: rt.def.id, text: `${decision.rule}: ${decision.reason}` });

@@ -11,6 +11,7 @@ import { journalEntry, makeAlert, moveStrategy, strategyRecord, type EngineHost,
 import { describeHoldings } from './incident.js';
 import type { Exerciser } from './exerciser.js';
 import { exerciseJournal } from './exercise-journal.js';
+import { planJournal } from './plan-journal.js';
 import type { OrderSender } from './order-sender.js';
 import { isOpenStatus, type TrackedOrder } from './order-tracker.js';
 
@@ -192,7 +193,7 @@ export class OrderLifecycle {
     await e.commit({
       orders: planned.orders.map((o) => e.tracker.toRecord(o)),
       journal: [
-        ...planned.orders.map((o) => journalEntry(e, 'order', `plan:${o.request.ref}`, o.request, id, rt.incidentId)),
+        ...planned.orders.map((o) => planJournal(e, o.request, id, rt.incidentId)),
         ...planned.exercises.map((x) => exerciseJournal(e, x, rt.incidentId)),
       ],
     });
