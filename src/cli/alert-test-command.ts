@@ -23,9 +23,9 @@ export function alertTestCommand(deps: AlertTestDeps = { clock: new SystemClock(
   return {
     name: 'alert',
     summary: 'alert test: send a test alert on every configured channel and report each result',
-    usage: `legguard alert test [--config ${DEFAULT_CONFIG_FILE}] [--channel name] [--severity info|warning|critical]`,
+    usage: `legguard alert test [--config ${DEFAULT_CONFIG_FILE}] [--account ID] [--channel name] [--severity info|warning|critical]`,
     async run(args: readonly string[], io: CommandIo): Promise<number> {
-      const { values, positionals } = parseCommandArgs('alert', args, { config: { type: 'string' }, channel: { type: 'string' }, severity: { type: 'string' } });
+      const { values, positionals } = parseCommandArgs('alert', args, { config: { type: 'string' }, account: { type: 'string' }, channel: { type: 'string' }, severity: { type: 'string' } });
       if (positionals.length !== 1 || positionals[0] !== 'test') {
         throw new LegguardError('INVALID_INPUT', `expected "alert test"; usage: ${this.usage}`);
       }
@@ -35,7 +35,12 @@ export function alertTestCommand(deps: AlertTestDeps = { clock: new SystemClock(
       }
       const channelName = typeof values.channel === 'string' ? values.channel : undefined;
       // The config `legguard run` reads; without --config, legguard.yaml here (a test of the defaults would prove nothing).
-      const config = await resolveConfig({ config: typeof values.config === 'string' ? values.config : DEFAULT_CONFIG_FILE }, io, deps.clock.now());
+      // A config of several accounts: --account names whose channels (its own alerts:, else the shared ones).
+      const config = await resolveConfig(
+        { config: typeof values.config === 'string' ? values.config : DEFAULT_CONFIG_FILE, account: typeof values.account === 'string' ? values.account : undefined },
+        io,
+        deps.clock.now(),
+      );
       const built = buildChannels(config.alerts, { env: io.env, stdout: io.stdout, stderr: io.stderr });
       try {
         const chosen = channelName === undefined ? built.channels : built.channels.filter((c) => c.channel.name === channelName);

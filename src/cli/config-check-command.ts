@@ -15,21 +15,30 @@ import { parseCommandArgs } from './parse-args.js';
  * Builds every alert channel on its own, so that a problem names the channel's place in the file
  * (`alerts.channels[1]`) as well as the channel; every problem is returned.
  */
-function checkChannels(config: LegguardConfig, io: CommandIo): { built: ConfiguredChannel[]; problems: string[] } {
-  const built: ConfiguredChannel[] = [];
+function checkChannels(config: LegguardConfig, io: CommandIo): { built: ConfiguredChannel[]; own: Map<string, ConfiguredChannel[]>; problems: string[] } {
   const problems: string[] = [];
-  config.alerts.channels.forEach((ch, i) => {
-    try {
-      // The process's own streams, so a console channel is described as the guard will use it (stdout or stderr).
-      built.push(...buildChannels({ ...config.alerts, channels: [ch] }, { env: io.env }).channels);
-    } catch (e) {
-      if (!LegguardError.is(e)) throw e;
-      problems.push(`alerts.channels[${i}]: ${e.message}`);
-    }
+  const build = (alerts: LegguardConfig['alerts'], prefix: string): ConfiguredChannel[] => {
+    const built: ConfiguredChannel[] = [];
+    alerts.channels.forEach((ch, i) => {
+      try {
+        // The process's own streams, so a console channel is described as the guard will use it (stdout or stderr).
+        built.push(...buildChannels({ ...alerts, channels: [ch] }, { env: io.env }).channels);
+      } catch (e) {
+        if (!LegguardError.is(e)) throw e;
+        problems.push(`${prefix}.channels[${i}]: ${e.message}`);
+      }
+    });
+    // Nothing is sent here; the channels are built only to check them.
+    for (const c of built) c.channel.close();
+    return built;
+  };
+  const built = build(config.alerts, 'alerts');
+  // An account of `accounts:` with alerts of its own: its channels are checked too (their secrets, their targets).
+  const own = new Map<string, ConfiguredChannel[]>();
+  config.accounts.forEach((a, n) => {
+    if (a.alerts !== config.alerts) own.set(a.account, build(a.alerts, `accounts[${n}].alerts`));
   });
-  // Nothing is sent here; the channels are built only to check them.
-  for (const c of built) c.channel.close();
-  return { built, problems };
+  return { built, own, problems };
 }
 
 /** A database URL that cannot be used is a config problem: it names the variable it came from, never the value. */
@@ -82,11 +91,13 @@ export function configCheckCommand(deps: ConfigCheckDeps = { now: () => Date.now
       const dir = checkDataDir(r.config?.dataDir ?? r.dataDir);
       if (dir !== null) ioProblems.push(dir);
       let channels: ConfiguredChannel[] = [];
+      let own = new Map<string, ConfiguredChannel[]>();
       if (r.config !== null) {
         const db = checkDatabase(r.config);
         if (db !== null) ioProblems.push(db);
         const ch = checkChannels(r.config, io);
         channels = ch.built;
+        own = ch.own;
         problems.push(...ch.problems);
       }
       problems.push(...ioProblems);
@@ -94,7 +105,7 @@ export function configCheckCommand(deps: ConfigCheckDeps = { now: () => Date.now
         const onlyChannels = ioProblems.length === 0 && (r.config !== null ? true : r.onlyChannels);
         throw configError(file, problems, onlyChannels);
       }
-      io.stdout.write(`${summariseConfig(r.config!, channels).join('\n')}\n`);
+      io.stdout.write(`${summariseConfig(r.config!, channels, own).join('\n')}\n`);
       return 0;
     },
   };

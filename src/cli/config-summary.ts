@@ -43,13 +43,15 @@ export function describeDatabase(config: LegguardConfig): string {
 }
 
 /** The short summary `legguard config check` prints once everything validated. */
-export function summariseConfig(config: LegguardConfig, channels: readonly ConfiguredChannel[]): string[] {
+export function summariseConfig(config: LegguardConfig, channels: readonly ConfiguredChannel[], own: ReadonlyMap<string, readonly ConfiguredChannel[]> = new Map()): string[] {
   const lines: string[] = [];
+  const several = config.accounts.length > 1;
   lines.push(`${config.file ?? '(built-in defaults)'}: valid`);
-  lines.push(`  account: ${config.account}`);
+  if (several) lines.push(`  accounts: ${config.accounts.map((a) => `${a.account} (client id ${a.clientId})`).join(', ')}; one guard each in one process`);
+  else lines.push(`  account: ${config.account}`);
   lines.push(`  state: ${describeDatabase(config)}`);
   const b = config.broker;
-  lines.push(`  broker: TWS / IB Gateway at ${b.host}:${b.port}, client id ${b.clientId}, market data type ${b.marketDataType}`);
+  lines.push(`  broker: TWS / IB Gateway at ${b.host}:${b.port}, ${several ? 'a connection per account' : `client id ${b.clientId}`}, market data type ${b.marketDataType}`);
   const changes = guardChanges(config);
   lines.push(changes.length === 0 ? '  guard: all defaults' : `  guard (differs from the defaults):`);
   for (const c of changes) lines.push(`    ${c}`);
@@ -57,13 +59,23 @@ export function summariseConfig(config: LegguardConfig, channels: readonly Confi
   lines.push(`  market: rate ${config.market.rate}${vols.length > 0 ? `; volatility ${vols.join(', ')}` : '; no volatilities (only market quotes decide the early-exercise rules)'}`);
   const divs = Object.entries(config.dividends).map(([k, ds]) => `${k} ${ds.map((d) => `${d.amount} ex ${d.exDate}`).join(', ')}`);
   if (divs.length > 0) lines.push(`  dividends: ${divs.join('; ')}`);
-  lines.push(`  alert channels (${channels.length}; secrets present):`);
-  for (const c of channels) {
-    lines.push(`    ${c.channel.name} (${c.channel.type}): ${c.channel.target}, ${c.minSeverity} and above${c.heartbeat ? '' : ', no heartbeat'}`);
+  const channelLines = (list: readonly ConfiguredChannel[], indent: string): string[] =>
+    list.map((c) => `${indent}${c.channel.name} (${c.channel.type}): ${c.channel.target}, ${c.minSeverity} and above${c.heartbeat ? '' : ', no heartbeat'}`);
+  const strategyLines = (list: LegguardConfig['strategies'], indent: string): string[] =>
+    list.map((s) => `${indent}${s.id} (${s.kind}${s.policy !== undefined ? `, policy ${s.policy}` : ''}): ${s.legs.map(formatHolding).join(', ')}`);
+  lines.push(`  alert channels (${channels.length}; secrets present)${several ? ', for every account without its own' : ''}:`);
+  lines.push(...channelLines(channels, '    '));
+  if (!several) {
+    lines.push(`  strategies in the file (${config.strategies.length}; added to the store at start when missing):`);
+    lines.push(...strategyLines(config.strategies, '    '));
+    return lines;
   }
-  lines.push(`  strategies in the file (${config.strategies.length}; added to the store at start when missing):`);
-  for (const s of config.strategies) {
-    lines.push(`    ${s.id} (${s.kind}${s.policy !== undefined ? `, policy ${s.policy}` : ''}): ${s.legs.map(formatHolding).join(', ')}`);
+  for (const a of config.accounts) {
+    const mine = own.get(a.account);
+    lines.push(`  ${a.account}: client id ${a.clientId}; ${mine === undefined ? 'the shared alert channels' : `alert channels of its own (${mine.length}; secrets present):`}`);
+    if (mine !== undefined) lines.push(...channelLines(mine, '      '));
+    lines.push(`    strategies in the file (${a.strategies.length}; added to the store at start when missing):`);
+    lines.push(...strategyLines(a.strategies, '      '));
   }
   return lines;
 }

@@ -53,7 +53,7 @@ export function riskCommand(deps: RiskBrokerDeps = defaultRiskBrokerDeps): Comma
     name: 'risk',
     summary: 'every short leg of every strategy with its early-assignment flag, the numbers, and what the guard will do (exit 1 when at risk)',
     usage:
-      'legguard risk --config legguard.yaml [--ib host:port] [--client-id N] [--timeout SECONDS] [--json]   (the running broker, read only)\n' +
+      'legguard risk --config legguard.yaml [--account ID] [--ib host:port] [--client-id N] [--timeout SECONDS] [--json]   (the running broker, read only)\n' +
       '       legguard risk --scenario FILE [--at TIME] [--json]   (offline)\n' +
       'exit 0 nothing at risk, 1 something at risk, 2 bad input, 7 TWS / IB Gateway unreachable',
     async run(args: readonly string[], io: CommandIo): Promise<number> {
@@ -65,6 +65,7 @@ export function riskCommand(deps: RiskBrokerDeps = defaultRiskBrokerDeps): Comma
         ib: { type: 'string' },
         'client-id': { type: 'string' },
         timeout: { type: 'string' },
+        account: { type: 'string' },
       });
       if (positionals.length > 0) throw new LegguardError('INVALID_INPUT', `unexpected argument ${JSON.stringify(positionals[0])}`);
       const str = (k: string): string | undefined => (typeof values[k] === 'string' ? values[k] : undefined);
@@ -72,7 +73,7 @@ export function riskCommand(deps: RiskBrokerDeps = defaultRiskBrokerDeps): Comma
       if (str('config') !== undefined) {
         const stray = ['scenario', 'at'].filter((k) => str(k) !== undefined);
         if (stray.length > 0) throw new LegguardError('INVALID_INPUT', `--config reads the running broker; --${stray.join(' and --')} belong${stray.length === 1 ? 's' : ''} to --scenario`);
-        const config = await resolveConfig({ config: str('config'), ib: str('ib') }, io, Date.now());
+        const config = await resolveConfig({ config: str('config'), ib: str('ib'), account: str('account') }, io, Date.now());
         const { report, clientId } = await riskFromBroker(config, { clientId: str('client-id'), timeout: str('timeout') }, io, deps);
         const where = brokerWhere(config, clientId);
         if (json) {

@@ -62,6 +62,34 @@ describe('legguard config check', () => {
     for (const secret of [...Object.values(SECRETS), PG_PASSWORD]) assert.ok(!r.out.includes(secret), `secret ${secret.slice(0, 3)}... shown`);
   });
 
+  test('accounts: each account with its client id, its own channels (checked, secrets not shown) and its strategies', async () => {
+    const dir = dirWith({
+      'legguard.yaml': [
+        'broker: { clientId: 30 }',
+        'alerts: { channels: [{ type: console, name: shared }] }',
+        'accounts:',
+        '  - account: DU0000001',
+        '    strategies:',
+        '      - { id: ps, legs: [{ symbol: SPY, right: P, strike: 440, expiry: "2027-02-19", qty: -2 }, { symbol: SPY, right: P, strike: 430, expiry: "2027-02-19", qty: 2 }] }',
+        '  - account: DU0000002',
+        '    clientId: 40',
+        '    alerts: { channels: [{ type: telegram, name: desk-b, tokenEnv: TELEGRAM_BOT_TOKEN, chatId: "123456789" }] }',
+        '',
+      ].join('\n'),
+    });
+    const r = await runLegguard(['config', 'check'], { cwd: dir, env: { TELEGRAM_BOT_TOKEN: TOKEN }, commands: pinned });
+    assert.equal(r.err, '');
+    assert.equal(r.code, 0);
+    assert.match(r.out, /^ {2}accounts: DU0000001 \(client id 30\), DU0000002 \(client id 40\); one guard each in one process$/m);
+    assert.match(r.out, /^ {2}DU0000001: client id 30; the shared alert channels\n {4}strategies in the file \(1; [^\n]*\n {6}ps \(/m);
+    assert.match(r.out, /^ {2}DU0000002: client id 40; alert channels of its own \(1; secrets present\):\n {6}desk-b \(telegram\)[^\n]*\n {4}strategies in the file \(0; /m);
+    assert.ok(!r.out.includes(TOKEN));
+    // An account's own channel without its secret is a problem naming the account's key.
+    const bad = await runLegguard(['config', 'check'], { cwd: dir, env: {}, commands: pinned });
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.err, /accounts\[1\]\.alerts\.channels\[0\]: /);
+  });
+
   test('a minimal file: defaults, SQLite in the data directory next to the file, --config from another directory', async () => {
     const dir = dirWith({ 'guard.yaml': 'account: DU7654321\nguard: { onAssignment: hedge, timeExitDte: null }\n' });
     const r = await runLegguard(['config', 'check', '--config', join(dir, 'guard.yaml')], { cwd: root });
