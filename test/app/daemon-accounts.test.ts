@@ -34,14 +34,16 @@ async function until(what: string, ok: () => boolean, lines: readonly string[]):
   }
 }
 
-test('one account steps down: the other guards on; the account alone is restarted and leads again', async () => {
+/** The sim gateway serving both accounts, and a config of both on a SQLite file of its own (`name`). */
+async function world2(name: string): Promise<{ gw: TwsGateway; config: ReturnType<typeof parseConfig>; data: string }> {
   const runA = new ScenarioRun(world(A));
   const runB = new ScenarioRun(world(B), { clock: runA.clock, market: runA.market, idSpace: 1 });
   const gw = new TwsGateway({ backend: simLoginBackend([runA.broker, runB.broker]), port: 0 });
   const { port } = await gw.start();
+  const data = join(dir, name);
   const config = parseConfig(
     [
-      `dataDir: ${JSON.stringify(join(dir, 'data'))}`,
+      `dataDir: ${JSON.stringify(data)}`,
       `broker: { port: ${port}, clientId: 40, connectTimeoutSeconds: 10 }`,
       'leader: { leaseMs: 1000, renewMs: 200 }',
       'alerts: { channels: [], startupCheck: "off" }',
@@ -51,6 +53,11 @@ test('one account steps down: the other guards on; the account alone is restarte
     {},
     Date.now(),
   );
+  return { gw, config, data };
+}
+
+test('one account steps down: the other guards on; the account alone is restarted and leads again', async () => {
+  const { gw, config, data } = await world2('data-1');
   const lines: string[] = [];
   const daemon = await startDaemon({
     config,
@@ -61,7 +68,7 @@ test('one account steps down: the other guards on; the account alone is restarte
     },
     restartBackoffMs: [50],
   });
-  const other = await openStore({ dataDir: join(dir, 'data') });
+  const other = await openStore({ dataDir: data });
   try {
     assert.deepEqual(daemon.guards.map((g) => [g.account, g.running, g.engine.account]), [[A, true, A], [B, true, B]]);
     const [ga, gb] = daemon.guards as [(typeof daemon.guards)[0], (typeof daemon.guards)[0]];
@@ -93,6 +100,30 @@ test('one account steps down: the other guards on; the account alone is restarte
   } finally {
     await other.close();
     assert.equal(await daemon.stop('test over'), 0);
+    await gw.stop();
+  }
+});
+
+test('every account stepped down: the process ends with 6 (crash-only), nothing left to restart in it', async () => {
+  const { gw, config, data } = await world2('data-2');
+  const lines: string[] = [];
+  const daemon = await startDaemon({
+    config,
+    clock: { kind: 'system' },
+    env: {},
+    out: ({ level, text, account }) => {
+      if (text !== '') lines.push(`${level} [${account ?? '-'}] ${text}`);
+    },
+    restartBackoffMs: [60_000],
+  });
+  const other = await openStore({ dataDir: data });
+  try {
+    for (const g of daemon.guards) assert.equal((await other.acquireLease(g.account, 'intruder/2', 60_000, { takeFrom: g.lockOwner })).acquired, true);
+    assert.equal(await daemon.done, 6);
+    assert.ok(lines.some((l) => l.includes('no account is guarded any more')), lines.join('\n'));
+    assert.deepEqual(daemon.guards.map((g) => g.running), [false, false]);
+  } finally {
+    await other.close();
     await gw.stop();
   }
 });
