@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { EventName, SecType, type Contract as IbContract } from '@stoqey/ib';
 import { main } from '../../src/cli/main.js';
@@ -69,4 +72,46 @@ test('legguard sim-gateway: bad options and bad scenarios exit 2 with the proble
   const d = io();
   assert.equal(await main(['sim-gateway', '--reset', '25:00'], d.io), 2);
   assert.match(d.err(), /reset window start must be HH:MM/);
+});
+
+test('legguard sim-gateway with a --scenario per account: one login lists both; scenarios that cannot share it are refused', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'legguard-sim-accounts-'));
+  try {
+    const text = readFileSync('scenarios/iron-condor-put-assigned.yaml', 'utf8');
+    const second = join(dir, 'b.yaml');
+    writeFileSync(second, text.replace('account: DU0000001', 'account: DU0000002'));
+    const o = io();
+    let stop!: (why: string) => void;
+    const cmd = simGatewayCommand({ stopSignal: () => new Promise((r) => (stop = r)), now: () => Date.parse('2026-01-26T12:00:00Z'), input: null });
+    const running = cmd.run(['--port', '0', '--scenario', 'scenarios/iron-condor-put-assigned.yaml', '--scenario', second, '--lockstep'], o.io);
+    const port = Number(await until('the port', () => /TWS API on 127\.0\.0\.1:(\d+)/.exec(o.out())?.[1]));
+    assert.match(o.out(), /server version 193, accounts DU0000001, DU0000002/);
+    const c = await TestClient.connect(port, 4);
+    try {
+      c.ib.reqManagedAccts();
+      const [list] = await c.waitFor(EventName.managedAccounts);
+      assert.equal(list, 'DU0000001,DU0000002');
+      // reqPositions lists every account of the login, each position naming its account: the same condor twice.
+      c.ib.reqPositions();
+      await c.waitFor(EventName.positionEnd);
+      const byAccount = new Map<string, number>();
+      for (const a of c.all(EventName.position)) byAccount.set(String(a[0]), (byAccount.get(String(a[0])) ?? 0) + 1);
+      assert.deepEqual([...byAccount.entries()].sort(), [['DU0000001', 4], ['DU0000002', 4]]);
+    } finally {
+      c.close();
+    }
+    stop('test over');
+    assert.equal(await running, 0);
+
+    const later = join(dir, 'later.yaml');
+    writeFileSync(later, text.replace('account: DU0000001', 'account: DU0000003').replace('start: "2026-01-26T09:30:00-05:00"', 'start: "2026-01-26T10:30:00-05:00"'));
+    const e = io();
+    assert.equal(await main(['sim-gateway', '--port', '0', '--scenario', 'scenarios/iron-condor-put-assigned.yaml', '--scenario', later], e.io), 2);
+    assert.match(e.err(), /later\.yaml: starts at 2026-01-26T15:30:00\.000Z, .* the accounts of one login share one clock/);
+    const f = io();
+    assert.equal(await main(['sim-gateway', '--port', '0', '--scenario', 'scenarios/iron-condor-put-assigned.yaml', '--scenario', 'scenarios/iron-condor-put-assigned.yaml'], f.io), 2);
+    assert.match(f.err(), /account DU0000001 is also scenarios\/iron-condor-put-assigned\.yaml's: one scenario per account/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
