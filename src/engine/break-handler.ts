@@ -1,6 +1,6 @@
 import { describeCost } from '../core/incident-cost.js';
 import { breakDecision, brokenInfoFor } from '../core/break-decision.js';
-import { contractKey, describeContract } from '../core/contract.js';
+import { describeContract } from '../core/contract.js';
 import type { BreakCause, Detection } from '../core/detection.js';
 import { LegguardError } from '../core/errors.js';
 import type { StrategyId } from '../core/ids.js';
@@ -10,6 +10,7 @@ import type { BreakPolicy } from '../core/strategy.js';
 import type { JournalEntry, OrderRecord, StateChange } from '../ports/store.js';
 import type { Closer } from './closer.js';
 import type { EngineContext, StrategyRuntime } from './engine-host.js';
+import { detectionJournal } from './detection-journal.js';
 import { policyFor } from './guard-config.js';
 import { CAUSE_TITLE, describeChange, describeHoldings, incidentIdFor, legFacts, primaryDetection, signed } from './incident.js';
 import { planMessages } from './plan-completed.js';
@@ -45,7 +46,7 @@ export class BreakHandler {
         id,
         null,
       );
-      await this.ctx.commit({ strategies: [this.ctx.record(rt)], journal: ds.map((d, i) => this.ctx.journal('detection', `det:${id}:${now}:${i}`, d, id)), alerts: [alert] });
+      await this.ctx.commit({ strategies: [this.ctx.record(rt)], journal: [detectionJournal(this.ctx, `det:${id}:${now}`, ds, id, null)], alerts: [alert] });
       this.ctx.raise([alert]);
       return;
     }
@@ -58,10 +59,8 @@ export class BreakHandler {
     }
 
     const incidentId = rt.incidentId ?? incidentIdFor(id, cause, primary.brokerAt);
-    for (const [i, d] of ds.entries()) {
-      this.ctx.emit({ kind: 'detection', at: now, detection: d, incidentId });
-      journal.push(this.ctx.journal('detection', `det:${incidentId}:${contractKey(d.contract)}:${d.brokerAt}:${i}`, d, id, incidentId));
-    }
+    for (const d of ds) this.ctx.emit({ kind: 'detection', at: now, detection: d, incidentId });
+    journal.push(detectionJournal(this.ctx, `det:${incidentId}`, ds, id, incidentId));
     const remaining = this.ctx.book.holdings(id);
     const onlyExpiry = ds.every((d) => d.cause === 'expiration');
     // The incident's cost: a break starts it (what was held before, at the last marks); a later change adds to it.
@@ -158,7 +157,7 @@ export class BreakHandler {
       this.ctx.book.apply(null, h.contract, h.qty);
     }
     const m = planMessages(id, plan);
-    const journal = ds.map((d, i) => this.ctx.journal('detection', `det:${id}:plan:${contractKey(d.contract)}:${d.brokerAt}:${i}`, d, id));
+    const journal = [detectionJournal(this.ctx, `det:${id}:plan`, ds, id, null)];
     for (const d of ds) this.ctx.emit({ kind: 'detection', at: now, detection: d, incidentId: null });
     journal.push(this.ctx.journal('note', `plan:${id}:${brokerAt}`, { text: m.text, keeps: plan.keeps, handsOver: plan.handsOver }, id));
     const changes: StateChange[] = [];
