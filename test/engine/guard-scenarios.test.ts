@@ -99,6 +99,31 @@ describe('the seed scenarios', () => {
     assert.equal(reason, 'SPY 2026-01-30 440 P x2 assigned (EARLY): SPY stock moved by the +200 it delivers; stock +200');
   });
 
+  test('the assignment is journaled once: one entry with the put and the stock it delivered, reasons joined; one plan entry per order, not repeating the request\'s strategy, incident or account', async () => {
+    const store = await memory();
+    const r = await replay({ scenario: await loadScenario(join(SCENARIOS, 'iron-condor-put-assigned.yaml')), store });
+    const account = r.engine.account;
+    // (A wing left to expire is journaled later, as its own change.)
+    const [det, ...more] = (await store.journal({ account, types: ['detection'] })).filter((j) => (j.data as { cause?: string }).cause === 'assignment');
+    assert.equal(more.length, 0, 'one detection entry for the assignment');
+    const d = det!.data as { cause: string; kind: string; reason: string; detections: { contract: { secType: string; multiplier?: number }; change: number; strategyId?: string }[] };
+    assert.equal(det!.strategyId, 'ic-spy');
+    assert.deepEqual([d.cause, d.kind], ['assignment', 'EARLY']);
+    assert.equal(d.reason, 'SPY 2026-01-30 440 P x2 assigned (EARLY): SPY stock moved by the +200 it delivers; stock +200');
+    assert.deepEqual(d.detections.map((x) => [x.contract.secType, x.change]), [['OPT', 2], ['STK', 200]]);
+    assert.ok(d.detections.every((x) => x.strategyId === undefined && x.contract.multiplier === undefined), 'the strategy is the entry\'s; contracts compact');
+    const plans = (await store.journal({ account, types: ['order'] })).filter((j) => j.key.startsWith('plan:'));
+    const orders = await store.orders({ account });
+    assert.deepEqual(plans.map((p) => p.key).sort(), orders.map((o) => `plan:${o.request.ref}`).sort(), 'one plan entry per order');
+    for (const p of plans) {
+      const data = p.data as Record<string, unknown>;
+      const o = orders.find((x) => `plan:${x.request.ref}` === p.key)!;
+      assert.deepEqual([p.strategyId, p.incidentId], [o.request.strategyId, o.request.incidentId]);
+      assert.ok(!('strategyId' in data) && !('incidentId' in data) && !('account' in data), JSON.stringify(data));
+      assert.deepEqual([data['ref'], data['quantity'], data['orderType'], data['tier']], [o.request.ref, o.request.quantity, o.request.orderType, o.request.tier]);
+    }
+  });
+
   test('02:30 assignment: the stock is hedged pre-market at 04:00, the options wait for the 09:30 open', async () => {
     const r = await replay({ scenario: await loadScenario(join(SCENARIOS, 'iron-condor-put-assigned.yaml')), store: await memory() });
     const sent = r.report.orders.filter((o) => o.placedAt !== null);
