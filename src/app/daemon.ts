@@ -101,13 +101,6 @@ interface Slot {
   readonly listeners: Set<(entry: TimelineEntry) => void>;
 }
 
-/** Passes every timeline entry of the guard's engine to the slot's listeners. */
-function follow(s: Slot, g: AccountGuard): void {
-  g.engine.onTimeline((t) => {
-    for (const l of s.listeners) l(t);
-  });
-}
-
 /**
  * The long-running guard (`legguard run`): opens the store once and guards every account of the config on it, each
  * with its own lease, lock, alerts, engine and IB connection (`startAccountGuard`; its own client id on the same
@@ -142,6 +135,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   // timers do not hold the event loop open), and a guard must never end because it had nothing to do.
   const keepAlive = setInterval(() => undefined, 3_600_000);
   const backoff = opts.restartBackoffMs ?? RESTART_BACKOFF_MS;
+  // The HTTP edge's module (and prom-client) only when one is asked for; loaded before any account starts, so that the
+  // metrics count each account's timeline from its start-up on (an assignment posted while the guard was stopped is
+  // its first detection), and so do the edge's listeners, whichever engine (a restart is a new one) runs the account.
+  const web = opts.http ? await import('../web/guard-edge.js') : null;
+  const metrics = web?.newGuardMetrics() ?? null;
+  const listeners = new Map<string, Set<(entry: TimelineEntry) => void>>(config.accounts.map((a) => [a.account, new Set()]));
+  const timelineOf = (account: AccountId) => (t: TimelineEntry): void => {
+    metrics?.observe(account, t);
+    for (const l of listeners.get(account) ?? []) l(t);
+  };
   const start = (account: AccountConfig, extra: { standby: boolean; restartOf?: { reason: string; code: number } }): Promise<AccountGuard> =>
     startAccountGuard({
       config,
@@ -153,7 +156,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       clock: opts.clock,
       real,
       env: opts.env,
-      out: (e) => opts.out(e),
+      out: (e) => {
+        if (e.timeline) timelineOf(account.account)(e.timeline);
+        opts.out(e);
+      },
       ...(opts.crashPoint ? { crashPoint: opts.crashPoint } : {}),
       ...(opts.abort ? { abort: opts.abort } : {}),
       standby: extra.standby,
@@ -170,9 +176,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   }
   const slots: Slot[] = started.map((r, i) => {
     const g = (r as PromiseFulfilledResult<AccountGuard>).value;
-    const slot: Slot = { config: config.accounts[i]!, current: g, last: g, restartTimer: null, failedStarts: 0, listeners: new Set() };
-    follow(slot, g);
-    return slot;
+    return { config: config.accounts[i]!, current: g, last: g, restartTimer: null, failedStarts: 0, listeners: listeners.get(g.account)! };
   });
 
   let resolveDone!: (code: number) => void;
@@ -181,7 +185,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   let edge: HttpEdge | null = null;
   let abandoned = false;
   let stopCollecting: (() => void) | null = null;
-  const web = opts.http ? await import('../web/guard-edge.js') : null;
 
   const guards: DaemonGuard[] = slots.map((s) => ({
     account: s.config.account,
@@ -198,8 +201,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       return () => s.listeners.delete(fn);
     },
   }));
-  // The HTTP edge's module (and prom-client) only when one is asked for.
-  const metrics = web?.guardMetrics(guards, store) ?? null;
+  // Each account's gauges, read at scrape time from its current engine.
+  if (web && metrics) web.trackGuards(metrics, guards, store);
 
   const stop = (reason: string, code = 0): Promise<number> => {
     stopping ??= (async () => {
@@ -263,8 +266,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
           s.failedStarts = 0;
           s.current = g;
           s.last = g;
-          if (metrics) g.engine.onTimeline((t) => metrics.observe(s.config.account, t));
-          follow(s, g);
           opts.out({ level: 'warn', account: s.config.account, text: `restarted the guard of ${s.config.account} (it had stopped: ${why.reason})` });
           watch(s, g);
         },

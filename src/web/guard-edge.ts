@@ -4,6 +4,7 @@ import { storeOptions, type LegguardConfig } from '../app/config.js';
 import { describeStore } from '../app/store-description.js';
 import type { AccountId } from '../core/ids.js';
 import type { GuardEngine, LogLevel } from '../engine/guard-engine.js';
+import type { TimelineEntry } from '../engine/timeline.js';
 import type { Clock } from '../ports/clock.js';
 import type { StorePort } from '../ports/store.js';
 import { guardEdgeApi, sortedGuards, type RunningGuard } from './guard-edge-api.js';
@@ -13,16 +14,17 @@ import type { ListenAddress } from './listen-address.js';
 
 export type { RunningGuard } from './guard-edge-api.js';
 
-/**
- * The metrics of every guard of the process on one registry, each account's series labelled with it, counting each
- * timeline from before its engine starts (start-up detections count). The daemon loads this module only when an HTTP
- * edge is asked for: a guard that serves nothing loads no HTTP or metrics code.
- */
-export function guardMetrics(guards: readonly { readonly account: AccountId; readonly engine: GuardEngine }[], store: StorePort): GuardMetrics {
-  const metrics = new GuardMetrics();
+/** A guard as the metrics read it: its account, its engine (read at each scrape: a restart is a new one). */
+type MetricGuard = { readonly account: AccountId; readonly engine: GuardEngine; readonly onTimeline?: (fn: (entry: TimelineEntry) => void) => () => void };
+
+/** Metrics with no account yet, for a daemon that feeds each account's timeline from before its engine starts. */
+export function newGuardMetrics(): GuardMetrics {
+  return new GuardMetrics();
+}
+
+/** Adds each guard's scrape-time gauges (connection, strategies, trading state, open orders, outbox) to `metrics`. */
+export function trackGuards(metrics: GuardMetrics, guards: readonly MetricGuard[], store: StorePort): void {
   for (const g of guards) {
-    // The engine is read at each scrape: the daemon restarts an account's guard alone (a new engine); it subscribes
-    // the new engine's timeline itself.
     const account = g.account;
     metrics.track(account, {
       connected: () => g.engine.isConnected,
@@ -34,8 +36,19 @@ export function guardMetrics(guards: readonly { readonly account: AccountId; rea
         return { backlog: o.channels.reduce((n, c) => n + c.pending, 0), failed: o.channels.reduce((n, c) => n + c.dead - c.skipped, 0) };
       },
     });
-    g.engine.onTimeline((t) => metrics.observe(account, t));
   }
+}
+
+/**
+ * The metrics of guards already running, on one registry, each account's series labelled with it, counting each
+ * timeline from now on (the guard's own, or its engine's). The daemon instead counts from before each engine starts
+ * (`newGuardMetrics`, `trackGuards`), so that start-up detections count. The daemon loads this module only when an HTTP
+ * edge is asked for: a guard that serves nothing loads no HTTP or metrics code.
+ */
+export function guardMetrics(guards: readonly MetricGuard[], store: StorePort): GuardMetrics {
+  const metrics = new GuardMetrics();
+  trackGuards(metrics, guards, store);
+  for (const g of guards) (g.onTimeline ?? ((fn) => g.engine.onTimeline(fn)))((t) => metrics.observe(g.account, t));
   return metrics;
 }
 
