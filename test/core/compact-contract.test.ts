@@ -29,6 +29,11 @@ test('what is not a contract of the known shape is written and read as it is', (
   const odd = { secType: 'OPT', symbol: 'SPY', right: 'P', strike: 440, expiry: '2026-01-30', multiplier: 100, style: 'american', settlement: 'physical', currency: 'USD', exchange: 'CBOE' };
   assert.equal(compactContract(odd), odd);
   assert.equal(expandContract(odd), odd);
+  // As many fields as a contract, one of them unknown in place of one it must have.
+  const swapped = { secType: 'OPT', symbol: 'SPY', right: 'P', strike: 440, exchange: 'CBOE', multiplier: 100, style: 'american', settlement: 'physical', currency: 'USD' };
+  assert.equal(compactContract(swapped), swapped);
+  const stockSwapped = { secType: 'STK', exchange: 'SMART', currency: 'USD' };
+  assert.equal(compactContract(stockSwapped), stockSwapped);
   for (const x of [null, 7, 'SPY', [1], { secType: 'FUT', symbol: 'ES' }]) {
     assert.equal(compactContract(x), x);
     assert.equal(expandContract(x), x);
