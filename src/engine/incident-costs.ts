@@ -338,33 +338,7 @@ export class IncidentCosts {
    */
   private snapshot(incidentId: IncidentId, i: Incident): JournalEntry {
     i.seq++;
-    const contracts: unknown[] = [];
-    const index = new Map<string, number>();
-    const idx = (c: Contract): number => {
-      const k = contractKey(c);
-      let n = index.get(k);
-      if (n === undefined) {
-        n = contracts.length;
-        contracts.push(compactContract(c));
-        index.set(k, n);
-      }
-      return n;
-    };
-    const held = (hs: readonly HeldAtDetection[]): [number, number, number | null][] => hs.map((h) => [idx(h.contract), h.qty, h.mid]);
-    const data = {
-      kind: STATE,
-      v: 2,
-      seq: i.seq,
-      closed: i.closed,
-      beforeBreak: held(i.beforeBreak),
-      held: held(i.held),
-      breaks: i.breaks.map((b) => [idx(b.contract), b.change, b.cash]),
-      mids: [...i.mids].map(([ref, m]) => [ref, [...m]]),
-      fills: [...i.fills].map(([execId, f]) => [execId, f.ref, idx(f.contract), f.qty, f.price, f.midAtSend]),
-      commissions: [...i.commissions],
-      contracts,
-    };
-    return this.d.journal('note', `${STATE}:${incidentId}:${i.seq}`, data, i.strategyId, incidentId);
+    return this.d.journal('note', `${STATE}:${incidentId}:${i.seq}`, stateData(i), i.strategyId, incidentId);
   }
 
   /**
@@ -397,6 +371,49 @@ export class IncidentCosts {
       for (const execId of state.fills.keys()) this.byExec.set(execId, incidentId);
     }
   }
+}
+
+/**
+ * The note's data (`v: 2`). Plain loops and module functions: a burst of a thousand breaks builds a thousand of these
+ * inside its commit, and a closure made per call costs more than the loop it saves.
+ */
+function stateData(i: Incident): Record<string, unknown> {
+  const t: ContractTable = { contracts: [], byObject: new Map(), byKey: new Map() };
+  const beforeBreak: [number, number, number | null][] = [];
+  for (const h of i.beforeBreak) beforeBreak.push([contractIndex(t, h.contract), h.qty, h.mid]);
+  const held: [number, number, number | null][] = [];
+  for (const h of i.held) held.push([contractIndex(t, h.contract), h.qty, h.mid]);
+  const breaks: [number, number, number | null][] = [];
+  for (const b of i.breaks) breaks.push([contractIndex(t, b.contract), b.change, b.cash]);
+  const mids: [string, [string, number | null][]][] = [];
+  for (const [ref, m] of i.mids) mids.push([ref, [...m]]);
+  const fills: [string, string, number, number, number, number | null][] = [];
+  for (const [execId, f] of i.fills) fills.push([execId, f.ref, contractIndex(t, f.contract), f.qty, f.price, f.midAtSend]);
+  return { kind: STATE, v: 2, seq: i.seq, closed: i.closed, beforeBreak, held, breaks, mids, fills, commissions: [...i.commissions], contracts: t.contracts };
+}
+
+/**
+ * The contracts a state note names, each once (compact), and where each is in the list: by the object first (the
+ * holdings share their contract objects, and a key is a string built each time), then by its key.
+ */
+interface ContractTable {
+  readonly contracts: unknown[];
+  readonly byObject: Map<Contract, number>;
+  readonly byKey: Map<string, number>;
+}
+
+function contractIndex(t: ContractTable, c: Contract): number {
+  let n = t.byObject.get(c);
+  if (n !== undefined) return n;
+  const k = contractKey(c);
+  n = t.byKey.get(k);
+  if (n === undefined) {
+    n = t.contracts.length;
+    t.contracts.push(compactContract(c));
+    t.byKey.set(k, n);
+  }
+  t.byObject.set(c, n);
+  return n;
 }
 
 type Json = Record<string, unknown>;
