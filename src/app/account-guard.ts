@@ -87,6 +87,12 @@ export interface AccountGuard {
   readonly stopAbandoned: () => boolean;
   /** Why it stopped by itself (null while it runs or when stopped by `stop`). */
   readonly failure: () => string | null;
+  /**
+   * A lockstep drill: begins reporting idle to the gateway, which starts (or goes on moving) scenario time. The daemon
+   * calls it once every account has started up: the gateway's time starts at the first idle report, and an account
+   * still starting would miss what happens meanwhile. Nothing without `--clock lockstep`.
+   */
+  readonly startLockstep: () => void;
 }
 
 /**
@@ -331,7 +337,6 @@ export async function startAccountGuard(opts: AccountGuardOptions): Promise<Acco
       .finally(() => (polling = false));
   };
   tradingTimer = setInterval(pollTradingState, TRADING_STATE_POLL_MS);
-  lockstep?.start();
   if (stopping === null) {
     const at = EpochMs.unsafe(clock.now());
     const lease = leadership.current!;
@@ -379,6 +384,9 @@ export async function startAccountGuard(opts: AccountGuardOptions): Promise<Acco
     done,
     stopAbandoned: () => abandoned,
     failure: () => failure,
+    startLockstep: () => {
+      if (stopping === null) lockstep?.start();
+    },
   };
 }
 

@@ -265,6 +265,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
           }
           s.failedStarts = 0;
           s.current = g;
+          g.startLockstep();
           s.last = g;
           opts.out({ level: 'warn', account: s.config.account, text: `restarted the guard of ${s.config.account} (it had stopped: ${why.reason})` });
           watch(s, g);
@@ -308,6 +309,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       clearTimer: (t) => clearTimeout(t as NodeJS.Timeout),
     });
   }
+  // Lockstep drills: scenario time starts at the first idle report, so only once every account guards.
+  for (const s of slots) s.current?.startLockstep();
   if (opts.abort?.aborted) void stop(String(opts.abort.reason ?? 'stop requested during start-up'));
   return { guards, stop: (reason) => stop(reason, 0), done, httpUrl: edge?.url ?? null, stopAbandoned: () => abandoned };
 }

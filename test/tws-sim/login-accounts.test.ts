@@ -123,6 +123,11 @@ describe('one login, two accounts (sim gateway + IB adapter)', () => {
     assert.deepEqual(b.openOrders.map((o) => [o.orderId, o.account, o.status]), [[restB.orderId, B, 'working']]);
     assert.ok(eventsA.every((e) => !('account' in e) || e.account === A), "no event of B's account reached A's adapter");
     assert.ok(eventsB.every((e) => !('account' in e) || e.account === B));
+    // Commission reports name no account: A's never reach B's adapter (TWS sends them wherever the execution went).
+    const execsA = new Set(eventsA.flatMap((e) => (e.kind === 'execution' ? [e.execId as string] : [])));
+    await settle(() => eventsA.some((e) => e.kind === 'commission'));
+    assert.ok(eventsA.some((e) => e.kind === 'commission' && execsA.has(e.execId)), "A's commission reached A");
+    assert.deepEqual(eventsB.filter((e) => e.kind === 'commission' && execsA.has(e.execId)), [], "A's commission never reached B's adapter");
     // Each adapter numbers its own orders (both may have an order 1): each heard of its own order only.
     assert.ok(eventsA.every((e) => e.kind !== 'order-status' || e.orderId === fillA.orderId), "B's order's status never reached A's adapter");
     assert.ok(eventsB.every((e) => e.kind !== 'order-status' || e.orderId === restB.orderId), "A's order's status never reached B's adapter");

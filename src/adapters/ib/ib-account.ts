@@ -28,6 +28,11 @@ export class AccountFeed {
   positionsRound: PositionsRound | null = null;
   private readonly lastPosition = new Map<ContractKey, number>();
   private readonly values = new Map<string, string>();
+  /**
+   * Execution ids of other accounts of the login (TWS sends every account's executions and their commission reports to
+   * a master client): their commission reports are not this account's. The most recent 10,000.
+   */
+  private readonly foreignExecs = new Set<string>();
 
   constructor(
     private readonly account: AccountId,
@@ -75,8 +80,16 @@ export class AccountFeed {
     return { event: report };
   }
 
+  /** An execution of another account of the login went by (it is not passed on; see `foreignExecs`). */
+  foreignExecution(execId: unknown): void {
+    if (typeof execId !== 'string') return;
+    this.foreignExecs.add(execId);
+    if (this.foreignExecs.size > 10_000) this.foreignExecs.delete(this.foreignExecs.values().next().value!);
+  }
+
   onCommission(cr: IbCommissionReport | undefined, at: EpochMs): Outcome {
     if (typeof cr?.execId !== 'string' || !ExecId.is(cr.execId)) return { drop: drop('commissionReport', 'execId', `is not an execution id: ${String(cr?.execId)}`) };
+    if (this.foreignExecs.has(cr.execId)) return null;
     const commission = Number(cr.commission);
     if (!(Number.isFinite(commission) && Math.abs(commission) < 1e9)) return { drop: drop('commissionReport', 'commission', `is not an amount: ${String(cr.commission)}`) };
     const currency = typeof cr.currency === 'string' && /^[A-Z]{3}$/.test(cr.currency) ? cr.currency : 'USD';

@@ -60,7 +60,10 @@ export class IbWrapper {
     on<[]>(EventName.positionEnd, () => p.queries.positionsEnd());
     on<[string, unknown, unknown]>(EventName.updateAccountValue, (key, value, currency) => p.feed.onAccountValue(key, value, currency));
     on<[number, IbContract | undefined, Execution | undefined]>(EventName.execDetails, (reqId, c, x) => {
-      if (x?.acctNumber !== undefined && x.acctNumber !== p.account) return;
+      if (x?.acctNumber !== undefined && x.acctNumber !== p.account) {
+        p.feed.foreignExecution(x.execId);
+        return;
+      }
       const req = reqId === -1 ? undefined : p.requests.get(reqId);
       if (reqId !== -1 && req === undefined) return; // an answer to a request no longer waited for
       this.take(p.feed.onExecution(c, c?.secType === SecType.BAG ? null : p.cache.read(c, 'execDetails'), x, req, at()));
