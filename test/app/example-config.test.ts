@@ -33,3 +33,18 @@ test('the drill config in examples/drill.yaml validates and guards the first see
   assert.deepEqual(c.strategies.map((s) => [s.id, s.kind, s.legs.length]), [['ic-spy', 'iron-condor', 4]]);
   assert.deepEqual(buildChannels(c.alerts, { env: {} }).channels.map((ch) => ch.channel.name), ['console']);
 });
+
+test('the several-accounts example in examples/legguard-accounts.yaml validates: each account its client id, strategies and channels', async () => {
+  const c = await loadConfig(join(import.meta.dirname, '..', '..', 'examples', 'legguard-accounts.yaml'), {}, Date.parse('2026-11-24T12:00:00Z'));
+  assert.deepEqual(
+    c.accounts.map((a) => [a.account, a.clientId, a.strategies.map((s) => [s.id, s.kind])]),
+    [
+      ['U1111111', 17, [['ic-spy-feb', 'iron-condor']]],
+      ['U2222222', 30, [['cc-aapl', 'covered-call']]],
+    ],
+  );
+  const env = { NTFY_TOPIC: 'desk-topic', NTFY_TOPIC_CLIENT_B: 'client-b-topic' };
+  assert.deepEqual(buildChannels(c.accounts[0]!.alerts, { env }).channels.map((ch) => ch.channel.name), ['console', 'desk'], 'the shared channels');
+  assert.deepEqual(buildChannels(c.accounts[1]!.alerts, { env }).channels.map((ch) => ch.channel.name), ['client-b'], 'its own only');
+  assert.equal(c.guard.limits.maxContractsPerOrder, 50, 'guard: shared');
+});
