@@ -56,8 +56,9 @@ async function world2(name: string): Promise<{ gw: TwsGateway; config: ReturnTyp
   return { gw, config, data };
 }
 
-test('one account steps down: the other guards on; the account alone is restarted and leads again', async () => {
-  const { gw, config, data } = await world2('data-1');
+/** The daemon guarding both accounts, its output lines (`level [account] text`), and a second handle on the store. */
+async function guardingTwo(dataName: string, restartAfterMs: number) {
+  const { gw, config, data } = await world2(dataName);
   const lines: string[] = [];
   const daemon = await startDaemon({
     config,
@@ -66,9 +67,13 @@ test('one account steps down: the other guards on; the account alone is restarte
     out: ({ level, text, account }) => {
       if (text !== '') lines.push(`${level} [${account ?? '-'}] ${text}`);
     },
-    restartBackoffMs: [50],
+    restartBackoffMs: [restartAfterMs],
   });
-  const other = await openStore({ dataDir: data });
+  return { gw, daemon, lines, other: await openStore({ dataDir: data }) };
+}
+
+test('one account steps down: the other guards on; the account alone is restarted and leads again', async () => {
+  const { gw, daemon, lines, other } = await guardingTwo('data-1', 50);
   try {
     assert.deepEqual(daemon.guards.map((g) => [g.account, g.running, g.engine.account]), [[A, true, A], [B, true, B]]);
     const [ga, gb] = daemon.guards as [(typeof daemon.guards)[0], (typeof daemon.guards)[0]];
@@ -105,18 +110,7 @@ test('one account steps down: the other guards on; the account alone is restarte
 });
 
 test('every account stepped down: the process ends with 6 (crash-only), nothing left to restart in it', async () => {
-  const { gw, config, data } = await world2('data-2');
-  const lines: string[] = [];
-  const daemon = await startDaemon({
-    config,
-    clock: { kind: 'system' },
-    env: {},
-    out: ({ level, text, account }) => {
-      if (text !== '') lines.push(`${level} [${account ?? '-'}] ${text}`);
-    },
-    restartBackoffMs: [60_000],
-  });
-  const other = await openStore({ dataDir: data });
+  const { gw, daemon, lines, other } = await guardingTwo('data-2', 60_000);
   try {
     for (const g of daemon.guards) assert.equal((await other.acquireLease(g.account, 'intruder/2', 60_000, { takeFrom: g.lockOwner })).acquired, true);
     assert.equal(await daemon.done, 6);
